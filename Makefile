@@ -1,0 +1,38 @@
+# Two set-up commands work on a fresh machine with only python3: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The domain core must stay pure and fully typed.
+CORE := src/cairo6/errors.py src/cairo6/protocol src/cairo6/scoring src/cairo6/randomization src/cairo6/schedule
+
+.PHONY: demo test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cairo6 protocol show
+	$(BIN)/cairo6 calendar --regimen CAPOX-B --randomised 2018-03-01 --cycle-dates 2018-03-12,2018-04-02,2018-04-23 --surgery 2018-06-20 --on 2018-06-01
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict $(CORE)
+	$(BIN)/mypy src/cairo6
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache demo-output

@@ -1,0 +1,70 @@
+"""One hierarchy of errors for the whole system.
+
+Every message names the field, the value that was given, what is allowed and what to do, so
+that a research nurse reading it at a site can correct the entry without asking anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+class Cairo6Error(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class InvalidValueError(Cairo6Error, ValueError):
+    """A single value is outside what is allowed."""
+
+    def __init__(self, field: str, value: Any, allowed: str, action: str | None = None) -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        self.action = action or f"correct {field} and try again"
+        super().__init__(
+            f"{field}: {_show(value)} is not allowed; allowed: {allowed}. "
+            f"What to do: {self.action}."
+        )
+
+
+class ScoringError(InvalidValueError):
+    """Invalid input to a clinical score (PCI, CC, Clavien-Dindo, CTCAE, RECIST, TRG, PRGS)."""
+
+
+class ScheduleError(InvalidValueError):
+    """Invalid input to the treatment calendar (dates, regimen, cycles)."""
+
+
+class RandomizationError(InvalidValueError):
+    """The allocation cannot be made with the values given."""
+
+
+@dataclass(frozen=True)
+class ProtocolIssue:
+    """One problem found in a protocol file, located by its TOML key path."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}"
+
+
+class ProtocolError(Cairo6Error):
+    """A protocol file is malformed; carries every problem found, not just the first."""
+
+    def __init__(self, source: str, issues: Sequence[ProtocolIssue]) -> None:
+        self.source = source
+        self.issues = list(issues)
+        lines = "\n".join(f"  - {issue}" for issue in self.issues)
+        super().__init__(
+            f"protocol {source} has {len(self.issues)} error(s):\n{lines}\n"
+            "What to do: fix each key listed and run `cairo6 protocol check` again."
+        )

@@ -1,0 +1,251 @@
+"""A small, closed rule language for eligibility criteria and minimisation-factor levels.
+
+Rules are data in the protocol file, so a new trial changes TOML, not code. Evaluation is
+three-valued: a rule over a field that was not recorded is *unknown*, never silently false,
+because a missing laboratory value must not make a patient look eligible or ineligible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Scalar = bool | int | float | str | dt.date
+Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "between"]
+
+_OP_TEXT: dict[str, str] = {
+    "eq": "=",
+    "ne": "≠",
+    "lt": "<",
+    "le": "≤",
+    "gt": ">",
+    "ge": "≥",
+    "in": "one of",
+    "not_in": "not one of",
+    "between": "between",
+}
+
+
+class FieldType(StrEnum):
+    """The type of a case-report field a rule may read."""
+
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    CATEGORY = "category"
+    DATE = "date"
+    TEXT = "text"
+
+
+class CrfField(BaseModel):
+    """A case-report field that eligibility rules and factor levels are computed from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    type: FieldType
+    unit: str | None = None
+    levels: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    form: str = "eligibility"
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _levels_only_for_categories(self) -> CrfField:
+        if self.type is FieldType.CATEGORY and not self.levels:
+            raise ValueError("a category field needs `levels`, the allowed values")
+        if self.type is not FieldType.CATEGORY and self.levels:
+            raise ValueError("`levels` is only for fields of type 'category'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        return self
+
+    def allowed_text(self) -> str:
+        """Describe the allowed values in words, for error messages and the data dictionary."""
+        if self.type is FieldType.CATEGORY:
+            return "one of " + ", ".join(self.levels or ())
+        if self.type is FieldType.BOOLEAN:
+            return "true or false"
+        if self.type in (FieldType.INTEGER, FieldType.NUMBER):
+            lo = "-inf" if self.min is None else f"{self.min:g}"
+            hi = "inf" if self.max is None else f"{self.max:g}"
+            unit = f" {self.unit}" if self.unit else ""
+            kind = "an integer" if self.type is FieldType.INTEGER else "a number"
+            return f"{kind} in [{lo}, {hi}]{unit}"
+        if self.type is FieldType.DATE:
+            return "a date (YYYY-MM-DD)"
+        return "text"
+
+
+class Condition(BaseModel):
+    """One rule: a comparison on a field, or `all`/`any`/`not` of other rules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    field: str | None = None
+    op: Op | None = None
+    value: Scalar | list[Scalar] | None = None
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Condition:
+        forms = [
+            name
+            for name, present in (
+                ("field/op/value", self.field is not None or self.op is not None),
+                ("all", self.all is not None),
+                ("any", self.any is not None),
+                ("not", self.not_ is not None),
+            )
+            if present
+        ]
+        if len(forms) != 1:
+            raise ValueError(
+                "a rule is exactly one of: {field, op, value}, {all = [...]}, {any = [...]}, "
+                f"{{not = {{...}}}}; found {forms or 'nothing'}"
+            )
+        if forms[0] == "field/op/value":
+            if self.field is None or self.op is None:
+                raise ValueError("a comparison needs both `field` and `op`")
+            if self.value is None:
+                raise ValueError("a comparison needs a `value`")
+            if self.op in ("in", "not_in") and not isinstance(self.value, list):
+                raise ValueError(f"op '{self.op}' needs a list value")
+            if self.op == "between" and not (isinstance(self.value, list) and len(self.value) == 2):
+                raise ValueError("op 'between' needs a list of two values [low, high]")
+            if self.op not in ("in", "not_in", "between") and isinstance(self.value, list):
+                raise ValueError(f"op '{self.op}' needs a single value, not a list")
+        elif self.all is not None and not self.all:
+            raise ValueError("`all` needs at least one rule")
+        elif self.any is not None and not self.any:
+            raise ValueError("`any` needs at least one rule")
+        return self
+
+    def fields(self) -> set[str]:
+        """Every field this rule reads."""
+        if self.field is not None:
+            return {self.field}
+        out: set[str] = set()
+        for child in self.children():
+            out |= child.fields()
+        return out
+
+    def children(self) -> list[Condition]:
+        """The direct sub-rules of a compound rule."""
+        if self.all is not None:
+            return list(self.all)
+        if self.any is not None:
+            return list(self.any)
+        if self.not_ is not None:
+            return [self.not_]
+        return []
+
+    def comparisons(self) -> list[Condition]:
+        """Every leaf comparison in this rule."""
+        if self.field is not None:
+            return [self]
+        return [leaf for child in self.children() for leaf in child.comparisons()]
+
+    def evaluate(self, record: Mapping[str, Any]) -> bool | None:
+        """True, False, or None when a field the answer depends on is missing."""
+        if self.all is not None:
+            results = [c.evaluate(record) for c in self.all]
+            if False in results:
+                return False
+            return None if None in results else True
+        if self.any is not None:
+            results = [c.evaluate(record) for c in self.any]
+            if True in results:
+                return True
+            return None if None in results else False
+        if self.not_ is not None:
+            inner = self.not_.evaluate(record)
+            return None if inner is None else not inner
+        assert self.field is not None
+        assert self.op is not None
+        actual = record.get(self.field)
+        if actual is None:
+            return None
+        return _compare(actual, self.op, self.value)
+
+    def describe(self) -> str:
+        """The rule in words, e.g. `age ≥ 18`."""
+        if self.all is not None:
+            return " and ".join(_paren(c) for c in self.all)
+        if self.any is not None:
+            return " or ".join(_paren(c) for c in self.any)
+        if self.not_ is not None:
+            return f"not ({self.not_.describe()})"
+        return f"{self.field} {_OP_TEXT[str(self.op)]} {_value_text(self.value)}"
+
+    def explain(self, record: Mapping[str, Any]) -> str:
+        """Why the rule came out as it did for this record: the recorded values it read."""
+        seen = []
+        for leaf in self.comparisons():
+            assert leaf.field is not None
+            value = record.get(leaf.field)
+            seen.append(f"{leaf.field} = {'missing' if value is None else _value_text(value)}")
+        recorded = ", ".join(dict.fromkeys(seen))
+        return f"requires {self.describe()}; recorded {recorded}"
+
+
+def _paren(cond: Condition) -> str:
+    text = cond.describe()
+    return f"({text})" if cond.all is not None or cond.any is not None else text
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_value_text(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _compare(actual: Any, op: str, expected: Any) -> bool:
+    if op == "eq":
+        return bool(actual == expected)
+    if op == "ne":
+        return bool(actual != expected)
+    if op == "in":
+        return actual in expected
+    if op == "not_in":
+        return actual not in expected
+    if op == "between":
+        low, high = expected
+        return bool(low <= actual <= high)
+    if op == "lt":
+        return bool(actual < expected)
+    if op == "le":
+        return bool(actual <= expected)
+    if op == "gt":
+        return bool(actual > expected)
+    return bool(actual >= expected)
+
+
+def value_fits(spec: CrfField, value: Any) -> bool:
+    """Whether a literal in a rule is of the field's type (used by the protocol checker)."""
+    if spec.type is FieldType.BOOLEAN:
+        return isinstance(value, bool)
+    if spec.type is FieldType.INTEGER:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if spec.type is FieldType.NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if spec.type is FieldType.CATEGORY:
+        return isinstance(value, str) and value in (spec.levels or ())
+    if spec.type is FieldType.DATE:
+        return isinstance(value, dt.date)
+    return isinstance(value, str)
+
+
+Condition.model_rebuild()
