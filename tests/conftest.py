@@ -36,3 +36,64 @@ def raw_cairo6(_raw_cairo6: dict[str, Any]) -> dict[str, Any]:
 def three_arm() -> Protocol:
     """A made-up three-arm 2:1:1 protocol with other factors."""
     return read_protocol_file(THREE_ARM)
+
+
+# --- databases: every store and service test runs on SQLite and on a real PostgreSQL server ---
+
+import os  # noqa: E402
+import tempfile  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+from cairo6.store.engine import Database  # noqa: E402
+from cairo6.store.migrate import upgrade  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server: $CAIRO6_TEST_POSTGRES_URL, or one started from the pgserver wheel."""
+    given = os.environ.get("CAIRO6_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    # pgserver asks platformdirs for a runtime directory, which warns when none is set.
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="cairo6-xdg-"))
+    import pgserver
+
+    data_dir = tempfile.mkdtemp(prefix="cairo6-pg-")
+    server = pgserver.get_server(data_dir, cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+def _fresh_postgres(base_url: str) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from cairo6.store.engine import database_url
+
+    name = f"cairo6_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_url(base_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(database_url(base_url)).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database URL, once for SQLite and once for PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "trial.db")
+    return _fresh_postgres(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """A migrated, empty trial database on each backend."""
+    database = Database(db_url)
+    upgrade(database)
+    yield database
+    database.dispose()

@@ -68,3 +68,64 @@ class ProtocolError(Cairo6Error):
             f"protocol {source} has {len(self.issues)} error(s):\n{lines}\n"
             "What to do: fix each key listed and run `cairo6 protocol check` again."
         )
+
+
+class PermissionDeniedError(Cairo6Error):
+    """The user's role, or centre, does not allow the action."""
+
+    def __init__(self, username: str, role: str, action: str, why: str, allowed: str) -> None:
+        self.username = username
+        self.role = role
+        self.action = action
+        super().__init__(
+            f"{username} ({role}) may not {action.replace('_', ' ')}: {why}. "
+            f"Allowed roles: {allowed}. What to do: ask the trial office for access."
+        )
+
+
+class NotFoundError(Cairo6Error):
+    """A record that was named does not exist (or is not visible to this user)."""
+
+    def __init__(self, what: str, key: str, action: str) -> None:
+        self.what = what
+        self.key = key
+        super().__init__(f"{what} {key!r} does not exist. What to do: {action}.")
+
+
+class StateError(Cairo6Error):
+    """The request does not fit the order of events (randomised twice, surgery before ...)."""
+
+    def __init__(self, message: str, action: str) -> None:
+        super().__init__(f"{message}. What to do: {action}.")
+
+
+class AuditError(Cairo6Error):
+    """A change cannot be audited as the rules require (no actor, or no reason for a change)."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One refused value in a form: which field, what was given, why."""
+
+    field: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message} (got {_show(self.value)})"
+
+
+class FormError(InvalidValueError):
+    """A whole form refused, with every problem found; nothing was saved."""
+
+    def __init__(self, form: str, problems: Sequence[FieldProblem]) -> None:
+        self.form = form
+        self.problems = list(problems)
+        first = self.problems[0]
+        more = "; ".join(map(str, self.problems[1:]))
+        super().__init__(
+            f"{form}.{first.field}",
+            first.value,
+            first.message,
+            "correct the fields listed and submit again" + (f" (also: {more})" if more else ""),
+        )

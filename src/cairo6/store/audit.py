@@ -1,0 +1,235 @@
+"""The append-only, hash-chained audit trail.
+
+Every insert, update and delete of a trial-data table made through a store session is turned
+into an audit record inside the same flush, so the change and its record commit together or not
+at all. Each record holds the SHA-256 of the previous one; `verify` walks the chain and reports
+the first broken link. Writers are serialised (see `engine.Database.write`), so the chain stays a
+single line even with many clients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, event, inspect, select
+from sqlalchemy.orm import Session
+
+from cairo6.errors import AuditError
+from cairo6.store.schema import AuditRecord, Base, Participant
+
+GENESIS = "0" * 64
+_AUDIT = AuditRecord.__table__
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: recorded on every audit record."""
+
+    username: str
+    role: str
+    centre_id: int | None = None
+    user_id: int | None = None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def canonical(value: Any) -> str:
+    """The JSON text that is hashed: sorted keys, no spaces, dates as ISO strings."""
+    return json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_hash(fields: dict[str, Any]) -> str:
+    """SHA-256 over the previous hash and the record's own fields."""
+    body = canonical({k: v for k, v in fields.items() if k != "hash"})
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO 8601 text, so that every backend hashes it alike."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _participant_label(conn: Connection, obj: Base, cache: dict[int, str]) -> str | None:
+    if isinstance(obj, Participant):
+        return obj.study_number
+    pid = getattr(obj, "participant_id", None)
+    if pid is None:
+        return None
+    if pid not in cache:
+        cache[pid] = conn.execute(
+            select(Participant.study_number).where(Participant.id == pid)
+        ).scalar_one()
+    return cache[pid]
+
+
+def _changes(obj: Base, action: str) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    out: dict[str, list[Any]] = {}
+    for attr in state.mapper.column_attrs:
+        hist = state.attrs[attr.key].history
+        if action == "insert":
+            value = getattr(obj, attr.key)
+            if value is not None and attr.key != "password_hash":
+                out[attr.key] = [None, _jsonable(value)]
+        elif action == "delete":
+            value = (
+                hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
+            )
+            if value is not None:
+                out[attr.key] = [_jsonable(value), None]
+        elif hist.has_changes():
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if attr.key == "password_hash":
+                old, new = ("***" if old else None), "***"
+            if _jsonable(old) != _jsonable(new):
+                out[attr.key] = [_jsonable(old), _jsonable(new)]
+    return out
+
+
+def append(
+    conn: Connection,
+    actor: Actor,
+    action: str,
+    table: str,
+    record_id: str,
+    changes: dict[str, Any],
+    *,
+    participant: str | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Append one record to the chain. The caller holds the write lock."""
+    last = conn.execute(
+        select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    row: dict[str, Any] = {
+        "seq": seq,
+        "at": now_iso(),
+        "username": actor.username,
+        "role": actor.role,
+        "action": action,
+        "table_name": table,
+        "record_id": record_id,
+        "participant": participant,
+        "changes": canonical(changes),
+        "reason": reason,
+        "prev_hash": prev,
+    }
+    row["hash"] = record_hash(row)
+    conn.execute(_AUDIT.insert().values(**row))
+    return row
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    pending = [(o, "insert") for o in session.new] + [(o, "update") for o in session.dirty]
+    pending += [(o, "delete") for o in session.deleted]
+    audited = [
+        (obj, action)
+        for obj, action in pending
+        if isinstance(obj, Base)
+        and not isinstance(obj, AuditRecord)
+        and obj.__tablename__ != "trial_meta"
+    ]
+    if not audited:
+        return
+    actor = session.info.get("actor")
+    if not isinstance(actor, Actor):
+        raise AuditError("a change to trial data needs an actor; use Database.write(actor)")
+    conn = session.connection()
+    cache: dict[int, str] = session.info.setdefault("participant_labels", {})
+    reason = session.info.get("reason")
+    for obj, action in audited:
+        changes = _changes(obj, action)
+        if action == "update" and not changes:
+            continue
+        if action in ("update", "delete") and not reason:
+            raise AuditError(
+                f"changing {obj.__tablename__} record {inspect(obj).identity} after first entry "
+                "needs a reason; give one (e.g. --reason 'corrected from source document')"
+            )
+        ident = inspect(obj).identity
+        append(
+            conn,
+            actor,
+            action,
+            obj.__tablename__,
+            ",".join(str(part) for part in ident) if ident else "?",
+            changes,
+            participant=_participant_label(conn, obj, cache),
+            reason=reason if action != "insert" else session.info.get("insert_reason"),
+        )
+
+
+def install(session_class: type[Session]) -> None:
+    """Audit every flush of sessions of this class."""
+    if not event.contains(session_class, "after_flush", _after_flush):
+        event.listen(session_class, "after_flush", _after_flush)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Result of walking the chain."""
+
+    records: int
+    ok: bool
+    broken_at: int | None = None
+    problem: str = ""
+
+
+def iter_records(conn: Connection, chunk: int = 5000) -> Iterator[dict[str, Any]]:
+    """Audit records in chain order, a chunk at a time (the trail can be large)."""
+    after = 0
+    while True:
+        rows = (
+            conn.execute(
+                select(_AUDIT).where(AuditRecord.seq > after).order_by(AuditRecord.seq).limit(chunk)
+            )
+            .mappings()
+            .all()
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield dict(row)
+        after = rows[-1]["seq"]
+
+
+def verify(conn: Connection) -> Verification:
+    """Walk the chain: sequence without gaps, each link to the previous hash, each hash right."""
+    prev = GENESIS
+    expected_seq = 1
+    count = 0
+    for row in iter_records(conn):
+        count += 1
+        if row["seq"] != expected_seq:
+            return Verification(
+                count,
+                False,
+                row["seq"],
+                f"sequence jumps from {expected_seq - 1} to {row['seq']} (records removed)",
+            )
+        if row["prev_hash"] != prev:
+            return Verification(
+                count, False, row["seq"], "does not link to the previous record's hash"
+            )
+        if record_hash(row) != row["hash"]:
+            return Verification(
+                count, False, row["seq"], "content does not match its hash (record edited)"
+            )
+        prev = row["hash"]
+        expected_seq += 1
+    return Verification(count, True)
