@@ -1,0 +1,287 @@
+"""`cairo6 calendar`: a participant's planned and actual treatment calendar and its compliance.
+
+Only this entry point reads the clock (`--on` defaults to today); the calendar itself is pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cairo6.cli.common import ProtocolOption, console, fail, load_protocol
+from cairo6.cli.protocol import drug_text
+from cairo6.errors import Cairo6Error, ScheduleError
+from cairo6.protocol import Event, Phase, Protocol
+from cairo6.schedule import (
+    EVENT_LABELS,
+    ActionItem,
+    Calendar,
+    Course,
+    CycleGiven,
+    EarlyStop,
+    PlannedCycle,
+    Status,
+    Surgery,
+    Switch,
+    Treatment,
+    WindowCheck,
+    build_calendar,
+    check_compliance,
+    due_or_overdue,
+)
+
+__all__ = ["calendar_command"]
+
+_STATUS_STYLE = {
+    Status.MET: "green",
+    Status.MISSED: "bold red",
+    Status.OVERDUE: "bold red",
+    Status.NOT_YET_DUE: "yellow",
+    Status.NOT_APPLICABLE: "dim",
+}
+
+
+def _date(field: str, text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ScheduleError(
+            field, text, "a date as YYYY-MM-DD", f"correct {field}, e.g. 2018-03-12"
+        ) from None
+
+
+def _dates(field: str, text: str | None) -> list[dt.date]:
+    items = [t for t in (text or "").split(",") if t.strip()]
+    return [_date(f"{field} (item {i})", t) for i, t in enumerate(items, start=1)]
+
+
+def _numbers(field: str, text: str | None) -> set[int]:
+    items = [t.strip() for t in (text or "").split(",") if t.strip()]
+    bad = [t for t in items if not t.isdigit()]
+    if bad:
+        raise ScheduleError(field, bad[0], "comma-separated cycle numbers, e.g. 3,4")
+    return {int(t) for t in items}
+
+
+def _neoadjuvant(
+    protocol: Protocol,
+    arm: str,
+    regimen: str | None,
+    cycle_dates: str | None,
+    omitted: set[int],
+    switch: Switch | None,
+    stopped_after: int | None,
+) -> Treatment | None:
+    if regimen is None:
+        # The arm's first neoadjuvant regimen (CAPOX-B in CAIRO6); none in a surgery-only arm.
+        options = [r.id for r in protocol.regimens if r.arm == arm and r.phase is Phase.NEOADJUVANT]
+        if not options:
+            if cycle_dates or switch or stopped_after is not None:
+                none = f"none: arm '{arm}' has no neoadjuvant regimen"
+                raise ScheduleError("--cycle-dates", cycle_dates, none, "leave it out")
+            return None
+        regimen = options[0]
+    cycles = tuple(
+        CycleGiven(number=k, day1=day, antiangiogenic=False if k in omitted else None)
+        for k, day in enumerate(_dates("--cycle-dates", cycle_dates), start=1)
+    )
+    stop = EarlyStop(after_cycle=stopped_after) if stopped_after is not None else None
+    return Treatment(regimen=regimen, cycles=cycles, switch=switch, stop=stop)
+
+
+def _switch(switch_at: int | None, switch_to: str | None) -> Switch | None:
+    if switch_at is None and switch_to is None:
+        return None
+    if switch_at is None or switch_to is None:
+        missing = "--switch-at" if switch_at is None else "--switch-to"
+        raise ScheduleError(missing, None, "--switch-at and --switch-to given together")
+    return Switch(at_cycle=switch_at, regimen=switch_to)
+
+
+def _show(day: dt.date | None) -> str:
+    return day.isoformat() if day is not None else "-"
+
+
+def _cycle_table(title: str, cycles: tuple[PlannedCycle, ...], bev_name: str) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=True)
+    for column in ("cycle", "regimen", "planned", "actual", "drugs", bev_name):
+        table.add_column(column)
+    for cycle in cycles:
+        actual = _show(cycle.actual) + (" (dose reduced)" if cycle.dose_reduced else "")
+        drugs = "\n".join(drug_text(d.model_copy(update={"cycles": None})) for d in cycle.drugs)
+        bev = "yes" if cycle.antiangiogenic else "no"
+        if cycle.given and cycle.antiangiogenic != cycle.antiangiogenic_planned:
+            bev += " (not planned)" if cycle.antiangiogenic else " (omitted)"
+        row = [str(cycle.number), cycle.regimen, _show(cycle.planned), actual, drugs, bev]
+        table.add_row(*(Text(cell) for cell in row))
+    return table
+
+
+def _events_table(calendar: Calendar) -> Table:
+    table = Table(title="Planned events (from the protocol windows)", title_justify="left")
+    for column in ("event", "earliest", "latest", "recorded", "note"):
+        table.add_column(column)
+    for event, span in calendar.ranges.items():
+        notes = []
+        if span.conflict is not None:
+            notes.append("CONFLICT: " + span.conflict)
+        if span.waiting:
+            notes.append("waiting for a date: " + ", ".join(span.waiting))
+        elif not span.settled:
+            notes.append("moves with the cycle plan")
+        label = EVENT_LABELS[event]
+        if event is Event.RESTAGING_CT and calendar.restaging_after_cycle is not None:
+            label += f" (after cycle {calendar.restaging_after_cycle})"
+        row = [label, _show(span.earliest), _show(span.latest)]
+        row += [_show(calendar.events[event].actual), "; ".join(notes)]
+        table.add_row(*(Text(cell) for cell in row))
+    return table
+
+
+def _span(earliest: dt.date | None, latest: dt.date | None) -> str:
+    if earliest and latest:
+        return f"{earliest.isoformat()} to {latest.isoformat()}"
+    if latest:
+        return f"by {latest.isoformat()}"
+    return f"from {earliest.isoformat()}" if earliest else "-"
+
+
+def _compliance_table(checks: tuple[WindowCheck, ...], on: dt.date) -> Table:
+    table = Table(title=f"Time windows on {on.isoformat()}", title_justify="left")
+    for column in ("window", "anchor", "allowed", "actual", "status"):
+        table.add_column(column)
+    for check in checks:
+        anchor = EVENT_LABELS[check.window.anchor] + " " + _show(check.anchor)
+        if check.anchor_projected:
+            anchor += " (planned)"
+        status = Text(check.describe(), style=_STATUS_STYLE[check.status])
+        row = [check.window.label, anchor, _span(check.earliest, check.latest), _show(check.actual)]
+        table.add_row(*(Text(cell) for cell in row), status)
+    return table
+
+
+def _action_line(item: ActionItem) -> Text:
+    when = _span(item.earliest, item.latest)
+    text = Text(f"  {item.status.upper():8} ", style="bold red" if item.status != "due" else "")
+    text.append(f"{item.what}: {when}")
+    if item.days_overdue:
+        text.append(f", overdue by {item.days_overdue} days")
+    if item.note:
+        text.append(f" ({item.note})")
+    return text
+
+
+def _render(protocol: Protocol, calendar: Calendar, on: dt.date) -> None:
+    course = calendar.course
+    arm = protocol.arm(course.arm)
+    console.print(
+        Text(f"{protocol.trial.acronym} treatment calendar: {arm.label}; ", style="bold")
+        + Text(f"randomised {course.randomised.isoformat()}; reference date {on.isoformat()}")
+    )
+    bev_names = sorted({d.name for r in protocol.regimens for d in r.drugs if d.antiangiogenic})
+    bev_name = "/".join(bev_names) or "antiangiogenic"
+    if calendar.neoadjuvant:
+        console.print(_cycle_table("Neoadjuvant cycles", calendar.neoadjuvant, bev_name))
+    if calendar.adjuvant:
+        console.print(_cycle_table("Adjuvant cycles", calendar.adjuvant, bev_name))
+    if calendar.ranges:
+        console.print(_events_table(calendar))
+    console.print(_compliance_table(check_compliance(calendar, on), on))
+    todo = due_or_overdue(calendar, on)
+    console.print(Text(f"To act on, on {on.isoformat()}:", style="bold"))
+    for item in todo:
+        console.print(_action_line(item))
+    if not todo:
+        console.print("  nothing due")
+
+
+def calendar_command(
+    randomised: Annotated[
+        str, typer.Option("--randomised", help="Randomisation date, YYYY-MM-DD.")
+    ],
+    regimen: Annotated[
+        str | None,
+        typer.Option(
+            "--regimen",
+            help="Neoadjuvant regimen (default: the arm's first one, CAPOX-B in CAIRO6).",
+        ),
+    ] = None,
+    arm: Annotated[
+        str, typer.Option("--arm", help="Arm id, e.g. experimental or control.")
+    ] = "experimental",
+    cycle_dates: Annotated[
+        str | None,
+        typer.Option(
+            "--cycle-dates", help="Actual day-1 dates of the cycles given, comma-separated"
+        ),
+    ] = None,
+    bevacizumab_omitted: Annotated[
+        str | None,
+        typer.Option(
+            "--bevacizumab-omitted", help="Cycles in which the planned bevacizumab was not given."
+        ),
+    ] = None,
+    switch_at: Annotated[
+        int | None, typer.Option("--switch-at", help="First cycle given under --switch-to.")
+    ] = None,
+    switch_to: Annotated[
+        str | None, typer.Option("--switch-to", help="Regimen switched to for toxicity.")
+    ] = None,
+    stopped_after: Annotated[
+        int | None,
+        typer.Option("--stopped-after", help="Neoadjuvant treatment stopped after this cycle."),
+    ] = None,
+    restaging_ct: Annotated[
+        str | None, typer.Option("--restaging-ct", help="Date of the restaging CT.")
+    ] = None,
+    surgery: Annotated[str | None, typer.Option("--surgery", help="Date of surgery.")] = None,
+    incomplete: Annotated[
+        bool, typer.Option("--incomplete", help="Surgery was not macroscopically complete.")
+    ] = False,
+    adjuvant: Annotated[str | None, typer.Option("--adjuvant", help="Adjuvant regimen.")] = None,
+    adjuvant_dates: Annotated[
+        str | None, typer.Option("--adjuvant-dates", help="Adjuvant day-1 dates, comma-separated.")
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="Reference date for 'overdue' (default: today).")
+    ] = None,
+    protocol: ProtocolOption = None,
+) -> None:
+    """Show the planned vs actual treatment calendar and its compliance with the time windows."""
+    try:
+        proto = load_protocol(protocol)
+        surgery_record = None
+        if surgery is not None:
+            surgery_record = Surgery(_date("--surgery", surgery), not incomplete)
+        elif incomplete:
+            raise ScheduleError("--incomplete", True, "only together with --surgery")
+        adjuvant_record = None
+        if adjuvant is not None:
+            cycles = tuple(
+                CycleGiven(number=k, day1=day)
+                for k, day in enumerate(_dates("--adjuvant-dates", adjuvant_dates), start=1)
+            )
+            adjuvant_record = Treatment(regimen=adjuvant, cycles=cycles)
+        elif adjuvant_dates:
+            raise ScheduleError("--adjuvant", None, "an adjuvant regimen with --adjuvant-dates")
+        switch = _switch(switch_at, switch_to)
+        omitted = _numbers("--bevacizumab-omitted", bevacizumab_omitted)
+        course = Course(
+            arm=arm,
+            randomised=_date("--randomised", randomised),
+            neoadjuvant=_neoadjuvant(
+                proto, arm, regimen, cycle_dates, omitted, switch, stopped_after
+            ),
+            restaging_ct=_date("--restaging-ct", restaging_ct) if restaging_ct else None,
+            surgery=surgery_record,
+            adjuvant=adjuvant_record,
+        )
+        today = _date("--on", on) if on is not None else dt.date.today()
+        calendar = build_calendar(proto, course)
+    except Cairo6Error as exc:
+        raise fail(exc) from exc
+    _render(proto, calendar, today)

@@ -1,0 +1,90 @@
+"""The calendar follows the protocol's windows and regimens: change the data, the dates follow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from cairo6.protocol import Event, Protocol
+from cairo6.schedule import (
+    Course,
+    CycleGiven,
+    EarlyStop,
+    Status,
+    Surgery,
+    Treatment,
+    build_calendar,
+    check_compliance,
+    due_or_overdue,
+)
+
+D = dt.date.fromisoformat
+RANDOMISED = D("2018-03-01")
+CAPOX_DATES = [D("2018-03-12"), D("2018-04-02"), D("2018-04-23"), D("2018-05-14")]
+Build = Callable[..., Protocol]
+
+
+def capox(n: int, stop: bool = False, surgery: Surgery | None = None) -> Course:
+    cycles = tuple(CycleGiven(k, day) for k, day in enumerate(CAPOX_DATES[:n], start=1))
+    treatment = Treatment("CAPOX-B", cycles, stop=EarlyStop(n) if stop else None)
+    return Course("experimental", RANDOMISED, treatment, surgery=surgery)
+
+
+def test_changed_max_days_moves_the_surgery_deadline(protocol_with: Build) -> None:
+    shorter = protocol_with(surgery_after_last_cycle={"max_days": 35})
+    span = build_calendar(shorter, capox(4)).surgery_window
+    assert span is not None
+    assert span.latest == CAPOX_DATES[-1] + dt.timedelta(days=35)
+    late = capox(4, surgery=Surgery(CAPOX_DATES[-1] + dt.timedelta(days=40), True))
+    got = {c.window.id: c for c in check_compliance(build_calendar(shorter, late), D("2018-07-01"))}
+    assert got["surgery_after_last_cycle"].describe() == "missed by 5 days (late)"
+
+
+def test_conflicting_windows_are_reported_not_resolved(
+    protocol: Protocol, protocol_with: Build
+) -> None:
+    # Stopped after cycle 2 with bevacizumab in it: >= 42 days and <= 35 days after one date.
+    as_published = build_calendar(protocol, capox(2, stop=True)).surgery_window
+    assert as_published is not None
+    assert as_published.conflict is None
+    shorter = protocol_with(surgery_after_last_cycle={"max_days": 35})
+    cal = build_calendar(shorter, capox(2, stop=True))
+    span = cal.surgery_window
+    assert span is not None
+    assert span.conflict is not None
+    assert "surgery_after_bevacizumab needs on or after 2018-05-14" in span.conflict
+    assert "surgery_after_last_cycle needs on or before 2018-05-07" in span.conflict
+    items = due_or_overdue(cal, D("2018-04-10"))
+    assert [(i.what, i.status) for i in items if i.what == "surgery"] == [("surgery", "conflict")]
+
+
+def test_min_days_on_the_start_window_moves_the_plan(protocol_with: Build) -> None:
+    later = protocol_with(neoadjuvant_start={"min_days": 7, "max_days": 14})
+    cal = build_calendar(later, capox(0))
+    assert cal.neoadjuvant[0].planned == RANDOMISED + dt.timedelta(days=7)
+    start = cal.range_for(Event.FIRST_NEOADJUVANT_CYCLE)
+    assert start is not None
+    assert (start.earliest, start.latest) == (D("2018-03-08"), D("2018-03-15"))
+    early = Course(
+        "experimental", RANDOMISED, Treatment("CAPOX-B", (CycleGiven(1, D("2018-03-05")),))
+    )
+    check = next(
+        c
+        for c in check_compliance(build_calendar(later, early), D("2018-03-20"))
+        if c.window.id == "neoadjuvant_start"
+    )
+    assert check.describe() == "missed by 3 days (early)"
+
+
+def test_requires_come_from_the_protocol(protocol_with: Build) -> None:
+    loose = protocol_with(adjuvant_start={"requires": []})
+    course = capox(4, surgery=Surgery(D("2018-06-15"), macroscopic_complete=False))
+    got = {c.window.id: c for c in check_compliance(build_calendar(loose, course), D("2018-10-01"))}
+    assert got["adjuvant_start"].status is Status.OVERDUE
+
+
+def test_control_deadline_follows_the_protocol(protocol_with: Build) -> None:
+    changed = protocol_with(control_surgery={"max_days": 56})
+    span = build_calendar(changed, Course("control", RANDOMISED)).surgery_window
+    assert span is not None
+    assert span.latest == RANDOMISED + dt.timedelta(days=56)
