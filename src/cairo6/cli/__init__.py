@@ -5,8 +5,20 @@ from __future__ import annotations
 import typer
 
 from cairo6 import __version__
+from cairo6.cli.admin import (
+    audit_app,
+    backup_command,
+    centre_app,
+    db_app,
+    restore_command,
+    user_app,
+)
+from cairo6.cli.calendar import calendar_command
 from cairo6.cli.common import fail
+from cairo6.cli.enrol import eligibility_command, randomise_command, screening_app
+from cairo6.cli.forms import participant_app, query_app, record_command, update_command
 from cairo6.cli.protocol import protocol_app
+from cairo6.cli.simulate import simulate_app
 from cairo6.errors import Cairo6Error
 
 app = typer.Typer(
@@ -16,22 +28,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+# Commands are registered here, in one place, so `--help` lists everything the system does.
 app.add_typer(protocol_app, name="protocol")
-
-
-def _register_optional() -> None:
-    # Commands are registered here, in one place, so `--help` lists everything the system does.
-    from cairo6.cli.calendar import calendar_command
-    from cairo6.cli.simulate import simulate_app
-
-    app.command("calendar")(calendar_command)
-    app.add_typer(simulate_app, name="simulate")
-
-
-try:
-    _register_optional()
-except ImportError:  # TEMP while parts are being written
-    pass
+app.command("calendar")(calendar_command)
+app.add_typer(simulate_app, name="simulate")
+app.add_typer(db_app, name="db")
+app.add_typer(centre_app, name="centre")
+app.add_typer(user_app, name="user")
+app.add_typer(screening_app, name="screening")
+app.command("eligibility")(eligibility_command)
+app.command("randomise")(randomise_command)
+app.command("record")(record_command)
+app.command("update")(update_command)
+app.add_typer(participant_app, name="participant")
+app.add_typer(query_app, name="query")
+app.add_typer(audit_app, name="audit")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 @app.command("version")

@@ -9,8 +9,12 @@ import typer
 from rich.console import Console
 
 from cairo6.config import Settings
-from cairo6.errors import Cairo6Error
+from cairo6.errors import Cairo6Error, InvalidValueError
 from cairo6.protocol import Protocol, default_protocol, read_protocol_file
+from cairo6.service.setup import open_trial
+from cairo6.service.trial import Trial, actor_for
+from cairo6.store.audit import Actor
+from cairo6.store.engine import Database
 
 console = Console()
 err_console = Console(stderr=True)
@@ -39,3 +43,35 @@ def fail(error: Cairo6Error) -> typer.Exit:
     err_console.print("error:", style="bold red", end=" ")
     err_console.print(str(error), markup=False, highlight=False)
     return typer.Exit(code=2)
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        "--database-url",
+        help="SQLite file or postgresql:// URL (default: $CAIRO6_DATABASE_URL, $CAIRO6_DB, "
+        "else cairo6.db).",
+    ),
+]
+UserOption = Annotated[
+    str | None,
+    typer.Option("--user", "-u", help="Acting user (default: $CAIRO6_USER)."),
+]
+
+
+def open_database(target: str | None) -> Database:
+    """The database named on the command line or in the settings."""
+    return Database(target or Settings.from_env().database)
+
+
+def open_trial_and_actor(target: str | None, user: str | None) -> tuple[Trial, Actor]:
+    """The trial in the database and the acting user (who must exist and be active)."""
+    trial = open_trial(open_database(target))
+    name = user or Settings.from_env().user
+    if not name:
+        raise InvalidValueError(
+            "user", name, "an existing username", "pass --user NAME or set CAIRO6_USER"
+        )
+    with trial.db.read() as session:
+        return trial, actor_for(session, name)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, inspect, select
+from sqlalchemy import Connection, event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from cairo6.errors import AuditError
@@ -130,7 +130,7 @@ def append(
         "prev_hash": prev,
     }
     row["hash"] = record_hash(row)
-    conn.execute(_AUDIT.insert().values(**row))
+    conn.execute(insert(AuditRecord).values(**row))
     return row
 
 
@@ -158,16 +158,19 @@ def _after_flush(session: Session, _context: Any) -> None:
             continue
         if action in ("update", "delete") and not reason:
             raise AuditError(
-                f"changing {obj.__tablename__} record {inspect(obj).identity} after first entry "
+                f"changing {obj.__tablename__} record "
+                f"{inspect(obj).mapper.primary_key_from_instance(obj)} after first entry "
                 "needs a reason; give one (e.g. --reason 'corrected from source document')"
             )
-        ident = inspect(obj).identity
+        # The identity key is assigned only after the flush completes; the primary key
+        # attributes already hold the database's values.
+        key = inspect(obj).mapper.primary_key_from_instance(obj)
         append(
             conn,
             actor,
             action,
             obj.__tablename__,
-            ",".join(str(part) for part in ident) if ident else "?",
+            ",".join(str(part) for part in key),
             changes,
             participant=_participant_label(conn, obj, cache),
             reason=reason if action != "insert" else session.info.get("insert_reason"),

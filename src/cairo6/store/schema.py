@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     ForeignKey,
     Integer,
@@ -553,6 +554,16 @@ class Meta(Base):
     __tablename__ = "trial_meta"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+SYSTEM_COLUMNS = frozenset({"id", "participant_id", "centre_id", "screening_id"})
+"""Columns the system fills in itself; never taken from input."""
+
+
+def input_columns(table: type[Base]) -> list[Column[Any]]:
+    """Columns a user enters for this form, in table order."""
+    columns = table.__mapper__.columns
+    return [c for c in columns if c.key not in SYSTEM_COLUMNS and "label" in c.info]
 
 
 FORM_TABLES: dict[str, type[Base]] = {

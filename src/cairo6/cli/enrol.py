@@ -1,0 +1,104 @@
+"""`cairo6 screening|eligibility|randomise`: from the screening log to an allocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cairo6.cli.common import DbOption, UserOption, console, open_trial_and_actor
+from cairo6.cli.input import read_record
+from cairo6.service import enrolment
+from cairo6.service.permissions import Action, allowed
+
+screening_app = typer.Typer(help="The screening log.", no_args_is_help=True)
+
+DateOption = Annotated[str, typer.Option("--date", help="Date (YYYY-MM-DD).")]
+
+
+def _date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+@screening_app.command("add")
+def screening_add(
+    centre: Annotated[str, typer.Option(help="Centre code.")],
+    date: DateOption,
+    approached: Annotated[
+        bool, typer.Option("--approached/--not-approached", help="Was the patient approached?")
+    ] = True,
+    refused: Annotated[bool, typer.Option(help="The patient refused participation.")] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            help="Refusal reason: feared_adverse_effects, feared_postponing_surgery, "
+            "feared_prolongation, logistical, other."
+        ),
+    ] = None,
+    other: Annotated[str | None, typer.Option(help="Words for reason 'other'.")] = None,
+    not_approached_reason: Annotated[str | None, typer.Option(help="Why not approached.")] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+) -> None:
+    """Log a potentially eligible patient."""
+    trial, actor = open_trial_and_actor(db, user)
+    number = enrolment.add_screening(
+        trial,
+        actor,
+        centre,
+        {
+            "screened_on": date,
+            "approached": approached,
+            "refused": refused if approached else None,
+            "refusal_reason": reason,
+            "refusal_other": other,
+            "not_approached_reason": not_approached_reason,
+        },
+    )
+    console.print(f"screening number [bold]{number}[/]")
+
+
+def eligibility_command(
+    screening_number: str,
+    file: Annotated[Path, typer.Option("--file", help="Checklist as JSON (field: value).")],
+    date: DateOption,
+    db: DbOption = None,
+    user: UserOption = None,
+) -> None:
+    """Assess the eligibility checklist and explain each criterion (exit 1 if not eligible)."""
+    trial, actor = open_trial_and_actor(db, user)
+    data = read_record(file)
+    record = enrolment.assess_eligibility(trial, actor, screening_number, data, _date(date))
+    table = Table("criterion", "verdict", "why", title=f"Eligibility of {screening_number}")
+    for cid, verdict in record.verdicts.items():
+        colour = {"met": "green", "not_met": "red"}.get(verdict["verdict"], "yellow")
+        table.add_row(cid, f"[{colour}]{verdict['verdict']}[/]", verdict["explanation"])
+    console.print(table)
+    console.print("[green]eligible[/]" if record.eligible else "[red]not eligible[/]")
+    if not record.eligible:
+        raise typer.Exit(1)
+
+
+def randomise_command(
+    screening_number: str,
+    date: DateOption,
+    deviation: Annotated[
+        str | None,
+        typer.Option(help="Randomise an ineligible patient, recording this protocol deviation."),
+    ] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+) -> None:
+    """Enrol and randomise. The allocation is final and is shown once."""
+    trial, actor = open_trial_and_actor(db, user)
+    result = enrolment.randomise(trial, actor, screening_number, _date(date), deviation=deviation)
+    arm = trial.protocol.arm(result.arm)
+    console.print(
+        f"[bold]{result.study_number}[/] randomised to [bold]{arm.label}[/] "
+        f"(sequence {result.sequence_number}, {result.allocated_at})"
+    )
+    if allowed(actor.role, Action.VIEW_ALLOCATION_DIAGNOSTIC):
+        console.print_json(data=result.diagnostic)

@@ -1,0 +1,396 @@
+"""Screening, eligibility, and enrolment by randomisation.
+
+A participant exists only once randomised: enrolment and allocation are one transaction, which
+also reads the minimisation counts and appends the audit record, under the trial's write lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from cairo6.errors import InvalidValueError, NotFoundError, StateError
+from cairo6.protocol.eligibility import assess, validate_record
+from cairo6.randomization import (
+    DrawSource,
+    HistoryItem,
+    SecureDrawSource,
+    allocate,
+    derive_levels,
+    state_from_history,
+)
+from cairo6.service.permissions import CENTRE_BOUND, Action, allowed, require
+from cairo6.service.trial import Trial, centre_by_code
+from cairo6.service.validation import clean_form
+from cairo6.store.audit import Actor, now_iso
+from cairo6.store.engine import StoreSession
+from cairo6.store.schema import (
+    Centre,
+    Deviation,
+    EligibilityAssessment,
+    Participant,
+    Randomisation,
+    Screening,
+)
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """The result shown once after randomisation."""
+
+    study_number: str
+    arm: str
+    sequence_number: int
+    allocated_at: str
+    diagnostic: dict[str, Any]
+
+
+def add_screening(trial: Trial, actor: Actor, centre_code: str, data: Mapping[str, Any]) -> str:
+    """Log a potentially eligible patient; returns the screening number."""
+    with trial.db.write(actor) as session:
+        return add_screening_in(session, actor, centre_code, data)
+
+
+def add_screening_in(
+    session: StoreSession,
+    actor: Actor,
+    centre_code: str,
+    data: Mapping[str, Any],
+    *,
+    number: str | None = None,
+) -> str:
+    """`add_screening` inside the caller's transaction; `number` keeps an imported number."""
+    values = clean_form("screening", Screening, {**data, "screening_number": number or "new"})
+    _check_screening(values)
+    centre = centre_by_code(session, centre_code)
+    require(actor, Action.SCREEN, centre.id)
+    if number is None:
+        count = session.scalar(
+            select(func.count()).select_from(Screening).where(Screening.centre_id == centre.id)
+        )
+        values["screening_number"] = f"{centre.code}-S{(count or 0) + 1:04d}"
+    elif session.scalar(select(func.count()).where(Screening.screening_number == number)):
+        raise StateError(f"screening number {number} already exists", "use a new number")
+    session.add(Screening(centre_id=centre.id, **values))
+    session.flush()
+    return str(values["screening_number"])
+
+
+def _check_screening(values: Mapping[str, Any]) -> None:
+    if not values["approached"] and values.get("refused"):
+        raise InvalidValueError(
+            "screening.refused",
+            True,
+            "empty when the patient was not approached",
+            "set approached = true or leave refused empty",
+        )
+    if values.get("refused") and not values.get("refusal_reason"):
+        raise InvalidValueError(
+            "screening.refusal_reason",
+            None,
+            "a reason when the patient refused",
+            "choose the main reason for refusal",
+        )
+    if values.get("refusal_reason") == "other" and not values.get("refusal_other"):
+        raise InvalidValueError(
+            "screening.refusal_other",
+            None,
+            "a description for reason 'other'",
+            "describe the reason in refusal_other",
+        )
+
+
+def _screening(session: StoreSession, actor: Actor, number: str, action: Action) -> Screening:
+    require(actor, action)
+    found = session.scalars(select(Screening).where(Screening.screening_number == number)).first()
+    if found is None or (actor.role in CENTRE_BOUND and found.centre_id != actor.centre_id):
+        raise NotFoundError("screening entry", number, "check the screening number")
+    require(actor, action, found.centre_id)
+    return found
+
+
+def assess_eligibility(
+    trial: Trial,
+    actor: Actor,
+    screening_number: str,
+    data: Mapping[str, Any],
+    assessed_on: dt.date,
+) -> EligibilityAssessment:
+    """Check the protocol's criteria against the checklist and store the verdicts."""
+    with trial.db.write(actor) as session:
+        return assess_eligibility_in(session, trial, actor, screening_number, data, assessed_on)
+
+
+def assess_eligibility_in(
+    session: StoreSession,
+    trial: Trial,
+    actor: Actor,
+    screening_number: str,
+    data: Mapping[str, Any],
+    assessed_on: dt.date,
+) -> EligibilityAssessment:
+    """`assess_eligibility` inside the caller's transaction."""
+    clean = validate_record(trial.protocol, data)
+    result = assess(trial.protocol, clean)
+    screening = _screening(session, actor, screening_number, Action.ASSESS_ELIGIBILITY)
+    record = EligibilityAssessment(
+        screening_id=screening.id,
+        assessed_on=assessed_on,
+        data={k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in clean.items()},
+        verdicts={
+            r.criterion.id: {"verdict": r.verdict.value, "explanation": r.explanation}
+            for r in result.results
+        },
+        eligible=result.eligible,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _latest_assessment(session: StoreSession, screening_id: int) -> EligibilityAssessment | None:
+    return session.scalars(
+        select(EligibilityAssessment)
+        .where(EligibilityAssessment.screening_id == screening_id)
+        .order_by(EligibilityAssessment.id.desc())
+    ).first()
+
+
+def _history(session: StoreSession) -> list[HistoryItem]:
+    """Past allocations in sequence order; a permuted-block allocation carries its block size,
+    without which a stratum's tally cannot tell a finished block of 2 from half a block of 4."""
+    rows = session.execute(
+        select(Randomisation.levels, Randomisation.arm, Randomisation.diagnostic).order_by(
+            Randomisation.sequence_number
+        )
+    ).all()
+    items: list[HistoryItem] = []
+    for levels, arm, diagnostic in rows:
+        block = diagnostic.get("block_size") if isinstance(diagnostic, dict) else None
+        items.append((dict(levels), arm, int(block)) if block else (dict(levels), arm))
+    return items
+
+
+def _study_number(trial: Trial, session: StoreSession, centre: Centre) -> str:
+    count = session.scalar(
+        select(func.count()).select_from(Participant).where(Participant.centre_id == centre.id)
+    )
+    return f"{trial.protocol.trial.id}-{centre.code}-{(count or 0) + 1:03d}"
+
+
+def randomise(
+    trial: Trial,
+    actor: Actor,
+    screening_number: str,
+    enrolled_on: dt.date,
+    *,
+    deviation: str | None = None,
+    draws: DrawSource | None = None,
+) -> Enrolment:
+    """Enrol and randomise an eligible patient; the allocation is final.
+
+    An ineligible patient is randomised only with a recorded deviation, by a role allowed to;
+    the deviation is stored with the allocation in the same transaction.
+    """
+    source = draws if draws is not None else SecureDrawSource()
+    with trial.db.write(actor) as session:
+        screening = _screening(session, actor, screening_number, Action.RANDOMISE)
+        centre = session.get_one(Centre, screening.centre_id)
+        assessment = _enrolment_checks(session, actor, screening, enrolled_on, deviation)
+        record = {**assessment.data, "centre": centre.code}
+        levels = derive_levels(trial.protocol, record)
+        history = _history(session)
+        state = state_from_history(trial.protocol, history)
+        result, _ = allocate(trial.protocol, state, levels, source)
+        diagnostic = result.diagnostic.to_dict()
+        return _write_enrolment(
+            trial,
+            session,
+            actor,
+            screening,
+            centre,
+            enrolled_on,
+            levels,
+            result.arm,
+            diagnostic,
+            "live",
+            deviation,
+            len(history) + 1,
+        )
+
+
+def import_allocation(
+    trial: Trial,
+    actor: Actor,
+    screening_number: str,
+    enrolled_on: dt.date,
+    arm: str,
+    allocated_at: str,
+    *,
+    deviation: str | None = None,
+) -> Enrolment:
+    """Enter an allocation that was made elsewhere (trial history), keeping the counts true."""
+    with trial.db.write(actor, insert_reason="allocation imported from trial history") as session:
+        return import_allocation_in(
+            session,
+            trial,
+            actor,
+            screening_number,
+            enrolled_on,
+            arm,
+            allocated_at,
+            deviation=deviation,
+        )
+
+
+def import_allocation_in(
+    session: StoreSession,
+    trial: Trial,
+    actor: Actor,
+    screening_number: str,
+    enrolled_on: dt.date,
+    arm: str,
+    allocated_at: str,
+    *,
+    deviation: str | None = None,
+    study_number: str | None = None,
+) -> Enrolment:
+    """`import_allocation` inside the caller's transaction; keeps a given study number."""
+    require(actor, Action.IMPORT_HISTORY)
+    arms = [a.id for a in trial.protocol.arms]
+    if arm not in arms:
+        raise InvalidValueError("arm", arm, "one of " + ", ".join(arms), "use a protocol arm id")
+    screening = _screening(session, actor, screening_number, Action.IMPORT_HISTORY)
+    centre = session.get_one(Centre, screening.centre_id)
+    assessment = _enrolment_checks(session, actor, screening, enrolled_on, deviation)
+    levels = derive_levels(trial.protocol, {**assessment.data, "centre": centre.code})
+    sequence = len(_history(session)) + 1
+    diagnostic = {"source": "history", "allocated_at": allocated_at}
+    return _write_enrolment(
+        trial,
+        session,
+        actor,
+        screening,
+        centre,
+        enrolled_on,
+        levels,
+        arm,
+        diagnostic,
+        "history",
+        deviation,
+        sequence,
+        allocated_at=allocated_at,
+        study_number=study_number,
+    )
+
+
+def _enrolment_checks(
+    session: StoreSession,
+    actor: Actor,
+    screening: Screening,
+    enrolled_on: dt.date,
+    deviation: str | None,
+) -> EligibilityAssessment:
+    taken = session.scalar(
+        select(func.count())
+        .select_from(Participant)
+        .where(Participant.screening_id == screening.id)
+    )
+    if taken:
+        raise StateError(
+            f"screening {screening.screening_number} is already randomised",
+            "a patient is randomised once; look up the participant instead",
+        )
+    if not screening.approached or screening.refused:
+        raise StateError(
+            f"screening {screening.screening_number} was not approached or refused",
+            "only a consenting patient can be randomised",
+        )
+    if enrolled_on < screening.screened_on:
+        raise InvalidValueError(
+            "enrolled_on",
+            enrolled_on.isoformat(),
+            f"on or after the screening date {screening.screened_on.isoformat()}",
+            "check the enrolment date",
+        )
+    assessment = _latest_assessment(session, screening.id)
+    if assessment is None:
+        raise StateError(
+            f"screening {screening.screening_number} has no eligibility assessment",
+            "complete the eligibility checklist first",
+        )
+    if not assessment.eligible:
+        failing = [
+            f"{cid} ({v['verdict']})"
+            for cid, v in assessment.verdicts.items()
+            if v["verdict"] != "met"
+        ]
+        if not deviation:
+            raise StateError(
+                "the patient does not meet every criterion: " + ", ".join(failing),
+                "correct the checklist, or have the trial office randomise with a recorded "
+                "deviation",
+            )
+        if not allowed(actor.role, Action.RANDOMISE_DEVIATION):
+            require(actor, Action.RANDOMISE_DEVIATION)
+    return assessment
+
+
+def _write_enrolment(
+    trial: Trial,
+    session: StoreSession,
+    actor: Actor,
+    screening: Screening,
+    centre: Centre,
+    enrolled_on: dt.date,
+    levels: Mapping[str, str],
+    arm: str,
+    diagnostic: dict[str, Any],
+    source: str,
+    deviation: str | None,
+    sequence: int,
+    *,
+    allocated_at: str | None = None,
+    study_number: str | None = None,
+) -> Enrolment:
+    if study_number is None:
+        study_number = _study_number(trial, session, centre)
+    elif session.scalar(select(func.count()).where(Participant.study_number == study_number)):
+        raise StateError(f"study number {study_number} already exists", "use a new number")
+    person = Participant(
+        study_number=study_number,
+        centre_id=centre.id,
+        screening_id=screening.id,
+        enrolled_on=enrolled_on,
+    )
+    session.add(person)
+    session.flush()
+    at = allocated_at or now_iso()
+    session.add(
+        Randomisation(
+            participant_id=person.id,
+            sequence_number=sequence,
+            arm=arm,
+            allocated_at=at,
+            allocated_by=actor.username,
+            levels=dict(levels),
+            diagnostic=diagnostic,
+            source=source,
+            deviation=deviation,
+        )
+    )
+    if deviation:
+        session.add(
+            Deviation(
+                participant_id=person.id,
+                noted_on=enrolled_on,
+                category="eligibility",
+                description=deviation,
+            )
+        )
+    session.flush()
+    return Enrolment(study_number, arm, sequence, at, diagnostic)

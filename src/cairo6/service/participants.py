@@ -1,0 +1,209 @@
+"""A participant's record as people read it: forms, derived values, calendar and windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from cairo6.errors import Cairo6Error
+from cairo6.schedule import (
+    ActionItem,
+    Calendar,
+    Course,
+    CycleGiven,
+    EarlyStop,
+    Surgery,
+    Switch,
+    Treatment,
+    WindowCheck,
+    build_calendar,
+    check_compliance,
+    due_or_overdue,
+)
+from cairo6.scoring import (
+    highest_clavien_dindo,
+    is_macroscopic_complete,
+    parse_clavien_dindo,
+    pci_total,
+)
+from cairo6.service.permissions import Action, allowed
+from cairo6.service.trial import Trial, allocation, participant
+from cairo6.service.validation import input_columns
+from cairo6.store.audit import Actor
+from cairo6.store.engine import StoreSession
+from cairo6.store.schema import (
+    FORM_TABLES,
+    Centre,
+    Complication,
+    Discharge,
+    Restaging,
+    TreatmentCycle,
+)
+from cairo6.store.schema import Surgery as SurgeryRow
+
+PARTICIPANT_FORMS = (
+    "baseline",
+    "cycle",
+    "restaging",
+    "surgery",
+    "discharge",
+    "readmission",
+    "reoperation",
+    "complication",
+    "toxicity",
+    "radiology",
+    "pathology",
+    "off_study",
+    "deviation",
+    "follow_up",
+    "query",
+)
+
+
+@dataclass
+class ParticipantView:
+    """Everything shown on a participant's page."""
+
+    study_number: str
+    centre: str
+    enrolled_on: dt.date
+    arm: str
+    sequence_number: int
+    levels: dict[str, Any]
+    diagnostic: dict[str, Any] | None
+    forms: dict[str, list[dict[str, Any]]]
+    derived: dict[str, Any]
+    calendar: Calendar | None = None
+    compliance: tuple[WindowCheck, ...] = ()
+    actions: tuple[ActionItem, ...] = ()
+    problems: list[str] = field(default_factory=list)
+
+
+def _rows(session: StoreSession, form: str, pid: int) -> list[dict[str, Any]]:
+    table = FORM_TABLES[form]
+    keys = ["id", *(c.key for c in input_columns(table))]
+    found = session.scalars(
+        select(table).where(table.participant_id == pid).order_by(table.id)  # type: ignore[attr-defined]
+    ).all()
+    return [{k: getattr(row, k) for k in keys} for row in found]
+
+
+def _treatment(cycles: Sequence[TreatmentCycle]) -> Treatment | None:
+    if not cycles:
+        return None
+    ordered = sorted(cycles, key=lambda c: c.cycle_number)
+    first = ordered[0]
+    start_regimen = first.switched_from or first.regimen
+    switch = next(
+        (
+            Switch(c.cycle_number, c.regimen, c.switch_reason or "")
+            for c in ordered
+            if c.switched_from
+        ),
+        None,
+    )
+    stop = next(
+        (
+            EarlyStop(c.cycle_number, c.given_on, c.stop_reason or "")
+            for c in ordered
+            if c.stopped_after
+        ),
+        None,
+    )
+    return Treatment(
+        regimen=start_regimen,
+        cycles=tuple(
+            CycleGiven(
+                number=c.cycle_number,
+                day1=c.given_on,
+                regimen=c.regimen,
+                antiangiogenic=c.bevacizumab_given,
+                dose_reduced=c.dose_reduced,
+            )
+            for c in ordered
+        ),
+        switch=switch,
+        stop=stop,
+    )
+
+
+def macroscopic_complete(row: SurgeryRow) -> bool | None:
+    """CC-0 (or R0/R1) at CRS; None when neither score is recorded."""
+    open_close = row.procedure == "open_close"
+    if not open_close and row.cc_score is None and row.r_class is None:
+        return None
+    return is_macroscopic_complete(cc=row.cc_score, r_class=row.r_class, open_close=open_close)
+
+
+def course_of(session: StoreSession, pid: int, arm: str, randomised: dt.date) -> Course:
+    """The schedule's view of what happened, built from the recorded forms."""
+    cycles = session.scalars(
+        select(TreatmentCycle).where(TreatmentCycle.participant_id == pid)
+    ).all()
+    surgery = session.scalars(select(SurgeryRow).where(SurgeryRow.participant_id == pid)).first()
+    restaging = session.scalars(select(Restaging).where(Restaging.participant_id == pid)).first()
+    complete = macroscopic_complete(surgery) if surgery else None
+    return Course(
+        arm=arm,
+        randomised=randomised,
+        neoadjuvant=_treatment([c for c in cycles if c.phase == "neoadjuvant"]),
+        restaging_ct=restaging.ct_date if restaging else None,
+        surgery=Surgery(surgery.surgery_date, bool(complete)) if surgery else None,
+        adjuvant=_treatment([c for c in cycles if c.phase == "adjuvant"]),
+    )
+
+
+def _derived(session: StoreSession, pid: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    surgery = session.scalars(select(SurgeryRow).where(SurgeryRow.participant_id == pid)).first()
+    if surgery is not None:
+        out["pci_total"] = pci_total(surgery.pci_regions).total
+        out["macroscopic_complete"] = macroscopic_complete(surgery)
+        discharge = session.scalar(
+            select(Discharge.discharge_date).where(Discharge.participant_id == pid)
+        )
+        if discharge is not None:
+            out["length_of_stay_days"] = (discharge - surgery.surgery_date).days
+    grades = session.scalars(
+        select(Complication.grade).where(Complication.participant_id == pid)
+    ).all()
+    highest = highest_clavien_dindo(parse_clavien_dindo(g) for g in grades)
+    out["highest_clavien_dindo"] = highest.label if highest is not None else None
+    return out
+
+
+def view(trial: Trial, actor: Actor, study_number: str, on: dt.date) -> ParticipantView:
+    """The participant's page on the reference date `on`."""
+    with trial.db.read() as session:
+        person = participant(session, actor, study_number, Action.VIEW_PARTICIPANT)
+        alloc = allocation(session, person.id)
+        assert alloc is not None  # a participant exists only once randomised
+        centre = session.get_one(Centre, person.centre_id)
+        forms = {form: _rows(session, form, person.id) for form in PARTICIPANT_FORMS}
+        result = ParticipantView(
+            study_number=person.study_number,
+            centre=centre.code,
+            enrolled_on=person.enrolled_on,
+            arm=alloc.arm,
+            sequence_number=alloc.sequence_number,
+            levels=dict(alloc.levels),
+            diagnostic=dict(alloc.diagnostic)
+            if allowed(actor.role, Action.VIEW_ALLOCATION_DIAGNOSTIC)
+            else None,
+            forms=forms,
+            derived=_derived(session, person.id),
+        )
+        course = course_of(session, person.id, alloc.arm, person.enrolled_on)
+    try:
+        calendar = build_calendar(trial.protocol, course)
+    except Cairo6Error as exc:
+        result.problems.append(f"treatment calendar cannot be built: {exc}")
+        return result
+    result.calendar = calendar
+    result.compliance = check_compliance(calendar, on)
+    result.actions = due_or_overdue(calendar, on)
+    return result

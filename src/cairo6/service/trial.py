@@ -1,0 +1,66 @@
+"""The trial service: a database and a protocol, and the lookups every use case shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from cairo6.errors import NotFoundError
+from cairo6.protocol import Protocol
+from cairo6.service.permissions import CENTRE_BOUND, Action, require
+from cairo6.store.audit import Actor
+from cairo6.store.engine import Database, StoreSession
+from cairo6.store.schema import Centre, Participant, Randomisation, User
+
+
+@dataclass(frozen=True)
+class Trial:
+    """What every use case needs: where the data live and which protocol governs them."""
+
+    db: Database
+    protocol: Protocol
+
+
+def centre_by_code(session: StoreSession, code: str) -> Centre:
+    """The centre with this code."""
+    centre = session.scalars(select(Centre).where(Centre.code == code)).first()
+    if centre is None:
+        known = ", ".join(session.scalars(select(Centre.code).order_by(Centre.code))) or "none yet"
+        raise NotFoundError("centre", code, f"use one of the centre codes ({known})")
+    return centre
+
+
+def participant(
+    session: StoreSession, actor: Actor, study_number: str, action: Action
+) -> Participant:
+    """The participant, after checking that the actor may do `action` on their centre's data.
+
+    A participant of another centre is reported as not found to a centre-bound user, so that
+    probing study numbers reveals nothing about other centres.
+    """
+    require(actor, action)
+    found = session.scalars(
+        select(Participant).where(Participant.study_number == study_number)
+    ).first()
+    if found is None or (actor.role in CENTRE_BOUND and found.centre_id != actor.centre_id):
+        raise NotFoundError(
+            "participant", study_number, "check the study number (format TRIAL-CENTRE-NNN)"
+        )
+    require(actor, action, found.centre_id)
+    return found
+
+
+def allocation(session: StoreSession, participant_id: int) -> Randomisation | None:
+    """The participant's allocation, if randomised."""
+    return session.scalars(
+        select(Randomisation).where(Randomisation.participant_id == participant_id)
+    ).first()
+
+
+def actor_for(session: StoreSession, username: str) -> Actor:
+    """The actor behind an active user account."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None or not user.active:
+        raise NotFoundError("user", username, "add the user with `cairo6 user add` first")
+    return Actor(username=user.username, role=user.role, centre_id=user.centre_id, user_id=user.id)

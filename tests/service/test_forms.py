@@ -1,0 +1,217 @@
+"""Recording forms: validation, clinical rules, order of events, reasons for changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from cairo6.errors import (
+    FormError,
+    InvalidValueError,
+    NotFoundError,
+    PermissionDeniedError,
+    StateError,
+)
+from cairo6.scoring import Region
+from cairo6.service import forms, queries
+from cairo6.service.audit_view import history, verify_trail
+from cairo6.service.participants import view
+from tests.service.conftest import Site, enrol
+
+PCI = {r.id: 0 for r in Region} | {"pelvis": 2, "central": 1}
+
+
+def _surgery(day: dt.date, **extra: Any) -> dict[str, Any]:
+    return {
+        "surgery_date": day.isoformat(),
+        "procedure": "crs_hipec",
+        "pci_regions": PCI,
+        "cc_score": 0,
+        "primary_tumour_resection": False,
+        "anastomosis": True,
+        "ostomy": False,
+        "operating_time_min": 300,
+        "hipec_drug": "mitomycin_c",
+        **extra,
+    }
+
+
+def _participant(site: Site, arm: str) -> str:
+    for _ in range(12):
+        result = enrol(site)
+        if result.arm == arm:
+            return result.study_number
+    raise AssertionError(f"no {arm} allocation in 12 tries")
+
+
+def test_surgery_and_derived_values(site: Site) -> None:
+    sn = _participant(site, "control")
+    day = dt.date(2018, 2, 5)
+    forms.record(site.trial, site.inv1, "surgery", sn, _surgery(day))
+    forms.record(site.trial, site.inv1, "discharge", sn, {"discharge_date": "2018-02-15"})
+    forms.record(
+        site.trial,
+        site.inv1,
+        "complication",
+        sn,
+        {"term": "Ileus", "grade": "IIIa", "onset_date": "2018-02-09"},
+    )
+    forms.record(
+        site.trial,
+        site.inv1,
+        "complication",
+        sn,
+        {"term": "Pneumonia", "grade": "II", "onset_date": "2018-02-08"},
+    )
+    page = view(site.trial, site.inv1, sn, dt.date(2018, 3, 1))
+    assert page.derived == {
+        "pci_total": 3,
+        "macroscopic_complete": True,
+        "length_of_stay_days": 10,
+        "highest_clavien_dindo": "IIIa",
+    }
+    assert page.diagnostic is None  # only the statistician sees the allocation diagnostic
+    assert view(site.trial, site.stat, sn, dt.date(2018, 3, 1)).diagnostic is not None
+    windows = {c.window.id: c.status.value for c in page.compliance}
+    assert windows == {"control_surgery": "met"}
+
+
+def test_every_problem_in_a_form_is_named(site: Site) -> None:
+    sn = _participant(site, "control")
+    bad = _surgery(dt.date(2018, 2, 5)) | {
+        "pci_regions": PCI | {"pelvis": 5},
+        "cc_score": 7,
+        "hipec_drug": "cisplatin",
+    }
+    with pytest.raises(FormError) as info:
+        forms.record(site.trial, site.inv1, "surgery", sn, bad)
+    fields = {p.field for p in info.value.problems}
+    assert {"cc_score", "hipec_drug"} <= fields
+    with pytest.raises(FormError, match="pci_regions"):
+        forms.record(
+            site.trial,
+            site.inv1,
+            "surgery",
+            sn,
+            _surgery(dt.date(2018, 2, 5)) | {"pci_regions": PCI | {"pelvis": 5}},
+        )
+    with pytest.raises(FormError, match="unknown field"):
+        forms.record(
+            site.trial, site.inv1, "discharge", sn, {"discharge_date": "2018-02-15", "x": 1}
+        )
+
+
+def test_order_of_events(site: Site) -> None:
+    control = _participant(site, "control")
+    with pytest.raises(InvalidValueError, match="on or after randomisation"):
+        forms.record(site.trial, site.inv1, "surgery", control, _surgery(dt.date(2017, 12, 1)))
+    with pytest.raises(StateError, match="needs a recorded surgery"):
+        forms.record(site.trial, site.inv1, "discharge", control, {"discharge_date": "2018-02-15"})
+    with pytest.raises(StateError, match="allocated to control"):
+        forms.record(
+            site.trial,
+            site.inv1,
+            "cycle",
+            control,
+            {
+                "phase": "neoadjuvant",
+                "regimen": "CAPOX-B",
+                "cycle_number": 1,
+                "given_on": "2018-01-20",
+                "bevacizumab_given": True,
+            },
+        )
+    experimental = _participant(site, "experimental")
+    with pytest.raises(StateError, match="only after surgery"):
+        forms.record(
+            site.trial,
+            site.inv1,
+            "cycle",
+            experimental,
+            {
+                "phase": "adjuvant",
+                "regimen": "CAPOX",
+                "cycle_number": 1,
+                "given_on": "2018-01-20",
+                "bevacizumab_given": False,
+            },
+        )
+    forms.record(
+        site.trial,
+        site.inv1,
+        "cycle",
+        experimental,
+        {
+            "phase": "neoadjuvant",
+            "regimen": "CAPOX-B",
+            "cycle_number": 1,
+            "given_on": "2018-01-20",
+            "bevacizumab_given": True,
+        },
+    )
+    with pytest.raises(StateError, match="not after the last neoadjuvant cycle"):
+        forms.record(site.trial, site.inv1, "surgery", experimental, _surgery(dt.date(2018, 1, 15)))
+    page = view(site.trial, site.inv1, experimental, dt.date(2018, 3, 1))
+    statuses = {c.window.id: c.status.value for c in page.compliance}
+    assert statuses["neoadjuvant_start"] == "met"
+
+
+def test_changes_need_a_reason_and_are_in_the_history(site: Site) -> None:
+    sn = _participant(site, "control")
+    rid = forms.record(site.trial, site.inv1, "surgery", sn, _surgery(dt.date(2018, 2, 5)))
+    with pytest.raises(InvalidValueError, match="reason"):
+        forms.update(site.trial, site.inv1, "surgery", rid, {"operating_time_min": 320}, "")
+    forms.update(
+        site.trial, site.inv1, "surgery", rid, {"operating_time_min": 320}, "anaesthesia chart"
+    )
+    rows = [r for r in history(site.trial, site.monitor, sn) if r["field"] == "operating_time_min"]
+    assert [(r["old"], r["new"], r["reason"]) for r in rows] == [
+        (None, 300, None),
+        (300, 320, "anaesthesia chart"),
+    ]
+    with pytest.raises(NotFoundError):
+        forms.update(site.trial, site.inv2, "surgery", rid, {"operating_time_min": 1}, "x")
+    assert verify_trail(site.trial.db).ok
+
+
+def test_reviewers_record_only_their_forms(site: Site) -> None:
+    sn = _participant(site, "experimental")
+    forms.record(
+        site.trial,
+        site.pathologist,
+        "pathology",
+        sn,
+        {"site": "peritoneal", "evaluable": True, "trg": 2, "prgs": [2, 3]},
+    )
+    with pytest.raises(PermissionDeniedError):
+        forms.record(
+            site.trial,
+            site.pathologist,
+            "radiology",
+            sn,
+            {"timepoint": "baseline", "scan_date": "2018-01-05", "radiologic_pci": 6},
+        )
+    with pytest.raises(FormError, match="not_evaluable_reason"):
+        forms.record(
+            site.trial,
+            site.pathologist,
+            "pathology",
+            sn,
+            {"site": "primary_tumour", "evaluable": False},
+        )
+
+
+def test_query_cycle(site: Site) -> None:
+    sn = _participant(site, "control")
+    qid = queries.raise_query(site.trial, site.dm, sn, "surgery", "cc_score", "CC-0 or CC-1?")
+    assert [q.id for q, _ in queries.open_queries(site.trial, site.inv1)] == [qid]
+    assert queries.open_queries(site.trial, site.inv2) == []
+    with pytest.raises(PermissionDeniedError):
+        queries.close_query(site.trial, site.inv1, qid)
+    queries.answer_query(site.trial, site.inv1, qid, "CC-0 per operative report")
+    queries.close_query(site.trial, site.dm, qid)
+    assert queries.open_queries(site.trial, site.dm) == []
+    with pytest.raises(StateError):
+        queries.answer_query(site.trial, site.inv1, qid, "again")
