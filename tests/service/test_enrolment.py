@@ -179,5 +179,8 @@ def test_permuted_blocks_protocol_through_the_service(
         result = enrolment.randomise(trial, dm, number, on)
         assert result.diagnostic["method"] == "permuted_blocks"
         arms.append(result.arm)
-    # Every patient is in the same stratum, and blocks of 2 or 4 close after 8 allocations.
-    assert arms.count("experimental") == 4
+    # One stratum and blocks of 2 or 4: the arms can never drift more than 2 apart, which
+    # fails if the service loses track of where a block ends.
+    for k in range(1, len(arms) + 1):
+        prefix = arms[:k]
+        assert abs(prefix.count("experimental") - prefix.count("control")) <= 2

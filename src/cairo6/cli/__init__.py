@@ -16,6 +16,7 @@ from cairo6.cli.admin import (
 from cairo6.cli.calendar import calendar_command
 from cairo6.cli.common import fail
 from cairo6.cli.enrol import eligibility_command, randomise_command, screening_app
+from cairo6.cli.exchange import dictionary_command, export_command, import_command
 from cairo6.cli.forms import participant_app, query_app, record_command, update_command
 from cairo6.cli.protocol import protocol_app
 from cairo6.cli.simulate import simulate_app
@@ -45,6 +46,9 @@ app.add_typer(query_app, name="query")
 app.add_typer(audit_app, name="audit")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+app.command("export")(export_command)
+app.command("import")(import_command)
+app.command("dictionary")(dictionary_command)
 
 
 @app.command("version")

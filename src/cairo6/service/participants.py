@@ -24,12 +24,7 @@ from cairo6.schedule import (
     check_compliance,
     due_or_overdue,
 )
-from cairo6.scoring import (
-    highest_clavien_dindo,
-    is_macroscopic_complete,
-    parse_clavien_dindo,
-    pci_total,
-)
+from cairo6.scoring.derived import macroscopic_complete, participant_values
 from cairo6.service.permissions import Action, allowed
 from cairo6.service.trial import Trial, allocation, participant
 from cairo6.service.validation import input_columns
@@ -131,14 +126,6 @@ def _treatment(cycles: Sequence[TreatmentCycle]) -> Treatment | None:
     )
 
 
-def macroscopic_complete(row: SurgeryRow) -> bool | None:
-    """CC-0 (or R0/R1) at CRS; None when neither score is recorded."""
-    open_close = row.procedure == "open_close"
-    if not open_close and row.cc_score is None and row.r_class is None:
-        return None
-    return is_macroscopic_complete(cc=row.cc_score, r_class=row.r_class, open_close=open_close)
-
-
 def course_of(session: StoreSession, pid: int, arm: str, randomised: dt.date) -> Course:
     """The schedule's view of what happened, built from the recorded forms."""
     cycles = session.scalars(
@@ -146,7 +133,11 @@ def course_of(session: StoreSession, pid: int, arm: str, randomised: dt.date) ->
     ).all()
     surgery = session.scalars(select(SurgeryRow).where(SurgeryRow.participant_id == pid)).first()
     restaging = session.scalars(select(Restaging).where(Restaging.participant_id == pid)).first()
-    complete = macroscopic_complete(surgery) if surgery else None
+    complete = (
+        macroscopic_complete(surgery.procedure, surgery.cc_score, surgery.r_class)
+        if surgery
+        else None
+    )
     return Course(
         arm=arm,
         randomised=randomised,
@@ -158,22 +149,17 @@ def course_of(session: StoreSession, pid: int, arm: str, randomised: dt.date) ->
 
 
 def _derived(session: StoreSession, pid: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
     surgery = session.scalars(select(SurgeryRow).where(SurgeryRow.participant_id == pid)).first()
-    if surgery is not None:
-        out["pci_total"] = pci_total(surgery.pci_regions).total
-        out["macroscopic_complete"] = macroscopic_complete(surgery)
-        discharge = session.scalar(
-            select(Discharge.discharge_date).where(Discharge.participant_id == pid)
-        )
-        if discharge is not None:
-            out["length_of_stay_days"] = (discharge - surgery.surgery_date).days
+    discharge = session.scalar(
+        select(Discharge.discharge_date).where(Discharge.participant_id == pid)
+    )
     grades = session.scalars(
         select(Complication.grade).where(Complication.participant_id == pid)
     ).all()
-    highest = highest_clavien_dindo(parse_clavien_dindo(g) for g in grades)
-    out["highest_clavien_dindo"] = highest.label if highest is not None else None
-    return out
+    fields = (
+        {c.key: getattr(surgery, c.key) for c in input_columns(SurgeryRow)} if surgery else None
+    )
+    return participant_values(fields, discharge, grades)
 
 
 def view(trial: Trial, actor: Actor, study_number: str, on: dt.date) -> ParticipantView:

@@ -1,0 +1,394 @@
+"""Importing a directory of exchange CSV files: check every row, then apply all or nothing.
+
+Every row of every file is first checked on its own (types, allowed values, clinical rules);
+then all rows are applied through the same service functions a user's entries go through,
+inside one audited transaction. Each row runs in a savepoint, so that a row refused by the
+order of events does not stop the others from being checked; if anything at all was refused,
+the transaction is rolled back and the full list of problems is raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from cairo6.errors import (
+    Cairo6Error,
+    FieldProblem,
+    FormError,
+    InvalidValueError,
+    NotFoundError,
+    StateError,
+)
+from cairo6.service import forms
+from cairo6.service.dictionary import FILE_ORDER, DictionaryEntry, file_variables
+from cairo6.service.enrolment import (
+    add_screening_in,
+    assess_eligibility_in,
+    import_allocation_in,
+)
+from cairo6.service.exchange_csv import CsvRow, ImportProblem, problem, read_file
+from cairo6.service.exchange_tables import parse_cell
+from cairo6.service.permissions import Action, require
+from cairo6.service.trial import Trial
+from cairo6.service.validation import clean_form
+from cairo6.store.audit import Actor
+from cairo6.store.engine import StoreSession
+from cairo6.store.schema import Centre, Screening
+
+Progress = Callable[[int, int], None]
+"""Called as progress(rows_done, rows_total) while rows are applied."""
+
+MAX_SHOWN = 20
+
+# The column to blame for an error about the order of events, which names no field itself
+# (clinical forms use their date column, from `forms.DATE_FIELDS`).
+_STATE_FIELD = {
+    "centre": "code",
+    "screening": "screening_number",
+    "eligibility": "screening_number",
+    "randomisation": "screening_number",
+}
+# The column naming a record that was not found, by the record's kind.
+_NOT_FOUND_FIELD = {
+    "centre": "centre",
+    "screening entry": "screening_number",
+    "participant": "study_number",
+}
+# Forms whose rows only make sense once another of the participant's forms is in: when that
+# one is refused, these are not checked again (they would only repeat the same problem).
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "discharge": ("surgery",),
+    "readmission": ("surgery", "discharge"),
+    "reoperation": ("surgery",),
+    "complication": ("surgery",),
+}
+
+
+class ImportRejectedError(Cairo6Error):
+    """An import refused whole: nothing was written; `problems` lists every problem found."""
+
+    def __init__(self, directory: str, problems: Sequence[ImportProblem]) -> None:
+        self.directory = directory
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems[:MAX_SHOWN])
+        more = len(self.problems) - MAX_SHOWN
+        if more > 0:
+            lines += f"\n  ... and {more} more"
+        super().__init__(
+            f"import of {directory} refused; nothing was written. "
+            f"{len(self.problems)} problem(s):\n{lines}\n"
+            "What to do: correct each row listed and import the whole directory again."
+        )
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import wrote: rows per form, in import order."""
+
+    directory: Path
+    rows: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        """All rows imported."""
+        return sum(self.rows.values())
+
+
+# --- checking each row on its own ------------------------------------------------------------
+
+
+def _clean(form: str, table: Any, data: Mapping[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    try:
+        return clean_form(form, table, data), []
+    except FormError as exc:
+        return {}, exc.problems
+
+
+def _typed(
+    entries: Sequence[DictionaryEntry], raw: Mapping[str, str]
+) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Cells checked against the dictionary: type, required, range and allowed codes."""
+    values: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for entry in entries:
+        text = raw.get(entry.variable, "")
+        try:
+            value = parse_cell(entry, text)
+        except ValueError:
+            problems.append(FieldProblem(entry.variable, text, f"not {entry.allowed}"))
+            continue
+        if value is None:
+            if entry.required:
+                problems.append(
+                    FieldProblem(entry.variable, text, f"required; enter {entry.allowed}")
+                )
+            values[entry.variable] = None
+            continue
+        lo, hi = entry.minimum, entry.maximum
+        if entry.type in ("integer", "float") and (
+            (lo is not None and value < lo) or (hi is not None and value > hi)
+        ):
+            problems.append(FieldProblem(entry.variable, text, f"not {entry.allowed}"))
+            continue
+        values[entry.variable] = value
+    return values, problems
+
+
+def _check_codes(
+    entries: Sequence[DictionaryEntry], values: Mapping[str, Any]
+) -> list[FieldProblem]:
+    return [
+        FieldProblem(e.variable, values[e.variable], f"not {e.allowed}")
+        for e in entries
+        if e.codes and values.get(e.variable) is not None and values[e.variable] not in e.codes
+    ]
+
+
+def _check_row(row: CsvRow, entries: list[DictionaryEntry]) -> list[FieldProblem]:
+    """Fill `row.values` with typed values; return every problem found in the row."""
+    raw, form = row.raw, row.form
+    problems: list[FieldProblem] = []
+    if form == "centre":
+        row.values, problems = _clean(form, Centre, raw)
+        code = row.key("code").upper()
+        if code and (not code.replace("-", "").isalnum() or len(code) > 16):
+            problems.append(FieldProblem("code", raw["code"], "not 1-16 letters, digits or '-'"))
+        if not problems:
+            row.values["code"] = code
+    elif form == "screening":
+        row.values, problems = _clean(
+            form, Screening, {k: v for k, v in raw.items() if k != "centre"}
+        )
+        if not row.key("centre"):
+            problems.append(FieldProblem("centre", "", "required; enter a centre code"))
+        row.values["centre"] = row.key("centre").upper()
+    elif form in ("eligibility", "randomisation"):
+        row.values, problems = _typed(entries, raw)
+        problems += _check_codes(entries, row.values)
+        at = row.values.get("allocated_at")
+        if form == "randomisation" and at:
+            try:
+                dt.datetime.fromisoformat(at)
+            except ValueError:
+                allowed = next(e.allowed for e in entries if e.variable == "allocated_at")
+                problems.append(FieldProblem("allocated_at", at, f"not {allowed}"))
+    else:
+        values = {k: v for k, v in raw.items() if k != "study_number"}
+        try:
+            row.values = forms.validate(form, values)
+        except FormError as exc:
+            problems = list(exc.problems)
+        problems += _check_codes(entries, row.values)
+        row.values["study_number"] = row.key("study_number")
+        if not row.values["study_number"]:
+            problems.append(FieldProblem("study_number", "", "required; enter a study number"))
+    return problems
+
+
+# --- applying --------------------------------------------------------------------------------
+
+
+def _apply_centre(session: StoreSession, values: Mapping[str, Any]) -> None:
+    code = values["code"]
+    existing = session.scalars(select(Centre).where(Centre.code == code)).first()
+    if existing is None:
+        session.add(Centre(**values))
+        session.flush()
+        return
+    # A centre the administrator already set up is accepted when the row agrees with it.
+    if (existing.name, existing.started_recruiting) != (
+        values["name"],
+        values["started_recruiting"],
+    ):
+        raise StateError(
+            f"centre {code} already exists as {existing.name!r}, started "
+            f"{existing.started_recruiting or 'not recorded'}",
+            "make the row match the centre in the database, or leave it out",
+        )
+
+
+def _apply(session: StoreSession, trial: Trial, actor: Actor, row: CsvRow) -> None:
+    v = row.values
+    if row.form == "centre":
+        _apply_centre(session, v)
+    elif row.form == "screening":
+        data = {k: x for k, x in v.items() if k not in ("centre", "screening_number")}
+        add_screening_in(session, actor, v["centre"], data, number=v["screening_number"])
+    elif row.form == "eligibility":
+        fields = {
+            k: x
+            for k, x in v.items()
+            if k not in ("screening_number", "assessed_on") and x is not None
+        }
+        assess_eligibility_in(
+            session, trial, actor, v["screening_number"], fields, v["assessed_on"]
+        )
+    elif row.form == "randomisation":
+        import_allocation_in(
+            session,
+            trial,
+            actor,
+            v["screening_number"],
+            v["enrolled_on"],
+            v["arm"],
+            v["allocated_at"],
+            deviation=v["deviation"],
+            study_number=v["study_number"],
+        )
+    else:
+        values = {k: x for k, x in v.items() if k != "study_number"}
+        forms.record_in(session, trial, actor, row.form, v["study_number"], values)
+
+
+def _refusal(row: CsvRow, exc: Exception) -> list[ImportProblem]:
+    """The problems an error raised while applying a row stands for."""
+    form, number = row.form, row.number
+    if isinstance(exc, FormError):
+        return [problem(form, number, p.field, p.value, p.message) for p in exc.problems]
+    if isinstance(exc, InvalidValueError):
+        name = exc.field.removeprefix(f"{form}.")
+        return [
+            problem(
+                form, number, name, exc.value, f"allowed: {exc.allowed}. What to do: {exc.action}"
+            )
+        ]
+    if isinstance(exc, NotFoundError):
+        name = _NOT_FOUND_FIELD.get(exc.what, "study_number")
+        return [problem(form, number, name, exc.key, str(exc))]
+    name = _STATE_FIELD.get(form) or forms.DATE_FIELDS.get(form, "study_number")
+    if form == "randomisation" and "study number" in str(exc):
+        name = "study_number"
+    if isinstance(exc, SQLAlchemyError):
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        reason = (
+            f"the database refused the row ({detail}). What to do: remove the duplicate "
+            "or conflicting row"
+        )
+        return [problem(form, number, name, row.raw.get(name, ""), reason)]
+    return [problem(form, number, name, row.raw.get(name, ""), str(exc))]
+
+
+def _provides(row: CsvRow) -> set[tuple[str, str]]:
+    """The records a row creates (or spoils, when it is refused)."""
+    form = row.form
+    if form == "centre":
+        return {("centre", row.key("code").upper())}
+    if form in ("screening", "eligibility"):
+        # A refused assessment would also make the allocation look ineligible.
+        return {("screening", row.key("screening_number"))}
+    if form == "randomisation":
+        return {("study", row.key("study_number"))}
+    return {("form", f"{row.key('study_number')}/{form}")}
+
+
+def _needs(row: CsvRow) -> set[tuple[str, str]]:
+    form = row.form
+    if form == "screening":
+        return {("centre", row.key("centre").upper())}
+    if form in ("eligibility", "randomisation"):
+        return {("screening", row.key("screening_number"))}
+    if form == "centre":
+        return set()
+    study = row.key("study_number")
+    needs = set(_NEEDS.get(form, ()))
+    if _adjuvant(row):
+        needs.add("surgery")
+    return {("study", study)} | {("form", f"{study}/{need}") for need in needs}
+
+
+def _adjuvant(row: CsvRow) -> bool:
+    return row.form == "cycle" and row.key("phase") == "adjuvant"
+
+
+def _apply_order(rows: Mapping[str, list[CsvRow]]) -> list[CsvRow]:
+    """Rows in the order the events happened: adjuvant cycles only once surgery is in."""
+    ordered: list[CsvRow] = []
+    for form in FILE_ORDER:
+        ordered += [r for r in rows.get(form, []) if not _adjuvant(r)]
+        if form == "surgery":
+            ordered += [r for r in rows.get("cycle", []) if _adjuvant(r)]
+    return ordered
+
+
+def import_directory(
+    trial: Trial, actor: Actor, path: Path, progress: Progress | None = None
+) -> ImportSummary:
+    """Import a directory of exchange CSV files in one transaction; all rows or none.
+
+    Raises `ImportRejectedError` listing every problem (file, row, field, value, reason) when
+    any row, column or file is refused; the database is then left exactly as it was.
+    """
+    require(actor, Action.IMPORT)
+    directory = Path(path)
+    if not directory.is_dir():
+        raise InvalidValueError(
+            "directory",
+            str(path),
+            "a directory of exchange CSV files",
+            "name the directory written by `cairo6 export` or laid out as docs/data-format.md",
+        )
+    problems: list[ImportProblem] = []
+    expected = ", ".join(f"{form}.csv" for form in FILE_ORDER)
+    present: dict[str, Path] = {}
+    for item in sorted(directory.iterdir()):
+        if item.name.startswith("."):
+            continue  # hidden files that file managers and editors leave behind
+        if item.is_file() and item.suffix == ".csv" and item.stem in FILE_ORDER:
+            present[item.stem] = item
+        else:
+            problems.append(
+                ImportProblem(item.name, 0, "", None, f"unknown file; expected only {expected}")
+            )
+    if not present and not problems:
+        problems.append(
+            ImportProblem(str(directory), 0, "", None, f"no exchange files; expected {expected}")
+        )
+    if "randomisation" in present:
+        require(actor, Action.IMPORT_HISTORY)
+    variables = file_variables(trial.protocol)
+    rows: dict[str, list[CsvRow]] = {}
+    for form, file in sorted(present.items(), key=lambda item: FILE_ORDER.index(item[0])):
+        rows[form] = read_file(form, file, variables[form], problems)
+        missing = {p.field for p in problems if p.file == file.name and p.row_number == 1}
+        for row in rows[form]:
+            if not row.valid:
+                continue
+            found = _check_row(row, variables[form])
+            row.valid = not found
+            problems += [
+                problem(form, row.number, p.field, p.value, p.message)
+                for p in found
+                # A missing required column is reported once, at the header.
+                if p.field not in missing
+            ]
+    ordered = _apply_order(rows)
+    counts = dict.fromkeys(present, 0)
+    spoilt: set[tuple[str, str]] = set()
+    with trial.db.write(actor, insert_reason=f"imported from {directory}") as session:
+        for done, row in enumerate(ordered, start=1):
+            if not row.valid or _needs(row) & spoilt:
+                # What a refused or skipped row would have created is missing for later rows.
+                spoilt |= _provides(row)
+            else:
+                try:
+                    with session.begin_nested():
+                        _apply(session, trial, actor, row)
+                    counts[row.form] += 1
+                except (Cairo6Error, SQLAlchemyError) as exc:
+                    problems += _refusal(row, exc)
+                    spoilt |= _provides(row)
+            if progress is not None:
+                progress(done, len(ordered))
+        if problems:
+            order = {f"{form}.csv": i for i, form in enumerate(FILE_ORDER)}
+            problems.sort(key=lambda p: (order.get(p.file, -1), p.row_number))
+            # Raised inside the transaction, so that everything applied is rolled back.
+            raise ImportRejectedError(str(directory), problems)
+    return ImportSummary(directory, {form: counts[form] for form in FILE_ORDER if form in counts})

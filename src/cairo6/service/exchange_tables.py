@@ -1,0 +1,226 @@
+"""The trial record as exchange tables: one list of rows per form, and cell text both ways.
+
+Shared by the CSV, Parquet and ODM exports and by the import, so that a value is written and
+read back by the same rules (see `cairo6.service.exchange` for the format itself).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import case, select
+
+from cairo6.protocol import Protocol
+from cairo6.scoring.derived import participant_values
+from cairo6.service.dictionary import DictionaryEntry, file_variables
+from cairo6.service.forms import CLINICAL_FORMS
+from cairo6.service.validation import input_columns
+from cairo6.store.engine import StoreSession
+from cairo6.store.schema import (
+    FORM_TABLES,
+    Centre,
+    EligibilityAssessment,
+    Participant,
+    Randomisation,
+    Screening,
+    TreatmentCycle,
+)
+
+Row = dict[str, Any]
+
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+
+
+def cell_text(entry: DictionaryEntry, value: Any) -> str:
+    """A typed value as CSV cell text; empty for "not entered"."""
+    if value is None:
+        return ""
+    if entry.type == "boolean":
+        return "true" if value else "false"
+    if entry.type == "date":
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    if entry.type == "float":
+        number = float(value)
+        # 250 rather than 250.0, so a value typed as a whole number reads back the same.
+        return str(int(number)) if number.is_integer() else repr(number)
+    if entry.type == "json":
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return str(value)
+
+
+def parse_cell(entry: DictionaryEntry, text: str) -> Any:
+    """Cell text as a typed value (None when empty); `ValueError` when it is not of the type."""
+    raw = text.strip()
+    if not raw:
+        return None
+    if entry.type == "boolean":
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise ValueError(raw)
+    if entry.type == "integer":
+        return int(raw)
+    if entry.type == "float":
+        number = float(raw)
+        if not math.isfinite(number):
+            raise ValueError(raw)
+        return number
+    if entry.type == "date":
+        return dt.date.fromisoformat(raw)
+    if entry.type == "json":
+        return json.loads(raw)
+    return raw
+
+
+def _eligibility_data(protocol: Protocol, data: Mapping[str, Any]) -> Row:
+    out: Row = {}
+    for spec in protocol.fields:
+        value = data.get(spec.id)
+        # The checklist is stored as JSON, where dates are ISO text.
+        if spec.type.value == "date" and isinstance(value, str):
+            value = dt.date.fromisoformat(value)
+        out[spec.id] = value
+    return out
+
+
+def _randomisation_deviations(session: StoreSession) -> dict[int, tuple[dt.date, str]]:
+    rows = session.execute(
+        select(Randomisation.participant_id, Participant.enrolled_on, Randomisation.deviation)
+        .join(Participant, Participant.id == Randomisation.participant_id)
+        .where(Randomisation.deviation.is_not(None))
+    ).all()
+    return {pid: (on, text or "") for pid, on, text in rows}
+
+
+def _clinical(session: StoreSession, form: str, keys: list[str]) -> list[tuple[int, Row]]:
+    table: Any = FORM_TABLES[form]
+    columns = [getattr(table, key) for key in keys]
+    order = [table.id]
+    if form == "cycle":
+        # Adjuvant cycles are imported after surgery (they must follow it), so they are listed
+        # last; the same order then comes back out of a database filled by an import.
+        order = [case((TreatmentCycle.phase == "adjuvant", 1), else_=0), table.id]
+    stmt = (
+        select(table.participant_id, Participant.study_number, *columns)
+        .join(Participant, Participant.id == table.participant_id)
+        .order_by(*order)
+    )
+    return [
+        (pid, {"study_number": sn, **dict(zip(keys, values, strict=True))})
+        for pid, sn, *values in session.execute(stmt).all()
+    ]
+
+
+def read_tables(
+    session: StoreSession, protocol: Protocol, centre_id: int | None = None
+) -> dict[str, list[Row]]:
+    """Every exchange file's rows as typed values, in a stable order; one centre if given."""
+    tables: dict[str, list[Row]] = {}
+    centres = session.execute(
+        select(Centre.id, Centre.code, Centre.name, Centre.started_recruiting).order_by(Centre.id)
+    ).all()
+    tables["centre"] = [
+        {"code": code, "name": name, "started_recruiting": started}
+        for cid, code, name, started in centres
+        if centre_id is None or cid == centre_id
+    ]
+    screening_keys = [c.key for c in input_columns(Screening) if c.key != "screening_number"]
+    screening = session.execute(
+        select(
+            Screening.centre_id,
+            Screening.screening_number,
+            Centre.code,
+            *(getattr(Screening, k) for k in screening_keys),
+        )
+        .join(Centre, Centre.id == Screening.centre_id)
+        .order_by(Screening.id)
+    ).all()
+    tables["screening"] = [
+        {"screening_number": number, "centre": code, **dict(zip(screening_keys, rest, strict=True))}
+        for cid, number, code, *rest in screening
+        if centre_id is None or cid == centre_id
+    ]
+    assessments = session.execute(
+        select(
+            Screening.centre_id,
+            Screening.screening_number,
+            EligibilityAssessment.assessed_on,
+            EligibilityAssessment.data,
+            EligibilityAssessment.eligible,
+        )
+        .join(Screening, Screening.id == EligibilityAssessment.screening_id)
+        .order_by(EligibilityAssessment.id)
+    ).all()
+    tables["eligibility"] = [
+        {
+            "screening_number": number,
+            "assessed_on": on,
+            **_eligibility_data(protocol, data),
+            "eligible": eligible,
+        }
+        for cid, number, on, data, eligible in assessments
+        if centre_id is None or cid == centre_id
+    ]
+    allocations = session.execute(
+        select(
+            Participant.centre_id,
+            Participant.study_number,
+            Screening.screening_number,
+            Participant.enrolled_on,
+            Randomisation.arm,
+            Randomisation.allocated_at,
+            Randomisation.deviation,
+        )
+        .join(Participant, Participant.id == Randomisation.participant_id)
+        .join(Screening, Screening.id == Participant.screening_id)
+        .order_by(Randomisation.sequence_number)
+    ).all()
+    keys = [e.variable for e in file_variables(protocol)["randomisation"]]
+    tables["randomisation"] = [
+        dict(zip(keys, rest, strict=True))
+        for cid, *rest in allocations
+        if centre_id is None or cid == centre_id
+    ]
+    visible = {row["study_number"] for row in tables["randomisation"]}
+    at_randomisation = _randomisation_deviations(session)
+    for form in CLINICAL_FORMS:
+        form_keys = [c.key for c in input_columns(FORM_TABLES[form])]
+        rows = []
+        for pid, row in _clinical(session, form, form_keys):
+            if row["study_number"] not in visible:
+                continue
+            # The deviation written with an allocation is re-created when randomisation.csv is
+            # imported, so deviation.csv leaves it out rather than import it twice.
+            if form == "deviation" and pid in at_randomisation:
+                on, text = at_randomisation[pid]
+                if (row["noted_on"], row["category"], row["description"]) == (
+                    on,
+                    "eligibility",
+                    text,
+                ):
+                    del at_randomisation[pid]
+                    continue
+            rows.append(row)
+        tables[form] = rows
+    return tables
+
+
+def derived_values(tables: Mapping[str, list[Row]]) -> dict[str, Row]:
+    """The participant-level derived variables, by study number, computed from the tables."""
+    surgeries = {row["study_number"]: row for row in tables["surgery"]}
+    discharges = {row["study_number"]: row["discharge_date"] for row in tables["discharge"]}
+    grades: dict[str, list[str]] = {}
+    for row in tables["complication"]:
+        grades.setdefault(row["study_number"], []).append(row["grade"])
+    out: dict[str, Row] = {}
+    for row in tables["randomisation"]:
+        sn = row["study_number"]
+        values = participant_values(surgeries.get(sn), discharges.get(sn), grades.get(sn, []))
+        out[sn] = {k: v for k, v in values.items() if v is not None}
+    return out
