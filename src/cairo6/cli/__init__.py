@@ -15,6 +15,7 @@ from cairo6.cli.admin import (
 )
 from cairo6.cli.calendar import calendar_command
 from cairo6.cli.common import fail
+from cairo6.cli.design import design_app
 from cairo6.cli.enrol import eligibility_command, randomise_command, screening_app
 from cairo6.cli.exchange import dictionary_command, export_command, import_command
 from cairo6.cli.forms import participant_app, query_app, record_command, update_command
@@ -49,6 +50,7 @@ app.command("restore")(restore_command)
 app.command("export")(export_command)
 app.command("import")(import_command)
 app.command("dictionary")(dictionary_command)
+app.add_typer(design_app, name="design")
 
 
 @app.command("version")
