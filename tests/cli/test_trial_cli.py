@@ -70,9 +70,20 @@ def test_walk_through(tmp_path: Path) -> None:
         assert "met" in shown
     else:
         run(
-            nurse, "record", "cycle", "CAIRO6-C01-001",
-            "--set", "phase=neoadjuvant", "--set", "regimen=CAPOX-B", "--set", "cycle_number=1",
-            "--set", "given_on=2018-03-10", "--set", "bevacizumab_given=true",
+            nurse,
+            "record",
+            "cycle",
+            "CAIRO6-C01-001",
+            "--set",
+            "phase=neoadjuvant",
+            "--set",
+            "regimen=CAPOX-B",
+            "--set",
+            "cycle_number=1",
+            "--set",
+            "given_on=2018-03-10",
+            "--set",
+            "bevacizumab_given=true",
         )
         shown = run(nurse, "participant", "show", "CAIRO6-C01-001", "--on", "2018-05-01")
         assert "Neoadjuvant therapy starts within 4 weeks" in shown
