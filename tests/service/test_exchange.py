@@ -333,14 +333,14 @@ def test_a_bad_directory_is_refused_whole_with_every_problem(
         lambda rows: rows.append(["CAIRO6-C09-001", "2018-09-01", "alive", "", "false", ""]),
     )
     _edit(bad / "randomisation.csv", lambda rows: _set(rows, 2, "arm", "placebo"))
-    (bad / "notes.txt").write_text("not data")
+    (bad / "surgeries.csv").write_text("study_number\n")
     target = fresh("target")
     before = counts(target.trial.db)
     with pytest.raises(ImportRejectedError) as info:
         import_directory(target.trial, target.dm, bad)
     found = {(p.file, p.row_number, p.field) for p in info.value.problems}
     assert {
-        ("notes.txt", 0, ""),
+        ("surgeries.csv", 0, ""),
         ("screening.csv", 3, "screened_on"),
         ("randomisation.csv", 2, "arm"),
         ("baseline.csv", 1, "notes"),

@@ -340,6 +340,8 @@ def import_directory(
     for item in sorted(directory.iterdir()):
         if item.name.startswith("."):
             continue  # hidden files that file managers and editors leave behind
+        if item.is_file() and item.suffix.lower() in (".md", ".txt"):
+            continue  # documentation travelling with the data (a README) holds no rows
         if item.is_file() and item.suffix == ".csv" and item.stem in FILE_ORDER:
             present[item.stem] = item
         else:
