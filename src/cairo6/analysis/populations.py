@@ -1,0 +1,87 @@
+"""Analysis populations, derived from what happened rather than typed.
+
+- ITT: everyone randomised, analysed as allocated.
+- Modified ITT: analysed by the treatment actually started. A participant who received any
+  systemic therapy belongs to the arm whose regimens they received; one who went to surgery
+  without systemic therapy belongs to the control arm (upfront surgery); one who received
+  neither (e.g. straight to palliative care) is in no group.
+- Surgical: modified-ITT participants who had surgery (CRS-HIPEC or open-close).
+- CRS-HIPEC: macroscopically complete CRS with HIPEC given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from cairo6.errors import InvalidValueError
+from cairo6.protocol import Protocol
+from cairo6.scoring.derived import macroscopic_complete
+
+Frames = Mapping[str, pd.DataFrame]
+
+
+def _complete(row: pd.Series) -> bool | None:
+    cc = None if pd.isna(row["cc_score"]) else int(row["cc_score"])
+    r_class = None if pd.isna(row["r_class"]) else str(row["r_class"])
+    return macroscopic_complete(str(row["procedure"]), cc, r_class)
+
+
+def analysis_set(protocol: Protocol, frames: Frames) -> pd.DataFrame:
+    """One row per randomised participant with their analysis group and population flags.
+
+    Columns: study_number, centre, arm, enrolled_on, neoadjuvant_started, surgery,
+    macroscopic_complete (True/False/None when not recorded), hipec_given, mitt_group
+    (arm id or None), itt, mitt, surgical, crs_hipec.
+    """
+    people = frames["participant"][["study_number", "centre", "arm", "enrolled_on"]].copy()
+    regimen_arm = {r.id: r.arm for r in protocol.regimens}
+    control = next((a.id for a in protocol.arms if a.is_control), None)
+    cycles = frames["cycle"]
+    neo = cycles[cycles["phase"] == "neoadjuvant"]
+    started_arm = (
+        neo.sort_values(["study_number", "cycle_number"])
+        .groupby("study_number")["regimen"]
+        .first()
+        .map(regimen_arm)
+    )
+    surgery = frames["surgery"].set_index("study_number")
+    people["neoadjuvant_started"] = people["study_number"].isin(started_arm.index)
+    people["surgery"] = people["study_number"].isin(surgery.index)
+    complete = pd.Series(
+        [_complete(row) for _, row in surgery.iterrows()], index=surgery.index, dtype=object
+    )
+    people["macroscopic_complete"] = people["study_number"].map(complete).astype(object)
+    people.loc[~people["surgery"], "macroscopic_complete"] = None
+    hipec = surgery["hipec_drug"] if len(surgery) else pd.Series(dtype=object)
+    people["hipec_given"] = people["study_number"].map(hipec).fillna("none") != "none"
+
+    started = people["study_number"].map(started_arm)
+    upfront = people["surgery"] & ~people["neoadjuvant_started"]
+    people["mitt_group"] = [
+        str(arm) if isinstance(arm, str) else (control if up else None)
+        for arm, up in zip(started, upfront, strict=True)
+    ]
+    people["itt"] = True
+    people["mitt"] = people["mitt_group"].notna()
+    people["surgical"] = people["mitt"] & people["surgery"]
+    complete_now = people["macroscopic_complete"].map(lambda v: v is True).astype(bool)
+    people["crs_hipec"] = people["surgical"] & complete_now & people["hipec_given"]
+    return people.reset_index(drop=True)
+
+
+def population(people: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The rows of one population with a `group` column (ITT: allocated arm; others: mITT)."""
+    if name == "itt":
+        out = people.copy()
+        out["group"] = out["arm"]
+        return out
+    if name not in ("mitt", "surgical", "crs_hipec", "neoadjuvant"):
+        raise InvalidValueError(
+            "population", name, "itt, mitt, surgical, crs_hipec, neoadjuvant", "name a population"
+        )
+    mask = people["neoadjuvant_started"] if name == "neoadjuvant" else people[name]
+    out = people[mask.astype(bool)].copy()
+    out["group"] = out["mitt_group"]
+    return out
