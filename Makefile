@@ -14,9 +14,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+DEMO_DB := demo-output/cairo6-demo.db
+DEMO_ENV := CAIRO6_DB=$(DEMO_DB) CAIRO6_USER=admin
+
+# The main job: a fresh trial database built from the synthetic reference cohort through the
+# real services (validated import, audited), then the protocol, a participant, the audit check.
 demo: $(STAMP)
-	$(BIN)/cairo6 protocol show
+	rm -rf demo-output && mkdir -p demo-output
+	$(BIN)/cairo6 protocol show -s trial -s arms -s randomization -s regimens -s windows -s stopping
+	$(DEMO_ENV) $(BIN)/cairo6 db init --admin admin
+	$(DEMO_ENV) $(BIN)/cairo6 user add dm --role data_manager
+	$(DEMO_ENV) $(BIN)/cairo6 import data/reference --user dm
+	$(DEMO_ENV) $(BIN)/cairo6 audit verify
+	$(DEMO_ENV) $(BIN)/cairo6 user add statistician --role statistician
+	$(DEMO_ENV) $(BIN)/cairo6 participant show CAIRO6-C01-001 --on 2019-10-01 --user statistician
 	$(BIN)/cairo6 calendar --regimen CAPOX-B --randomised 2018-03-01 --cycle-dates 2018-03-12,2018-04-02,2018-04-23 --surgery 2018-06-20 --on 2018-06-01
+	$(BIN)/cairo6 design sample-size
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -96,6 +96,15 @@ def participant_show(
     for form, rows in page.forms.items():
         if not rows:
             continue
+        if len(rows[0]) > 6:
+            # Wide forms read better as field/value lists than as squeezed columns.
+            for row in rows:
+                table = Table("field", "value", title=f"{form} {row['id']}", title_justify="left")
+                for key, value in row.items():
+                    if key != "id":
+                        table.add_row(key, _text(value))
+                console.print(table)
+            continue
         table = Table(*rows[0].keys(), title=form, title_justify="left")
         for row in rows:
             table.add_row(*(_text(v) for v in row.values()))
