@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cairo6.cli import app
-from cairo6.cli.common import console
+from cairo6.cli.common import console, settings
 from cairo6.scoring import Region
 from tests.service.conftest import PATIENT
 
@@ -25,8 +25,14 @@ def wide_console() -> Any:
     console.width = saved
 
 
+def invoke(args: list[str], env: dict[str, str]) -> Any:
+    # Settings are read once per process; each invocation here stands for a new process.
+    settings.cache_clear()
+    return runner.invoke(app, args, env=env)
+
+
 def run(env: dict[str, str], *args: str, code: int = 0) -> str:
-    result = runner.invoke(app, list(args), env=env)
+    result = invoke(list(args), env)
     assert result.exit_code == code, (args, result.output, result.exception)
     return result.output
 
@@ -95,10 +101,10 @@ def test_walk_through(tmp_path: Path) -> None:
 def test_errors_are_plain_and_exit_non_zero(tmp_path: Path) -> None:
     env = {"CAIRO6_DB": str(tmp_path / "trial.db"), "CAIRO6_USER": "admin"}
     run(env, "db", "init", "--admin", "admin")
-    result = runner.invoke(app, ["centre", "add", "C 1", "x"], env=env)
+    result = invoke(["centre", "add", "C 1", "x"], env=env)
     assert result.exit_code != 0
-    result = runner.invoke(app, ["user", "add", "x", "--role", "wizard"], env=env)
+    result = invoke(["user", "add", "x", "--role", "wizard"], env=env)
     assert result.exit_code != 0
     assert "wizard" in str(result.exception)
-    result = runner.invoke(app, ["centre", "list"], env={"CAIRO6_DB": str(tmp_path / "none.db")})
+    result = invoke(["centre", "list"], env={"CAIRO6_DB": str(tmp_path / "none.db")})
     assert result.exit_code != 0

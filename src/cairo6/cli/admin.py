@@ -17,8 +17,8 @@ from cairo6.cli.common import (
     console,
     open_database,
     open_trial_and_actor,
+    settings,
 )
-from cairo6.config import Settings
 from cairo6.protocol import default_protocol_text, parse_protocol
 from cairo6.service import admin
 from cairo6.service.audit_view import history, verify_trail
@@ -42,7 +42,7 @@ def db_init(
 ) -> None:
     """Create the schema, bind the protocol to the database, optionally add the first admin."""
     database = open_database(db)
-    chosen = protocol or Settings.from_env().protocol_path
+    chosen = protocol or settings().protocol_path
     text = chosen.read_text(encoding="utf-8") if chosen else default_protocol_text()
     proto = parse_protocol(text, str(chosen or "CAIRO6"))
     trial = initialise(database, proto, text)

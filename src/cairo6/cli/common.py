@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Annotated
 
@@ -31,9 +32,15 @@ ProtocolOption = Annotated[
 ]
 
 
+@cache
+def settings() -> Settings:
+    """The process's settings, read from the environment once, at first use."""
+    return Settings.from_env()
+
+
 def load_protocol(path: Path | None) -> Protocol:
     """The protocol named on the command line, else by the settings, else CAIRO6."""
-    chosen = path or Settings.from_env().protocol_path
+    chosen = path or settings().protocol_path
     return read_protocol_file(chosen) if chosen is not None else default_protocol()
 
 
@@ -62,13 +69,13 @@ UserOption = Annotated[
 
 def open_database(target: str | None) -> Database:
     """The database named on the command line or in the settings."""
-    return Database(target or Settings.from_env().database)
+    return Database(target or settings().database)
 
 
 def open_trial_and_actor(target: str | None, user: str | None) -> tuple[Trial, Actor]:
     """The trial in the database and the acting user (who must exist and be active)."""
     trial = open_trial(open_database(target))
-    name = user or Settings.from_env().user
+    name = user or settings().user
     if not name:
         raise InvalidValueError(
             "user", name, "an existing username", "pass --user NAME or set CAIRO6_USER"
