@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from cairo6.protocol import protocol_from_dict
 from cairo6.randomization import Diagnostic, verify
 from cairo6.service import admin, enrolment
 from cairo6.service.audit_view import verify_trail
+from cairo6.service.backup import backup, restore
 from cairo6.service.setup import initialise
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database
@@ -184,3 +186,19 @@ def test_permuted_blocks_protocol_through_the_service(
     for k in range(1, len(arms) + 1):
         prefix = arms[:k]
         assert abs(prefix.count("experimental") - prefix.count("control")) <= 2
+
+
+def test_counts_follow_a_restored_database(site: Site, tmp_path: Path) -> None:
+    # The service keeps minimisation counts between calls; a restore must not inherit them.
+    if not site.trial.db.is_sqlite:
+        pytest.skip("backup and restore use SQLite's online backup API (PostgreSQL: pg_dump)")
+    for _ in range(3):
+        enrol(site)
+    copy = tmp_path / "copy.db"
+    backup(site.trial, site.admin, copy)
+    for _ in range(2):
+        enrol(site)
+    restore(copy, site.trial.db, force=True)
+    after = enrol(site)
+    assert after.sequence_number == 4
+    assert sum(after.diagnostic["totals"].values()) == 3

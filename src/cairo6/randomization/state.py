@@ -126,18 +126,23 @@ def _unpack(item: object) -> tuple[Mapping[str, str], str, int | None]:
 
 
 def state_from_history(
-    protocol: Protocol | Design, history: Iterable[HistoryItem]
+    protocol: Protocol | Design,
+    history: Iterable[HistoryItem],
+    start: AllocationState | None = None,
 ) -> AllocationState:
     """Rebuild the state from past allocations, oldest first (see `HistoryItem`).
 
     For permuted blocks each allocation must carry the size of the block it belonged to
     (recorded in its diagnostic), because a stratum's tally alone cannot tell a completed block of
-    2 from half a block of 4.
+    2 from half a block of 4. With `start`, the history continues from that state (the
+    allocations after those it already counts), so a caller can catch up incrementally.
     """
     design = as_design(protocol)
-    state = empty_state(design)
+    if start is not None:
+        check_state(design, start)
+    state = start if start is not None else empty_state(design)
     blocks_method = design.method is RandomizationMethod.PERMUTED_BLOCKS
-    for number, item in enumerate(history, start=1):
+    for number, item in enumerate(history, start=state.allocated + 1):
         raw_levels, arm_id, size = _unpack(item)
         levels = check_levels(design, raw_levels)
         if arm_id not in design.arms:

@@ -7,7 +7,7 @@ also reads the minimisation counts and appends the audit record, under the trial
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from cairo6.errors import InvalidValueError, NotFoundError, StateError
 from cairo6.protocol.eligibility import assess, validate_record
 from cairo6.randomization import (
+    AllocationState,
     DrawSource,
     HistoryItem,
     SecureDrawSource,
@@ -160,19 +161,68 @@ def _latest_assessment(session: StoreSession, screening_id: int) -> EligibilityA
     ).first()
 
 
-def _history(session: StoreSession) -> list[HistoryItem]:
-    """Past allocations in sequence order; a permuted-block allocation carries its block size,
-    without which a stratum's tally cannot tell a finished block of 2 from half a block of 4."""
-    rows = session.execute(
-        select(Randomisation.levels, Randomisation.arm, Randomisation.diagnostic).order_by(
-            Randomisation.sequence_number
-        )
-    ).all()
+def _history_items(rows: Sequence[Any]) -> list[HistoryItem]:
     items: list[HistoryItem] = []
     for levels, arm, diagnostic in rows:
         block = diagnostic.get("block_size") if isinstance(diagnostic, dict) else None
         items.append((dict(levels), arm, int(block)) if block else (dict(levels), arm))
     return items
+
+
+def _history(session: StoreSession, after: int = 0) -> list[HistoryItem]:
+    """Allocations after sequence `after`, in order; a permuted-block allocation carries its
+    block size, without which a stratum's tally cannot tell a finished block of 2 from half a
+    block of 4."""
+    rows = session.execute(
+        select(Randomisation.levels, Randomisation.arm, Randomisation.diagnostic)
+        .where(Randomisation.sequence_number > after)
+        .order_by(Randomisation.sequence_number)
+    ).all()
+    return _history_items(rows)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    sequence: int
+    last_arm: str
+    last_at: str
+    state: AllocationState
+
+
+# Per process and database: the minimisation state as of a committed sequence number. Rebuilding
+# it from every allocation inside the write lock made each randomisation slower as the trial grew
+# and made concurrent clients queue; now each call reads only the allocations it has not seen.
+_STATE_CACHE: dict[tuple[str, str], _Counted] = {}
+
+
+def _current_state(trial: Trial, session: StoreSession) -> tuple[AllocationState, int]:
+    """The state and the number of allocations so far, read under the write lock."""
+    key = (trial.db.url, trial.protocol.trial.id)
+    cached = _STATE_CACHE.get(key)
+    if cached is not None:
+        last = session.execute(
+            select(Randomisation.arm, Randomisation.allocated_at).where(
+                Randomisation.sequence_number == cached.sequence
+            )
+        ).first()
+        # A restored or replaced database must not inherit another history's counts.
+        if last is None or (last.arm, last.allocated_at) != (cached.last_arm, cached.last_at):
+            cached = None
+    after = cached.sequence if cached else 0
+    start = cached.state if cached else None
+    state = state_from_history(trial.protocol, _history(session, after), start=start)
+    newest = session.execute(
+        select(Randomisation.sequence_number, Randomisation.arm, Randomisation.allocated_at)
+        .order_by(Randomisation.sequence_number.desc())
+        .limit(1)
+    ).first()
+    if newest is None:
+        return state, 0
+    if newest.sequence_number != state.allocated:
+        # Gaps or reordering: never trust an incremental count; rebuild from every allocation.
+        state = state_from_history(trial.protocol, _history(session))
+    _STATE_CACHE[key] = _Counted(newest.sequence_number, newest.arm, newest.allocated_at, state)
+    return state, state.allocated
 
 
 def _study_number(trial: Trial, session: StoreSession, centre: Centre) -> str:
@@ -203,8 +253,7 @@ def randomise(
         assessment = _enrolment_checks(session, actor, screening, enrolled_on, deviation)
         record = {**assessment.data, "centre": centre.code}
         levels = derive_levels(trial.protocol, record)
-        history = _history(session)
-        state = state_from_history(trial.protocol, history)
+        state, allocated = _current_state(trial, session)
         result, _ = allocate(trial.protocol, state, levels, source)
         diagnostic = result.diagnostic.to_dict()
         return _write_enrolment(
@@ -219,7 +268,7 @@ def randomise(
             diagnostic,
             "live",
             deviation,
-            len(history) + 1,
+            allocated + 1,
         )
 
 
@@ -268,7 +317,7 @@ def import_allocation_in(
     centre = session.get_one(Centre, screening.centre_id)
     assessment = _enrolment_checks(session, actor, screening, enrolled_on, deviation)
     levels = derive_levels(trial.protocol, {**assessment.data, "centre": centre.code})
-    sequence = len(_history(session)) + 1
+    sequence = (session.scalar(select(func.max(Randomisation.sequence_number))) or 0) + 1
     diagnostic = {"source": "history", "allocated_at": allocated_at}
     return _write_enrolment(
         trial,
