@@ -21,6 +21,7 @@ from cairo6.cli.exchange import dictionary_command, export_command, import_comma
 from cairo6.cli.forms import participant_app, query_app, record_command, update_command
 from cairo6.cli.protocol import protocol_app
 from cairo6.cli.simulate import simulate_app
+from cairo6.cli.web import serve_command, user_password_command
 from cairo6.errors import Cairo6Error
 
 app = typer.Typer(
@@ -51,6 +52,8 @@ app.command("export")(export_command)
 app.command("import")(import_command)
 app.command("dictionary")(dictionary_command)
 app.add_typer(design_app, name="design")
+app.command("serve")(serve_command)
+user_app.command("password")(user_password_command)
 
 
 @app.command("version")

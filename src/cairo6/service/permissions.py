@@ -44,6 +44,7 @@ class Action(StrEnum):
     VIEW_REPORT = "view_report"
     VIEW_AUDIT = "view_audit"
     BACKUP = "backup"
+    VIEW_QUERIES = "view_queries"
 
 
 R = Role
@@ -77,6 +78,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_REPORT: frozenset({R.STATISTICIAN, R.DMC_MEMBER, R.DATA_MANAGER}),
     Action.VIEW_AUDIT: frozenset({R.ADMINISTRATOR, R.DATA_MANAGER, R.MONITOR, R.INVESTIGATOR}),
     Action.BACKUP: frozenset({R.ADMINISTRATOR}),
+    Action.VIEW_QUERIES: frozenset({R.DATA_MANAGER, R.MONITOR, R.INVESTIGATOR}),
 }
 
 CENTRE_BOUND: frozenset[Role] = frozenset({R.INVESTIGATOR})

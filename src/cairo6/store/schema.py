@@ -593,3 +593,21 @@ FORM_TABLES: dict[str, type[Base]] = {
     )
 }
 """Every audited table by its form name."""
+
+
+class WebSession(Base):
+    """A signed-in web or API client. Only the SHA-256 of the session token is kept.
+
+    Not trial data: rows are written with Core statements, which the audit hook does not see;
+    logins, failures and logouts go into the audit trail as events instead. Times are UTC
+    ISO 8601 text, as elsewhere in the store.
+    """
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[str] = mapped_column(String(40))
+    last_seen_at: Mapped[str] = mapped_column(String(40))

@@ -1,0 +1,570 @@
+"""Reads and small changes the web pages need that the other use cases do not offer.
+
+Dashboard counts, lists and worklists, one form record for editing, passwords and the first-run
+administrator. Every function checks the actor's permission before reading anything, exactly as
+the other services do, so a page cannot show what its service would refuse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from cairo6.errors import Cairo6Error, InvalidValueError, NotFoundError, StateError
+from cairo6.schedule import ActionItem, build_calendar, due_or_overdue
+from cairo6.service.forms import FORM_ACTION
+from cairo6.service.participants import course_of
+from cairo6.service.permissions import CENTRE_BOUND, Action, Role, allowed, require
+from cairo6.service.trial import Trial, participant
+from cairo6.store.audit import Actor
+from cairo6.store.engine import StoreSession
+from cairo6.store.schema import (
+    FORM_TABLES,
+    PATHOLOGY_SITES,
+    Centre,
+    EligibilityAssessment,
+    OffStudy,
+    Participant,
+    PathologyReview,
+    Query,
+    RadiologyReview,
+    Randomisation,
+    Restaging,
+    Screening,
+    Surgery,
+    User,
+    input_columns,
+)
+
+RADIOLOGY_TIMEPOINTS = ("baseline", "restaging")
+
+
+def _own_centre_only(actor: Actor) -> int | None:
+    """The centre a centre-bound actor is limited to; None when the actor sees every centre."""
+    return actor.centre_id if actor.role in CENTRE_BOUND else None
+
+
+def _visible(actor: Actor, centre_id: int) -> bool:
+    own = _own_centre_only(actor)
+    return own is None or own == centre_id
+
+
+# --- dashboard -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CentreAccrual:
+    """Participants randomised at one centre."""
+
+    code: str
+    name: str
+    started_recruiting: dt.date | None
+    randomised: int
+    screened: int
+
+
+@dataclass(frozen=True)
+class Accrual:
+    """Accrual per centre against the protocol's target."""
+
+    target: int
+    total: int
+    centres: list[CentreAccrual]
+
+    @property
+    def percent(self) -> float:
+        """Share of the target reached, in percent."""
+        return 100.0 * self.total / self.target if self.target else 0.0
+
+
+def accrual(trial: Trial, actor: Actor) -> Accrual:
+    """Randomised and screened counts per centre; counts only, so every signed-in role sees it."""
+    del actor  # counts per centre are shared with every role, as in the trial's newsletters
+    with trial.db.read() as session:
+        randomised = dict(
+            session.execute(
+                select(Participant.centre_id, func.count()).group_by(Participant.centre_id)
+            ).all()
+        )
+        screened = dict(
+            session.execute(
+                select(Screening.centre_id, func.count()).group_by(Screening.centre_id)
+            ).all()
+        )
+        centres = [
+            CentreAccrual(
+                c.code,
+                c.name,
+                c.started_recruiting,
+                int(randomised.get(c.id, 0)),
+                int(screened.get(c.id, 0)),
+            )
+            for c in session.scalars(select(Centre).order_by(Centre.code))
+        ]
+    total = sum(c.randomised for c in centres)
+    return Accrual(trial.protocol.accrual.target, total, centres)
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """A participant's window that is due, overdue or in conflict on the reference date."""
+
+    study_number: str
+    centre: str
+    item: ActionItem
+
+
+def due_worklist(trial: Trial, actor: Actor, on: dt.date) -> list[DueItem]:
+    """Every visible participant's due and overdue items, most overdue first."""
+    require(actor, Action.VIEW_PARTICIPANT)
+    own = _own_centre_only(actor)
+    out: list[DueItem] = []
+    with trial.db.read() as session:
+        stmt = (
+            select(Participant, Randomisation.arm, Centre.code)
+            .join(Randomisation, Randomisation.participant_id == Participant.id)
+            .join(Centre, Centre.id == Participant.centre_id)
+            .where(Participant.id.not_in(select(OffStudy.participant_id)))
+            .order_by(Participant.study_number)
+        )
+        if own is not None:
+            stmt = stmt.where(Participant.centre_id == own)
+        rows = session.execute(stmt).all()
+        courses = [
+            (person.study_number, code, course_of(session, person.id, arm, person.enrolled_on))
+            for person, arm, code in rows
+        ]
+    for study_number, code, course in courses:
+        try:
+            calendar = build_calendar(trial.protocol, course)
+        except Cairo6Error:
+            # A record the calendar cannot be built from is shown on the participant's page.
+            continue
+        out.extend(DueItem(study_number, code, item) for item in due_or_overdue(calendar, on))
+    return sorted(out, key=lambda d: (-d.item.days_overdue, d.item.status != "overdue"))
+
+
+# --- screening --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScreeningRow:
+    """One entry of the screening log, with where it got to."""
+
+    number: str
+    centre: str
+    screened_on: dt.date
+    approached: bool
+    refused: bool | None
+    refusal_reason: str | None
+    eligible: bool | None
+    study_number: str | None
+
+
+def _latest_assessments(session: StoreSession, ids: list[int]) -> dict[int, EligibilityAssessment]:
+    found: dict[int, EligibilityAssessment] = {}
+    if not ids:
+        return found
+    for row in session.scalars(
+        select(EligibilityAssessment)
+        .where(EligibilityAssessment.screening_id.in_(ids))
+        .order_by(EligibilityAssessment.id)
+    ):
+        found[row.screening_id] = row
+    return found
+
+
+def screening_log(trial: Trial, actor: Actor, limit: int = 500) -> list[ScreeningRow]:
+    """The newest screening entries the actor may see."""
+    require(actor, Action.SCREEN)
+    own = _own_centre_only(actor)
+    with trial.db.read() as session:
+        stmt = (
+            select(Screening, Centre.code, Participant.study_number)
+            .join(Centre, Centre.id == Screening.centre_id)
+            .outerjoin(Participant, Participant.screening_id == Screening.id)
+            .order_by(Screening.id.desc())
+            .limit(limit)
+        )
+        if own is not None:
+            stmt = stmt.where(Screening.centre_id == own)
+        rows = session.execute(stmt).all()
+        latest = _latest_assessments(session, [s.id for s, _, _ in rows])
+    return [
+        ScreeningRow(
+            s.screening_number,
+            code,
+            s.screened_on,
+            s.approached,
+            s.refused,
+            s.refusal_reason,
+            latest[s.id].eligible if s.id in latest else None,
+            study,
+        )
+        for s, code, study in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ScreeningDetail:
+    """One screening entry with its latest eligibility assessment."""
+
+    row: ScreeningRow
+    assessed_on: dt.date | None
+    data: dict[str, Any]
+    verdicts: dict[str, dict[str, Any]]
+
+
+def screening_detail(trial: Trial, actor: Actor, number: str, action: Action) -> ScreeningDetail:
+    """A screening entry, after checking `action` for its centre (hidden from other centres)."""
+    require(actor, action)
+    with trial.db.read() as session:
+        found = session.execute(
+            select(Screening, Centre.code, Participant.study_number)
+            .join(Centre, Centre.id == Screening.centre_id)
+            .outerjoin(Participant, Participant.screening_id == Screening.id)
+            .where(Screening.screening_number == number)
+        ).first()
+        if found is None or not _visible(actor, found[0].centre_id):
+            raise NotFoundError("screening entry", number, "check the screening number")
+        screening, code, study = found
+        require(actor, action, screening.centre_id)
+        latest = _latest_assessments(session, [screening.id]).get(screening.id)
+    row = ScreeningRow(
+        screening.screening_number,
+        code,
+        screening.screened_on,
+        screening.approached,
+        screening.refused,
+        screening.refusal_reason,
+        latest.eligible if latest else None,
+        study,
+    )
+    return ScreeningDetail(
+        row,
+        latest.assessed_on if latest else None,
+        dict(latest.data) if latest else {},
+        dict(latest.verdicts) if latest else {},
+    )
+
+
+# --- participants and review worklists --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    """One participant in a list."""
+
+    study_number: str
+    centre: str
+    enrolled_on: dt.date
+    arm: str
+    off_study: bool
+
+
+def _participants(session: StoreSession, actor: Actor) -> list[ParticipantRow]:
+    own = _own_centre_only(actor)
+    stmt = (
+        select(Participant, Centre.code, Randomisation.arm, OffStudy.id)
+        .join(Centre, Centre.id == Participant.centre_id)
+        .join(Randomisation, Randomisation.participant_id == Participant.id)
+        .outerjoin(OffStudy, OffStudy.participant_id == Participant.id)
+        .order_by(Participant.study_number)
+    )
+    if own is not None:
+        stmt = stmt.where(Participant.centre_id == own)
+    return [
+        ParticipantRow(p.study_number, code, p.enrolled_on, arm, off is not None)
+        for p, code, arm, off in session.execute(stmt).all()
+    ]
+
+
+def participant_list(trial: Trial, actor: Actor) -> list[ParticipantRow]:
+    """Every participant the actor may see."""
+    require(actor, Action.VIEW_PARTICIPANT)
+    with trial.db.read() as session:
+        return _participants(session, actor)
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """A participant on a central review worklist: what is done and what is still to do."""
+
+    study_number: str
+    centre: str
+    done: dict[str, int] = field(default_factory=dict)
+    """Reviewed time points or sites, each with its record id (for editing)."""
+    pending: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+def radiology_worklist(trial: Trial, actor: Actor) -> list[ReviewRow]:
+    """Participants with their baseline and restaging CT reviews, pending ones first."""
+    require(actor, Action.RECORD_RADIOLOGY)
+    with trial.db.read() as session:
+        people = _participants(session, actor)
+        reviews = session.execute(
+            select(Participant.study_number, RadiologyReview.timepoint, RadiologyReview.id).join(
+                Participant, Participant.id == RadiologyReview.participant_id
+            )
+        ).all()
+        restaged = dict(
+            session.execute(
+                select(Participant.study_number, Restaging.ct_date).join(
+                    Participant, Participant.id == Restaging.participant_id
+                )
+            ).all()
+        )
+    done: dict[str, dict[str, int]] = {}
+    for study, timepoint, rid in reviews:
+        done.setdefault(study, {})[timepoint] = rid
+    rows = []
+    for p in people:
+        have = done.get(p.study_number, {})
+        wanted = ["baseline"] + (["restaging"] if p.study_number in restaged else [])
+        note = f"restaging CT {restaged[p.study_number]}" if p.study_number in restaged else ""
+        rows.append(
+            ReviewRow(p.study_number, p.centre, have, [t for t in wanted if t not in have], note)
+        )
+    return sorted(rows, key=lambda r: (not r.pending, r.study_number))
+
+
+def pathology_worklist(trial: Trial, actor: Actor) -> list[ReviewRow]:
+    """Operated participants with the sites reviewed (TRG, PRGS), pending ones first."""
+    require(actor, Action.RECORD_PATHOLOGY)
+    with trial.db.read() as session:
+        people = _participants(session, actor)
+        operated = dict(
+            session.execute(
+                select(Participant.study_number, Surgery.surgery_date).join(
+                    Participant, Participant.id == Surgery.participant_id
+                )
+            ).all()
+        )
+        reviews = session.execute(
+            select(Participant.study_number, PathologyReview.site, PathologyReview.id).join(
+                Participant, Participant.id == PathologyReview.participant_id
+            )
+        ).all()
+    done: dict[str, dict[str, int]] = {}
+    for study, site, rid in reviews:
+        done.setdefault(study, {})[site] = rid
+    rows = [
+        ReviewRow(
+            p.study_number,
+            p.centre,
+            done.get(p.study_number, {}),
+            [s for s in PATHOLOGY_SITES if s not in done.get(p.study_number, {})],
+            f"surgery {operated[p.study_number]}",
+        )
+        for p in people
+        if p.study_number in operated
+    ]
+    return sorted(rows, key=lambda r: (not r.pending, r.study_number))
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryRow:
+    """A data query as listed."""
+
+    id: int
+    study_number: str
+    form: str
+    record_id: int | None
+    field_name: str
+    question: str
+    status: str
+    raised_by: str
+    answer: str | None
+
+
+def query_list(
+    trial: Trial, actor: Actor, *, study_number: str | None = None, include_closed: bool = False
+) -> list[QueryRow]:
+    """Queries the actor may see, optionally of one participant (checked like any other read)."""
+    require(actor, Action.VIEW_QUERIES)
+    with trial.db.read() as session:
+        stmt = (
+            select(Query, Participant.study_number)
+            .join(Participant, Participant.id == Query.participant_id)
+            .order_by(Query.id)
+        )
+        if study_number is not None:
+            person = participant(session, actor, study_number, Action.VIEW_QUERIES)
+            stmt = stmt.where(Query.participant_id == person.id)
+        own = _own_centre_only(actor)
+        if own is not None:
+            stmt = stmt.where(Participant.centre_id == own)
+        if not include_closed:
+            stmt = stmt.where(Query.status != "closed")
+        rows = session.execute(stmt).all()
+    return [
+        QueryRow(
+            q.id, sn, q.form, q.record_id, q.field_name, q.question, q.status, q.raised_by, q.answer
+        )
+        for q, sn in rows
+    ]
+
+
+def query_row(trial: Trial, actor: Actor, query_id: int) -> QueryRow:
+    """One query the actor may see."""
+    for row in query_list(trial, actor, include_closed=True):
+        if row.id == query_id:
+            return row
+    raise NotFoundError("query", str(query_id), "check the query number")
+
+
+# --- one form record, for editing ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormRecord:
+    """A saved form's entered values and whose it is."""
+
+    form: str
+    record_id: int
+    study_number: str
+    values: dict[str, Any]
+
+
+def form_record(trial: Trial, actor: Actor, form: str, record_id: int) -> FormRecord:
+    """A saved clinical form, for a user who may change it."""
+    action = FORM_ACTION.get(form)
+    if action is None:
+        raise NotFoundError("form", form, "choose one of " + ", ".join(FORM_ACTION))
+    require(actor, action)
+    table = FORM_TABLES[form]
+    with trial.db.read() as session:
+        row = session.get(table, record_id)
+        if row is None:
+            raise NotFoundError(form, str(record_id), "check the record id")
+        person = session.get_one(Participant, row.participant_id)  # type: ignore[attr-defined]
+        participant(session, actor, person.study_number, action)
+        values = {c.key: getattr(row, c.key) for c in input_columns(table)}
+    return FormRecord(form, record_id, person.study_number, values)
+
+
+def check_form_access(trial: Trial, actor: Actor, form: str, study_number: str) -> None:
+    """Refuse before a blank form is shown to someone who may not record it for this person."""
+    action = FORM_ACTION.get(form)
+    if action is None:
+        raise NotFoundError("form", form, "choose one of " + ", ".join(FORM_ACTION))
+    with trial.db.read() as session:
+        participant(session, actor, study_number, action)
+
+
+# --- administration ---------------------------------------------------------------------------
+
+
+def centres_for_admin(trial: Trial, actor: Actor) -> list[Centre]:
+    """All centres, for the administration page."""
+    require(actor, Action.MANAGE_CENTRES)
+    with trial.db.read() as session:
+        return list(session.scalars(select(Centre).order_by(Centre.code)))
+
+
+def centre_codes(trial: Trial, actor: Actor) -> list[str]:
+    """The centres the actor may screen at."""
+    require(actor, Action.SCREEN)
+    own = _own_centre_only(actor)
+    with trial.db.read() as session:
+        stmt = select(Centre.code).order_by(Centre.code)
+        if own is not None:
+            stmt = stmt.where(Centre.id == own)
+        return list(session.scalars(stmt))
+
+
+def _user(session: StoreSession, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFoundError("user", username, "check the username")
+    return user
+
+
+def set_password(
+    trial: Trial, actor: Actor, username: str, password_hash: str, reason: str = "password set"
+) -> None:
+    """Store a new password hash: an administrator for anyone, everyone for themselves.
+
+    Clears a lockout, since whoever sets the password has just proved who they are.
+    """
+    if actor.username != username:
+        require(actor, Action.MANAGE_USERS)
+    with trial.db.write(actor, reason=reason) as session:
+        user = _user(session, username)
+        user.password_hash = password_hash
+        user.failed_logins = 0
+        user.locked_until = None
+
+
+def set_active(trial: Trial, actor: Actor, username: str, active: bool, reason: str) -> None:
+    """Switch an account on or off (accounts are never deleted: the audit trail names them)."""
+    require(actor, Action.MANAGE_USERS)
+    if not reason.strip():
+        raise InvalidValueError("reason", reason, "why the account changes", "say why")
+    if username == actor.username and not active:
+        raise StateError("you cannot switch off your own account", "ask another administrator")
+    with trial.db.write(actor, reason=reason.strip()) as session:
+        _user(session, username).active = active
+
+
+def needs_first_admin(trial: Trial) -> bool:
+    """True while no account has a password, so nobody can sign in yet."""
+    with trial.db.read() as session:
+        count = session.scalar(
+            select(func.count()).select_from(User).where(User.password_hash.is_not(None))
+        )
+    return not count
+
+
+def first_admin(trial: Trial, username: str, full_name: str, password_hash: str) -> None:
+    """Create (or give a password to) the first administrator, once.
+
+    The check that no account has a password runs inside the write transaction, under the
+    trial's write lock, so two visitors racing through the set-up page cannot both succeed.
+    An administrator created without a password (`cairo6 db init --admin`) is claimed by name.
+    """
+    username = username.strip()
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace(".", "").replace("_", "").isalnum()
+    ):
+        raise InvalidValueError(
+            "username", username, "1-64 letters, digits, '.' or '_'", "choose another username"
+        )
+    actor = Actor(username=username, role=Role.ADMINISTRATOR)
+    with trial.db.write(actor, reason="first administrator set up") as session:
+        taken = session.scalar(
+            select(func.count()).select_from(User).where(User.password_hash.is_not(None))
+        )
+        if taken:
+            raise StateError("the system is already set up", "sign in instead")
+        existing = session.scalars(select(User).where(User.username == username)).first()
+        if existing is not None:
+            if existing.role != Role.ADMINISTRATOR or not existing.active:
+                raise StateError(
+                    f"{username} exists and is not an active administrator",
+                    "choose the administrator's username or a new one",
+                )
+            existing.password_hash = password_hash
+            return
+        session.add(
+            User(
+                username=username,
+                role=Role.ADMINISTRATOR,
+                full_name=full_name.strip()[:200],
+                password_hash=password_hash,
+            )
+        )
+
+
+def may(actor: Actor, action: Action) -> bool:
+    """Whether the actor's role may do this at all (to hide links, never to grant access)."""
+    return allowed(actor.role, action)

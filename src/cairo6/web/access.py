@@ -1,0 +1,79 @@
+"""Which permission each route stands for, from the one permission table.
+
+The services enforce every permission; this table does not grant anything. The pages use it to
+hide links a user would be refused, and the tests walk it, for every route and every role, to
+check that the services refuse exactly what `PERMISSIONS` says they should.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from cairo6.service.permissions import Action
+
+Access = Action | Literal["signed_in", "public", "form"]
+
+ROUTE_ACCESS: dict[str, Access] = {
+    # pages
+    "login_page": "public",
+    "login": "public",
+    "setup_page": "public",
+    "setup": "public",
+    "logout": "signed_in",
+    "account": "signed_in",
+    "account_password": "signed_in",
+    "dashboard": "signed_in",
+    "query_fields": "signed_in",
+    "screening_list": Action.SCREEN,
+    "screening_add": Action.SCREEN,
+    "screening_detail": Action.ASSESS_ELIGIBILITY,
+    "eligibility_save": Action.ASSESS_ELIGIBILITY,
+    "randomise_confirm": Action.RANDOMISE,
+    "randomise": Action.RANDOMISE,
+    "participant_list": Action.VIEW_PARTICIPANT,
+    "participant_page": Action.VIEW_PARTICIPANT,
+    "participant_audit": Action.VIEW_AUDIT,
+    "form_new": "form",
+    "form_save": "form",
+    "form_edit": "form",
+    "form_update": "form",
+    "query_raise": Action.RAISE_QUERY,
+    "query_list": Action.VIEW_QUERIES,
+    "query_answer": Action.ANSWER_QUERY,
+    "query_close": Action.CLOSE_QUERY,
+    "radiology_worklist": Action.RECORD_RADIOLOGY,
+    "pathology_worklist": Action.RECORD_PATHOLOGY,
+    "admin_users": Action.MANAGE_USERS,
+    "admin_user_add": Action.MANAGE_USERS,
+    "admin_user_password": Action.MANAGE_USERS,
+    "admin_user_active": Action.MANAGE_USERS,
+    "admin_centres": Action.MANAGE_CENTRES,
+    "admin_centre_add": Action.MANAGE_CENTRES,
+    "admin_centre_start": Action.MANAGE_CENTRES,
+    # JSON API
+    "api_login": "public",
+    "api_logout": "signed_in",
+    "api_session": "signed_in",
+    "api_dashboard": "signed_in",
+    "api_screening_list": Action.SCREEN,
+    "api_screening_add": Action.SCREEN,
+    "api_eligibility": Action.ASSESS_ELIGIBILITY,
+    "api_randomise": Action.RANDOMISE,
+    "api_participant_list": Action.VIEW_PARTICIPANT,
+    "api_participant": Action.VIEW_PARTICIPANT,
+    "api_participant_audit": Action.VIEW_AUDIT,
+    "api_form_record": "form",
+    "api_form_update": "form",
+    "api_query_list": Action.VIEW_QUERIES,
+    "api_query_raise": Action.RAISE_QUERY,
+    "api_query_answer": Action.ANSWER_QUERY,
+    "api_query_close": Action.CLOSE_QUERY,
+    "api_radiology_worklist": Action.RECORD_RADIOLOGY,
+    "api_pathology_worklist": Action.RECORD_PATHOLOGY,
+    "api_centres": Action.MANAGE_CENTRES,
+    "api_centre_add": Action.MANAGE_CENTRES,
+    "api_users": Action.MANAGE_USERS,
+    "api_user_add": Action.MANAGE_USERS,
+}
+"""Route name -> the action it needs; "form" means the form's own action (`forms.FORM_ACTION`),
+"signed_in" any signed-in user, "public" nobody in particular."""

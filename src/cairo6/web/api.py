@@ -1,0 +1,744 @@
+"""The JSON API under /api/, described by the OpenAPI document at /api/openapi.json.
+
+Authentication: POST /api/login with JSON sets the session cookie and returns the CSRF token;
+every other state-changing request sends that token in the `X-CSRF-Token` header. The same
+services as the pages and the command line do the work and the checking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+from cairo6.errors import FormError
+from cairo6.service import admin, audit_view, enrolment, forms, queries, web_support
+from cairo6.service.forms import CLINICAL_FORMS
+from cairo6.service.participants import view
+from cairo6.service.permissions import Action, require
+from cairo6.web import auth
+from cairo6.web.context import (
+    SESSION_COOKIE,
+    Web,
+    api_csrf,
+    client_of,
+    cookie_secure,
+    jsonable,
+    signed_in,
+)
+from cairo6.web.formfields import check_json_shapes, parse_checklist
+from cairo6.web.pages_trial import reference_date
+
+Signed = Annotated[auth.SignedIn, Depends(signed_in)]
+RecordId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+Number = Annotated[str, Path(min_length=1, max_length=32)]
+FormName = Annotated[str, Path(max_length=32, json_schema_extra={"enum": list(CLINICAL_FORMS)})]
+Text = Annotated[str, Field(max_length=4000)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    """One refused field."""
+
+    field: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every refusal: a title, the message in plain words, and the fields concerned."""
+
+    error: str
+    message: str
+    problems: list[Problem] | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422)
+}
+
+public = APIRouter(prefix="/api", tags=["session"], responses=ERRORS)
+router = APIRouter(prefix="/api", responses=ERRORS, dependencies=[Depends(api_csrf)])
+
+
+# --- session ------------------------------------------------------------------------------------
+
+
+class LoginIn(_In):
+    """Credentials."""
+
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=auth.MAX_PASSWORD)
+
+
+class SessionOut(BaseModel):
+    """The signed-in user and the CSRF token to send in `X-CSRF-Token`."""
+
+    username: str
+    role: str
+    centre: str | None
+    full_name: str
+    csrf_token: str
+
+
+def _session_out(user: auth.SignedIn) -> SessionOut:
+    return SessionOut(
+        username=user.actor.username,
+        role=user.actor.role,
+        centre=user.centre_code,
+        full_name=user.full_name,
+        csrf_token=user.csrf_token,
+    )
+
+
+@public.post("/login", name="api_login", response_model=SessionOut)
+def api_login(request: Request, web: Web, body: LoginIn) -> Response:
+    """Sign in; the session cookie is set on the response.
+
+    Only JSON is accepted, which a page on another site cannot send without the browser asking
+    this server first (and this server never says yes).
+    """
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        return JSONResponse(
+            {"error": "Unsupported request", "message": "send JSON (application/json)"},
+            status_code=415,
+        )
+    try:
+        token, user = auth.sign_in(
+            web.db, web.settings, body.username, body.password, client_of(request)
+        )
+    except auth.SignInRefusedError:
+        return JSONResponse(
+            {
+                "error": "Please sign in",
+                "message": "the username or password is wrong, or the account is locked",
+            },
+            status_code=401,
+        )
+    response = JSONResponse(jsonable(_session_out(user)))
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+        path="/",
+    )
+    return response
+
+
+@public.get("/session", name="api_session", response_model=SessionOut)
+def api_session(user: Signed) -> SessionOut:
+    """Who is signed in, and the CSRF token."""
+    return _session_out(user)
+
+
+@router.post("/logout", name="api_logout", status_code=204, tags=["session"])
+def api_logout(request: Request, web: Web, user: Signed) -> Response:
+    """End the session."""
+    auth.sign_out(web.db, user, client_of(request))
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- dashboard ----------------------------------------------------------------------------------
+
+
+class CentreAccrualOut(BaseModel):
+    """Counts for one centre."""
+
+    code: str
+    name: str
+    started_recruiting: dt.date | None
+    randomised: int
+    screened: int
+
+
+class DueOut(BaseModel):
+    """A window due or overdue."""
+
+    study_number: str
+    centre: str
+    what: str
+    status: str
+    earliest: dt.date | None
+    latest: dt.date | None
+    days_overdue: int
+    note: str
+
+
+class DashboardOut(BaseModel):
+    """Accrual against target; due windows and open queries for the roles that see them."""
+
+    target: int
+    total: int
+    centres: list[CentreAccrualOut]
+    due: list[DueOut] | None
+    open_queries: int | None
+
+
+@router.get("/dashboard", name="api_dashboard", response_model=DashboardOut, tags=["trial"])
+def api_dashboard(web: Web, user: Signed, on: dt.date | None = None) -> DashboardOut:
+    """The dashboard's figures on `on` (default today)."""
+    trial = web.trial()
+    actor = user.actor
+    acc = web_support.accrual(trial, actor)
+    due = None
+    if web_support.may(actor, Action.VIEW_PARTICIPANT):
+        due = [
+            DueOut(
+                study_number=d.study_number,
+                centre=d.centre,
+                what=d.item.what,
+                status=d.item.status,
+                earliest=d.item.earliest,
+                latest=d.item.latest,
+                days_overdue=d.item.days_overdue,
+                note=d.item.note,
+            )
+            for d in web_support.due_worklist(trial, actor, on or dt.date.today())
+        ]
+    count = (
+        len(web_support.query_list(trial, actor))
+        if web_support.may(actor, Action.VIEW_QUERIES)
+        else None
+    )
+    return DashboardOut(
+        target=acc.target,
+        total=acc.total,
+        centres=[CentreAccrualOut(**vars(c)) for c in acc.centres],
+        due=due,
+        open_queries=count,
+    )
+
+
+# --- screening, eligibility, randomisation ------------------------------------------------------
+
+
+class ScreeningIn(_In):
+    """A screening-log entry."""
+
+    centre: str = Field(max_length=16)
+    screened_on: dt.date
+    approached: bool
+    refused: bool | None = None
+    refusal_reason: str | None = Field(default=None, max_length=40)
+    refusal_other: Text | None = None
+    not_approached_reason: Text | None = None
+
+
+class ScreeningOut(BaseModel):
+    """A screening-log entry as listed."""
+
+    number: str
+    centre: str
+    screened_on: dt.date
+    approached: bool
+    refused: bool | None
+    refusal_reason: str | None
+    eligible: bool | None
+    study_number: str | None
+
+
+class CreatedNumber(BaseModel):
+    """The number given to a new screening entry."""
+
+    screening_number: str
+
+
+@router.get(
+    "/screening", name="api_screening_list", response_model=list[ScreeningOut], tags=["trial"]
+)
+def api_screening_list(web: Web, user: Signed) -> list[ScreeningOut]:
+    """The screening log (own centre for investigators)."""
+    return [ScreeningOut(**vars(r)) for r in web_support.screening_log(web.trial(), user.actor)]
+
+
+@router.post(
+    "/screening",
+    name="api_screening_add",
+    status_code=201,
+    response_model=CreatedNumber,
+    tags=["trial"],
+)
+def api_screening_add(web: Web, user: Signed, body: ScreeningIn) -> CreatedNumber:
+    """Log a potentially eligible patient."""
+    require(user.actor, Action.SCREEN)
+    data = body.model_dump(exclude={"centre"})
+    number = enrolment.add_screening(web.trial(), user.actor, body.centre, data)
+    return CreatedNumber(screening_number=number)
+
+
+CheckValue = StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=200)]
+
+
+class EligibilityIn(_In):
+    """The checklist: protocol field id -> value (dates as YYYY-MM-DD); missing = unknown."""
+
+    assessed_on: dt.date
+    data: dict[Annotated[str, Field(max_length=64)], CheckValue | None]
+
+
+class VerdictOut(BaseModel):
+    """One criterion's verdict and why."""
+
+    criterion: str
+    kind: str
+    text: str
+    verdict: str
+    explanation: str
+
+
+class EligibilityOut(BaseModel):
+    """The verdict on every criterion."""
+
+    eligible: bool
+    criteria: list[VerdictOut]
+
+
+@router.post(
+    "/screening/{number}/eligibility",
+    name="api_eligibility",
+    response_model=EligibilityOut,
+    tags=["trial"],
+)
+def api_eligibility(web: Web, user: Signed, number: Number, body: EligibilityIn) -> EligibilityOut:
+    """Assess the eligibility checklist; each failed criterion is explained."""
+    trial = web.trial()
+    web_support.screening_detail(trial, user.actor, number, Action.ASSESS_ELIGIBILITY)
+    data, problems = parse_checklist(trial.protocol, body.data)
+    if problems:
+        raise FormError("eligibility", problems)
+    record = enrolment.assess_eligibility(trial, user.actor, number, data, body.assessed_on)
+    criteria = {c.id: c for c in trial.protocol.eligibility}
+    return EligibilityOut(
+        eligible=record.eligible,
+        criteria=[
+            VerdictOut(
+                criterion=cid,
+                kind=criteria[cid].kind,
+                text=criteria[cid].text,
+                verdict=v["verdict"],
+                explanation=v["explanation"],
+            )
+            for cid, v in record.verdicts.items()
+        ],
+    )
+
+
+class RandomiseIn(_In):
+    """Enrolment date, and the deviation when an ineligible patient is randomised."""
+
+    enrolled_on: dt.date
+    deviation: Text | None = None
+
+
+class AllocationOut(BaseModel):
+    """The allocation, shown once."""
+
+    study_number: str
+    arm: str
+    arm_label: str
+    sequence_number: int
+    allocated_at: str
+    diagnostic: dict[str, Any] | None
+
+
+@router.post(
+    "/screening/{number}/randomise",
+    name="api_randomise",
+    status_code=201,
+    response_model=AllocationOut,
+    tags=["trial"],
+)
+def api_randomise(web: Web, user: Signed, number: Number, body: RandomiseIn) -> AllocationOut:
+    """Enrol and randomise; the allocation is final."""
+    trial = web.trial()
+    result = enrolment.randomise(
+        trial, user.actor, number, body.enrolled_on, deviation=body.deviation
+    )
+    return AllocationOut(
+        study_number=result.study_number,
+        arm=result.arm,
+        arm_label=trial.protocol.arm(result.arm).label,
+        sequence_number=result.sequence_number,
+        allocated_at=result.allocated_at,
+        diagnostic=result.diagnostic
+        if web_support.may(user.actor, Action.VIEW_ALLOCATION_DIAGNOSTIC)
+        else None,
+    )
+
+
+# --- participants and forms ----------------------------------------------------------------------
+
+
+class ParticipantRowOut(BaseModel):
+    """A participant as listed."""
+
+    study_number: str
+    centre: str
+    enrolled_on: dt.date
+    arm: str
+    off_study: bool
+
+
+@router.get(
+    "/participants",
+    name="api_participant_list",
+    response_model=list[ParticipantRowOut],
+    tags=["participants"],
+)
+def api_participant_list(web: Web, user: Signed) -> list[ParticipantRowOut]:
+    """Participants the user may see."""
+    return [
+        ParticipantRowOut(**vars(r)) for r in web_support.participant_list(web.trial(), user.actor)
+    ]
+
+
+@router.get("/participants/{study_number}", name="api_participant", tags=["participants"])
+def api_participant(
+    request: Request,
+    web: Web,
+    user: Signed,
+    study_number: Number,
+    on: Annotated[dt.date | None, Query(description="reference date (default today)")] = None,
+) -> dict[str, Any]:
+    """Forms, derived values, the calendar's windows and what is due, on `on`."""
+    record = view(web.trial(), user.actor, study_number, on or reference_date(request))
+    calendar = record.calendar
+    return jsonable(
+        {
+            "study_number": record.study_number,
+            "centre": record.centre,
+            "enrolled_on": record.enrolled_on,
+            "arm": record.arm,
+            "sequence_number": record.sequence_number,
+            "levels": record.levels,
+            "diagnostic": record.diagnostic,
+            "forms": record.forms,
+            "derived": record.derived,
+            "problems": record.problems,
+            "cycles": [
+                {
+                    "phase": c.phase.value,
+                    "number": c.number,
+                    "regimen": c.regimen,
+                    "planned": c.planned,
+                    "actual": c.actual,
+                }
+                for c in ((*calendar.neoadjuvant, *calendar.adjuvant) if calendar else ())
+            ],
+            "windows": [
+                {
+                    "window": w.window.id,
+                    "label": w.window.label,
+                    "status": w.status.value,
+                    "description": w.describe(),
+                    "earliest": w.earliest,
+                    "latest": w.latest,
+                    "actual": w.actual,
+                }
+                for w in record.compliance
+            ],
+            "actions": [
+                {
+                    "what": a.what,
+                    "status": a.status,
+                    "earliest": a.earliest,
+                    "latest": a.latest,
+                    "days_overdue": a.days_overdue,
+                    "note": a.note,
+                }
+                for a in record.actions
+            ],
+        }
+    )
+
+
+@router.get(
+    "/participants/{study_number}/audit", name="api_participant_audit", tags=["participants"]
+)
+def api_participant_audit(web: Web, user: Signed, study_number: Number) -> list[dict[str, Any]]:
+    """Every change to the participant's record: who, when, field, old, new, why."""
+    return jsonable(audit_view.history(web.trial(), user.actor, study_number))  # type: ignore[no-any-return]
+
+
+class FormIn(_In):
+    """A form's values by field name (see the data dictionary)."""
+
+    data: dict[Annotated[str, Field(max_length=64)], Any]
+
+
+class RecordOut(BaseModel):
+    """The id of a saved form."""
+
+    id: int
+
+
+@router.post(
+    "/participants/{study_number}/forms/{form}",
+    name="api_form_record",
+    status_code=201,
+    response_model=RecordOut,
+    tags=["participants"],
+)
+def api_form_record(
+    web: Web, user: Signed, study_number: Number, form: FormName, body: FormIn
+) -> RecordOut:
+    """Record a case report form; refused whole, with every problem named, or saved."""
+    trial = web.trial()
+    web_support.check_form_access(trial, user.actor, form, study_number)
+    problems = check_json_shapes(form, body.data)
+    if problems:
+        raise FormError(form, problems)
+    return RecordOut(id=forms.record(trial, user.actor, form, study_number, body.data))
+
+
+class FormUpdateIn(_In):
+    """Changed fields and the reason for the change."""
+
+    changes: dict[Annotated[str, Field(max_length=64)], Any]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@router.patch(
+    "/forms/{form}/{record_id}", name="api_form_update", status_code=204, tags=["participants"]
+)
+def api_form_update(
+    web: Web, user: Signed, form: FormName, record_id: RecordId, body: FormUpdateIn
+) -> Response:
+    """Change fields of a saved form; the audit trail keeps old, new and the reason."""
+    trial = web.trial()
+    web_support.form_record(trial, user.actor, form, record_id)
+    problems = check_json_shapes(form, body.changes)
+    if problems:
+        raise FormError(form, problems)
+    forms.update(trial, user.actor, form, record_id, body.changes, body.reason)
+    return Response(status_code=204)
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+class QueryOut(BaseModel):
+    """A data query."""
+
+    id: int
+    study_number: str
+    form: str
+    record_id: int | None
+    field_name: str
+    question: str
+    status: str
+    raised_by: str
+    answer: str | None
+
+
+class QueryIn(_In):
+    """A question about one field of one participant's form."""
+
+    study_number: str = Field(max_length=32)
+    form: str = Field(max_length=32)
+    field: str = Field(max_length=64)
+    question: Text
+    record_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+
+
+class AnswerIn(_In):
+    """The site's answer."""
+
+    answer: Text
+
+
+class CloseIn(_In):
+    """A closing note."""
+
+    note: Annotated[str, Field(max_length=500)] = "resolved"
+
+
+class Created(BaseModel):
+    """The id of what was created."""
+
+    id: int
+
+
+@router.get("/queries", name="api_query_list", response_model=list[QueryOut], tags=["queries"])
+def api_query_list(web: Web, user: Signed, include_closed: bool = False) -> list[QueryOut]:
+    """Queries the user may see."""
+    rows = web_support.query_list(web.trial(), user.actor, include_closed=include_closed)
+    return [QueryOut(**vars(r)) for r in rows]
+
+
+@router.post(
+    "/queries", name="api_query_raise", status_code=201, response_model=Created, tags=["queries"]
+)
+def api_query_raise(web: Web, user: Signed, body: QueryIn) -> Created:
+    """Raise a query (trial office, monitors)."""
+    qid = queries.raise_query(
+        web.trial(),
+        user.actor,
+        body.study_number,
+        body.form,
+        body.field,
+        body.question,
+        body.record_id,
+    )
+    return Created(id=qid)
+
+
+@router.post(
+    "/queries/{query_id}/answer", name="api_query_answer", status_code=204, tags=["queries"]
+)
+def api_query_answer(web: Web, user: Signed, query_id: RecordId, body: AnswerIn) -> Response:
+    """Answer a query (site)."""
+    queries.answer_query(web.trial(), user.actor, query_id, body.answer)
+    return Response(status_code=204)
+
+
+@router.post("/queries/{query_id}/close", name="api_query_close", status_code=204, tags=["queries"])
+def api_query_close(web: Web, user: Signed, query_id: RecordId, body: CloseIn) -> Response:
+    """Close a query (trial office)."""
+    queries.close_query(web.trial(), user.actor, query_id, body.note.strip() or "resolved")
+    return Response(status_code=204)
+
+
+# --- central review worklists -------------------------------------------------------------------
+
+
+class ReviewOut(BaseModel):
+    """A participant on a review worklist."""
+
+    study_number: str
+    centre: str
+    done: dict[str, int]
+    pending: list[str]
+    note: str
+
+
+@router.get(
+    "/worklists/radiology",
+    name="api_radiology_worklist",
+    response_model=list[ReviewOut],
+    tags=["review"],
+)
+def api_radiology_worklist(web: Web, user: Signed) -> list[ReviewOut]:
+    """Baseline and restaging CTs to review centrally."""
+    return [ReviewOut(**vars(r)) for r in web_support.radiology_worklist(web.trial(), user.actor)]
+
+
+@router.get(
+    "/worklists/pathology",
+    name="api_pathology_worklist",
+    response_model=list[ReviewOut],
+    tags=["review"],
+)
+def api_pathology_worklist(web: Web, user: Signed) -> list[ReviewOut]:
+    """Operated participants to review centrally."""
+    return [ReviewOut(**vars(r)) for r in web_support.pathology_worklist(web.trial(), user.actor)]
+
+
+# --- administration -----------------------------------------------------------------------------
+
+
+class CentreIn(_In):
+    """A new centre."""
+
+    code: str = Field(max_length=16)
+    name: str = Field(min_length=1, max_length=200)
+    started_recruiting: dt.date | None = None
+
+
+class CentreOut(BaseModel):
+    """A centre."""
+
+    code: str
+    name: str
+    started_recruiting: dt.date | None
+
+
+class UserIn(_In):
+    """A new account; investigators need a centre."""
+
+    username: str = Field(max_length=64)
+    role: str = Field(max_length=32)
+    centre: str | None = Field(default=None, max_length=16)
+    full_name: str = Field(default="", max_length=200)
+    password: str | None = Field(default=None, max_length=auth.MAX_PASSWORD)
+
+
+class UserOut(BaseModel):
+    """An account (never its password hash)."""
+
+    username: str
+    full_name: str
+    role: str
+    centre: str | None
+    active: bool
+    has_password: bool
+    locked_until: str | None
+
+
+@router.get("/centres", name="api_centres", response_model=list[CentreOut], tags=["admin"])
+def api_centres(web: Web, user: Signed) -> list[CentreOut]:
+    """All centres."""
+    return [
+        CentreOut(code=c.code, name=c.name, started_recruiting=c.started_recruiting)
+        for c in web_support.centres_for_admin(web.trial(), user.actor)
+    ]
+
+
+@router.post(
+    "/centres", name="api_centre_add", status_code=201, response_model=CentreOut, tags=["admin"]
+)
+def api_centre_add(web: Web, user: Signed, body: CentreIn) -> CentreOut:
+    """Register a centre."""
+    centre = admin.add_centre(
+        web.trial(), user.actor, body.code, body.name, body.started_recruiting
+    )
+    return CentreOut(
+        code=centre.code, name=centre.name, started_recruiting=centre.started_recruiting
+    )
+
+
+@router.get("/users", name="api_users", response_model=list[UserOut], tags=["admin"])
+def api_users(web: Web, user: Signed) -> list[UserOut]:
+    """All accounts."""
+    trial = web.trial()
+    accounts = admin.list_users(trial, user.actor)
+    codes = {c.id: c.code for c in admin.list_centres(trial)}
+    return [
+        UserOut(
+            username=u.username,
+            full_name=u.full_name,
+            role=u.role,
+            centre=codes.get(u.centre_id) if u.centre_id else None,
+            active=u.active,
+            has_password=bool(u.password_hash),
+            locked_until=u.locked_until,
+        )
+        for u in accounts
+    ]
+
+
+@router.post("/users", name="api_user_add", status_code=201, tags=["admin"])
+def api_user_add(web: Web, user: Signed, body: UserIn) -> Response:
+    """Add an account, with a first password if given."""
+    require(user.actor, Action.MANAGE_USERS)
+    hashed = auth.hash_password(body.password, body.username) if body.password else None
+    admin.add_user(
+        web.trial(),
+        user.actor,
+        body.username,
+        body.role,
+        centre_code=body.centre,
+        full_name=body.full_name,
+        password_hash=hashed,
+    )
+    return JSONResponse({"username": body.username.strip()}, status_code=201)

@@ -1,0 +1,721 @@
+"""The trial's pages: dashboard, screening and eligibility, randomisation, participants and
+their forms, queries, central review worklists and the audit history.
+
+Every page calls the services, which check the user's role and centre; a refused request ends
+in the shared error page (403, or 404 for another centre's records) before any data is read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from cairo6.errors import (
+    Cairo6Error,
+    FieldProblem,
+    FormError,
+    InvalidValueError,
+    NotFoundError,
+    StateError,
+)
+from cairo6.schedule import EVENT_LABELS, Calendar, PlannedCycle, Status
+from cairo6.scoring import pci_total
+from cairo6.service import audit_view, enrolment, forms, queries, web_support
+from cairo6.service.forms import CLINICAL_FORMS, FORM_ACTION
+from cairo6.service.participants import PARTICIPANT_FORMS, view
+from cairo6.service.permissions import Action, require
+from cairo6.store.schema import FORM_TABLES, input_columns
+from cairo6.web import auth
+from cairo6.web.context import Form, Web, page_csrf, signed_in
+from cairo6.web.formfields import (
+    PCI_LAYOUT,
+    FieldSpec,
+    checklist_groups,
+    checklist_text,
+    form_fields,
+    parse_checklist,
+    parse_form,
+    raw_values,
+)
+from cairo6.web.render import page, problems_by_field, redirect
+
+router = APIRouter(include_in_schema=False)
+writes = APIRouter(include_in_schema=False, dependencies=[Depends(page_csrf)])
+Signed = Annotated[auth.SignedIn, Depends(signed_in)]
+
+SINGLE_RECORD_FORMS = frozenset(
+    form for form in CLINICAL_FORMS if FORM_TABLES[form].__table__.c.participant_id.unique
+)
+"""Forms a participant has at most once (baseline, surgery, ...): no "Add" once saved."""
+DERIVED_LABELS = {
+    "pci_total": "PCI total (computed)",
+    "macroscopic_complete": "Macroscopically complete",
+    "length_of_stay_days": "Length of stay (days)",
+    "highest_clavien_dindo": "Highest Clavien-Dindo grade",
+}
+STATUS_CLASS = {
+    Status.MET: "ok",
+    Status.MISSED: "bad",
+    Status.OVERDUE: "bad",
+    Status.NOT_YET_DUE: "wait",
+    Status.NOT_APPLICABLE: "muted",
+}
+
+
+def reference_date(request: Request) -> dt.date:
+    """The date windows are judged on: `?on=YYYY-MM-DD`, else today."""
+    try:
+        return dt.date.fromisoformat(request.query_params.get("on", ""))
+    except ValueError:
+        return dt.date.today()
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- dashboard --------------------------------------------------------------------------------
+
+
+@router.get("/", name="dashboard")
+def dashboard(request: Request, web: Web, user: Signed) -> Response:
+    """Accrual against target, windows due or overdue, open queries."""
+    trial = web.trial()
+    actor = user.actor
+    on = reference_date(request)
+    due = (
+        web_support.due_worklist(trial, actor, on)
+        if web_support.may(actor, Action.VIEW_PARTICIPANT)
+        else None
+    )
+    open_queries = (
+        web_support.query_list(trial, actor)
+        if web_support.may(actor, Action.VIEW_QUERIES)
+        else None
+    )
+    return page(
+        request,
+        "dashboard.html",
+        {
+            "trial": trial.protocol.trial,
+            "accrual": web_support.accrual(trial, actor),
+            "due": due,
+            "queries": open_queries,
+            "on": on,
+        },
+    )
+
+
+# --- screening, eligibility, randomisation -------------------------------------------------
+
+
+def _screening_fields(web: Web) -> list[FieldSpec]:
+    return [
+        f for f in form_fields("screening", web.trial().protocol) if f.name != "screening_number"
+    ]
+
+
+def _screening_page(
+    request: Request,
+    web: Web,
+    user: auth.SignedIn,
+    values: dict[str, str] | None = None,
+    error: Exception | None = None,
+) -> Response:
+    trial = web.trial()
+    fields = _screening_fields(web)
+    rows = web_support.screening_log(trial, user.actor)
+    centres = web_support.centre_codes(trial, user.actor)
+    errors, general = (
+        problems_by_field(error, {f.name for f in fields} | {"centre"}) if error else ({}, [])
+    )
+    return page(
+        request,
+        "screening.html",
+        {
+            "rows": rows,
+            "fields": fields,
+            "centres": centres,
+            "values": values or {"screened_on": dt.date.today().isoformat()},
+            "errors": errors,
+            "general": general,
+        },
+        status=422 if error else 200,
+    )
+
+
+@router.get("/screening", name="screening_list")
+def screening_list(request: Request, web: Web, user: Signed) -> Response:
+    """The screening log and the form to add to it."""
+    return _screening_page(request, web, user)
+
+
+@writes.post("/screening", name="screening_add")
+def screening_add(request: Request, web: Web, user: Signed, data: Form) -> Response:
+    """Log a potentially eligible patient."""
+    require(user.actor, Action.SCREEN)  # before validation, so a refused role learns nothing
+    trial = web.trial()
+    fields = _screening_fields(web)
+    values = {f.name: data.get(f.name, "") for f in fields}
+    centre = data.get("centre", "")
+    try:
+        number = enrolment.add_screening(trial, user.actor, centre, values)
+    except (InvalidValueError, StateError) as exc:
+        return _screening_page(request, web, user, {**values, "centre": centre}, exc)
+    return redirect(f"/screening/{number}", msg="screened")
+
+
+def _screening_detail(
+    request: Request,
+    web: Web,
+    user: auth.SignedIn,
+    number: str,
+    *,
+    values: dict[str, str] | None = None,
+    error: Exception | None = None,
+) -> Response:
+    trial = web.trial()
+    detail = web_support.screening_detail(trial, user.actor, number, Action.ASSESS_ELIGIBILITY)
+    criteria = [(c, detail.verdicts.get(c.id)) for c in trial.protocol.eligibility]
+    field_ids = {f.id for f in trial.protocol.fields} | {"assessed_on"}
+    errors, general = problems_by_field(error, field_ids) if error else ({}, [])
+    return page(
+        request,
+        "screening_detail.html",
+        {
+            "detail": detail,
+            "criteria": criteria,
+            "groups": checklist_groups(trial.protocol),
+            "values": values
+            or {
+                **checklist_text(trial.protocol, detail.data),
+                "assessed_on": (detail.assessed_on or dt.date.today()).isoformat(),
+            },
+            "errors": errors,
+            "general": general,
+        },
+        status=422 if error else 200,
+    )
+
+
+@router.get("/screening/{number}", name="screening_detail")
+def screening_detail(request: Request, web: Web, user: Signed, number: str) -> Response:
+    """A screening entry: the eligibility checklist and each criterion's verdict."""
+    return _screening_detail(request, web, user, number)
+
+
+@writes.post("/screening/{number}/eligibility", name="eligibility_save")
+def eligibility_save(request: Request, web: Web, user: Signed, number: str, data: Form) -> Response:
+    """Assess the checklist; every failed criterion is explained on the page."""
+    trial = web.trial()
+    web_support.screening_detail(trial, user.actor, number, Action.ASSESS_ELIGIBILITY)
+    known = {f.id for f in trial.protocol.fields}
+    entered = {k: v for k, v in data.items() if k in known}
+    values = {**entered, "assessed_on": data.get("assessed_on", "")}
+    checklist, problems = parse_checklist(trial.protocol, entered)
+    try:
+        assessed_on = dt.date.fromisoformat(values["assessed_on"])
+    except ValueError:
+        problems.append(FieldProblem("assessed_on", values["assessed_on"], "not a date YYYY-MM-DD"))
+    try:
+        if problems:
+            raise FormError("eligibility", problems)
+        enrolment.assess_eligibility(trial, user.actor, number, checklist, assessed_on)
+    except (InvalidValueError, StateError) as exc:
+        return _screening_detail(request, web, user, number, values=values, error=exc)
+    return redirect(f"/screening/{number}", msg="assessed")
+
+
+def _randomise_page(
+    request: Request,
+    web: Web,
+    user: auth.SignedIn,
+    number: str,
+    values: dict[str, str] | None = None,
+    error: Exception | None = None,
+) -> Response:
+    detail = web_support.screening_detail(web.trial(), user.actor, number, Action.RANDOMISE)
+    errors, general = (
+        problems_by_field(error, {"enrolled_on", "deviation", "confirm"}) if error else ({}, [])
+    )
+    return page(
+        request,
+        "randomise.html",
+        {
+            "detail": detail,
+            "values": values or {"enrolled_on": dt.date.today().isoformat()},
+            "errors": errors,
+            "general": general,
+        },
+        status=(400 if isinstance(error, StateError) else 422) if error else 200,
+    )
+
+
+@router.get("/screening/{number}/randomise", name="randomise_confirm")
+def randomise_confirm(request: Request, web: Web, user: Signed, number: str) -> Response:
+    """The confirmation step before an allocation that cannot be undone."""
+    return _randomise_page(request, web, user, number)
+
+
+@writes.post("/screening/{number}/randomise", name="randomise")
+def randomise(request: Request, web: Web, user: Signed, number: str, data: Form) -> Response:
+    """Randomise, then show the allocation once (reloading cannot allocate again)."""
+    trial = web.trial()
+    values = {k: data.get(k, "") for k in ("enrolled_on", "deviation", "confirm")}
+    web_support.screening_detail(trial, user.actor, number, Action.RANDOMISE)
+    try:
+        if values["confirm"] != "yes":
+            raise InvalidValueError(
+                "confirm", None, "a ticked box", "tick the box to confirm the allocation is final"
+            )
+        try:
+            enrolled_on = dt.date.fromisoformat(values["enrolled_on"])
+        except ValueError:
+            raise InvalidValueError(
+                "enrolled_on", values["enrolled_on"], "a date YYYY-MM-DD", "enter the date"
+            ) from None
+        result = enrolment.randomise(
+            trial, user.actor, number, enrolled_on, deviation=values["deviation"].strip() or None
+        )
+    except (InvalidValueError, StateError) as exc:
+        return _randomise_page(request, web, user, number, values, exc)
+    response = page(
+        request,
+        "randomised.html",
+        {
+            "result": result,
+            "arm": trial.protocol.arm(result.arm),
+            "show_diagnostic": web_support.may(user.actor, Action.VIEW_ALLOCATION_DIAGNOSTIC),
+        },
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- participants ------------------------------------------------------------------------------
+
+
+@router.get("/participants", name="participant_list")
+def participant_list(request: Request, web: Web, user: Signed) -> Response:
+    """Participants the user may see."""
+    trial = web.trial()
+    rows = web_support.participant_list(trial, user.actor)
+    arms = {a.id: a.label for a in trial.protocol.arms}
+    return page(request, "participants.html", {"rows": rows, "arms": arms})
+
+
+def _cycle_rows(cycles: tuple[PlannedCycle, ...]) -> list[dict[str, Any]]:
+    rows = []
+    for c in cycles:
+        shift = (c.actual - c.planned).days if c.actual and c.planned else None
+        flag = "" if shift is None else ("on plan" if shift == 0 else f"{shift:+d} days")
+        rows.append(
+            {
+                "number": c.number,
+                "regimen": c.regimen,
+                "planned": c.planned,
+                "actual": c.actual,
+                "flag": flag,
+                "flag_class": "muted" if shift in (None, 0) else "wait",
+                "bev_planned": c.antiangiogenic_planned,
+                "bev_given": c.antiangiogenic_given,
+                "reduced": c.dose_reduced,
+            }
+        )
+    return rows
+
+
+def _event_rows(calendar: Calendar) -> list[dict[str, Any]]:
+    rows = []
+    for event, span in calendar.ranges.items():
+        notes = []
+        if span.conflict is not None:
+            notes.append("conflict: " + span.conflict)
+        if span.waiting:
+            notes.append("waiting for: " + ", ".join(span.waiting))
+        rows.append(
+            {
+                "label": EVENT_LABELS[event],
+                "earliest": span.earliest,
+                "latest": span.latest,
+                "actual": calendar.events[event].actual,
+                "note": "; ".join(notes),
+            }
+        )
+    return rows
+
+
+def _table_rows(form: str, rows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    columns = list(input_columns(FORM_TABLES[form]))
+    return [str(c.info["label"]) for c in columns], [
+        {"id": r["id"], "cells": [_cell(form, c.key, r.get(c.key)) for c in columns]} for r in rows
+    ]
+
+
+def _cell(form: str, key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if form == "surgery" and key == "pci_regions" and isinstance(value, dict):
+        try:
+            return f"PCI {pci_total(value).total}"
+        except Cairo6Error:
+            return "PCI incomplete"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return "; ".join(
+                f"{d.get('organ', '')} {d.get('diameter_mm', '')} mm".strip() for d in value
+            )
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def _participant_page(
+    request: Request,
+    web: Web,
+    user: auth.SignedIn,
+    study_number: str,
+    *,
+    query_values: dict[str, str] | None = None,
+    query_error: Exception | None = None,
+) -> Response:
+    trial = web.trial()
+    actor = user.actor
+    on = reference_date(request)
+    record = view(trial, actor, study_number, on)
+    tables = {
+        form: _table_rows(form, rows) for form, rows in record.forms.items() if form != "query"
+    }
+    calendar = record.calendar
+    query_rows = (
+        web_support.query_list(trial, actor, study_number=study_number, include_closed=True)
+        if web_support.may(actor, Action.VIEW_QUERIES)
+        else []
+    )
+    errors, general = (
+        problems_by_field(query_error, {"form", "field_name", "question", "record_id"})
+        if query_error
+        else ({}, [])
+    )
+    return page(
+        request,
+        "participant.html",
+        {
+            "p": record,
+            "arm": trial.protocol.arm(record.arm),
+            "on": on,
+            "tables": tables,
+            "forms": [f for f in PARTICIPANT_FORMS if f != "query"],
+            "editable": {f: web_support.may(actor, FORM_ACTION[f]) for f in CLINICAL_FORMS},
+            "single": SINGLE_RECORD_FORMS,
+            "neoadjuvant": _cycle_rows(calendar.neoadjuvant) if calendar else [],
+            "adjuvant": _cycle_rows(calendar.adjuvant) if calendar else [],
+            "events": _event_rows(calendar) if calendar else [],
+            "checks": record.compliance,
+            "status_class": STATUS_CLASS,
+            "derived_labels": DERIVED_LABELS,
+            "query_rows": query_rows,
+            "query_values": query_values or {},
+            "query_forms": list(CLINICAL_FORMS),
+            "errors": errors,
+            "general": general,
+        },
+        status=422 if query_error else 200,
+    )
+
+
+@router.get("/participants/{study_number}", name="participant_page")
+def participant_page(request: Request, web: Web, user: Signed, study_number: str) -> Response:
+    """A participant: allocation, derived values, calendar with windows, forms, queries."""
+    return _participant_page(request, web, user, study_number)
+
+
+@router.get("/participants/{study_number}/audit", name="participant_audit")
+def participant_audit(request: Request, web: Web, user: Signed, study_number: str) -> Response:
+    """Who changed which field of this participant's record, when, and why."""
+    rows = audit_view.history(web.trial(), user.actor, study_number)
+    return page(request, "audit.html", {"study_number": study_number, "rows": rows})
+
+
+# --- case report forms ---------------------------------------------------------------------------
+
+
+def _known_form(form: str) -> str:
+    if form not in FORM_ACTION:
+        raise NotFoundError("form", form, "choose one of " + ", ".join(CLINICAL_FORMS))
+    return form
+
+
+def _form_page(
+    request: Request,
+    *,
+    form: str,
+    study_number: str,
+    fields: list[FieldSpec],
+    values: dict[str, str],
+    action: str,
+    record_id: int | None = None,
+    error: Exception | None = None,
+) -> Response:
+    errors, general = (
+        problems_by_field(error, {f.name for f in fields} | {"reason"}) if error else ({}, [])
+    )
+    status = 200 if error is None else (400 if isinstance(error, StateError) else 422)
+    pci = None
+    if form == "surgery":
+        pci = _server_pci(values)
+    return page(
+        request,
+        "form.html",
+        {
+            "form": form,
+            "study_number": study_number,
+            "fields": fields,
+            "values": values,
+            "action": action,
+            "record_id": record_id,
+            "errors": errors,
+            "general": general,
+            "pci_layout": PCI_LAYOUT,
+            "pci_server_total": pci,
+        },
+        status=status,
+    )
+
+
+def _server_pci(values: dict[str, str]) -> int | None:
+    """The PCI total as the server computes it from the entered grid (None if incomplete)."""
+    scores = {k[4:]: v for k, v in values.items() if k.startswith("pci_") and v.strip()}
+    try:
+        return pci_total({k: int(v) for k, v in scores.items()}).total
+    except (ValueError, Cairo6Error):
+        return None
+
+
+def _combined_problems(form: str, data: dict[str, Any], found: list[FieldProblem]) -> FormError:
+    """The page's own problems plus every other problem the service finds in the same form."""
+    try:
+        forms.validate(form, data)
+    except FormError as exc:
+        seen = {p.field for p in found}
+        found = found + [p for p in exc.problems if p.field not in seen]
+    return FormError(form, found)
+
+
+@router.get("/participants/{study_number}/forms/{form}/new", name="form_new")
+def form_new(request: Request, web: Web, user: Signed, study_number: str, form: str) -> Response:
+    """A blank case report form (fields may be pre-filled from the address, e.g. ?site=...)."""
+    trial = web.trial()
+    web_support.check_form_access(trial, user.actor, _known_form(form), study_number)
+    fields = form_fields(form, trial.protocol)
+    values = {k: v for k, v in request.query_params.items() if k != "on"}
+    return _form_page(
+        request,
+        form=form,
+        study_number=study_number,
+        fields=fields,
+        values=values,
+        action=f"/participants/{study_number}/forms/{form}",
+    )
+
+
+@writes.post("/participants/{study_number}/forms/{form}", name="form_save")
+def form_save(
+    request: Request, web: Web, user: Signed, study_number: str, form: str, data: Form
+) -> Response:
+    """Save a new form; a refused form saves nothing and shows each problem at its field."""
+    trial = web.trial()
+    web_support.check_form_access(trial, user.actor, _known_form(form), study_number)
+    fields = form_fields(form, trial.protocol)
+    parsed, found = parse_form(fields, data)
+    try:
+        if found:
+            raise _combined_problems(form, parsed, found)
+        forms.record(trial, user.actor, form, study_number, parsed)
+    except (InvalidValueError, StateError) as exc:
+        return _form_page(
+            request,
+            form=form,
+            study_number=study_number,
+            fields=fields,
+            values=dict(data),
+            action=f"/participants/{study_number}/forms/{form}",
+            error=exc,
+        )
+    return redirect(f"/participants/{study_number}", msg="saved")
+
+
+@router.get("/forms/{form}/{record_id}/edit", name="form_edit")
+def form_edit(request: Request, web: Web, user: Signed, form: str, record_id: int) -> Response:
+    """A saved form for correction; a change asks for its reason."""
+    trial = web.trial()
+    saved = web_support.form_record(trial, user.actor, form, record_id)
+    fields = form_fields(form, trial.protocol)
+    return _form_page(
+        request,
+        form=form,
+        study_number=saved.study_number,
+        fields=fields,
+        values=raw_values(fields, saved.values),
+        action=f"/forms/{form}/{record_id}",
+        record_id=record_id,
+    )
+
+
+@writes.post("/forms/{form}/{record_id}", name="form_update")
+def form_update(
+    request: Request, web: Web, user: Signed, form: str, record_id: int, data: Form
+) -> Response:
+    """Save the changed fields with the reason given; the audit trail keeps old, new and why."""
+    trial = web.trial()
+    saved = web_support.form_record(trial, user.actor, form, record_id)
+    fields = form_fields(form, trial.protocol)
+    parsed, found = parse_form(fields, data)
+    reason = data.get("reason", "").strip()
+    try:
+        if found:
+            raise _combined_problems(form, parsed, found)
+        clean = forms.validate(form, parsed)
+        changes = {k: v for k, v in clean.items() if v != saved.values.get(k)}
+        if not changes:
+            raise StateError("nothing was changed", "change a value, or go back")
+        if not reason:
+            raise InvalidValueError(
+                "reason", "", "why the value changed", "give the reason, e.g. the source document"
+            )
+        forms.update(trial, user.actor, form, record_id, changes, reason)
+    except (InvalidValueError, StateError) as exc:
+        return _form_page(
+            request,
+            form=form,
+            study_number=saved.study_number,
+            fields=fields,
+            values=dict(data),
+            action=f"/forms/{form}/{record_id}",
+            record_id=record_id,
+            error=exc,
+        )
+    return redirect(f"/participants/{saved.study_number}", msg="updated")
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+@writes.post("/participants/{study_number}/queries", name="query_raise")
+def query_raise(
+    request: Request, web: Web, user: Signed, study_number: str, data: Form
+) -> Response:
+    """Raise a query on one field of the participant's form."""
+    values = {k: data.get(k, "") for k in ("form", "field_name", "question", "record_id")}
+    try:
+        record_id = int(values["record_id"]) if values["record_id"].strip() else None
+    except ValueError:
+        record_id = -1
+    try:
+        if record_id == -1:
+            raise InvalidValueError(
+                "record_id", values["record_id"], "a record number", "leave it empty or fix it"
+            )
+        queries.raise_query(
+            web.trial(),
+            user.actor,
+            study_number,
+            values["form"],
+            values["field_name"],
+            values["question"],
+            record_id,
+        )
+    except (InvalidValueError, StateError) as exc:
+        if isinstance(exc, InvalidValueError) and exc.field == "field":
+            exc = InvalidValueError("field_name", exc.value, exc.allowed, exc.action)
+        return _participant_page(
+            request, web, user, study_number, query_values=values, query_error=exc
+        )
+    return redirect(f"/participants/{study_number}", msg="raised")
+
+
+@router.get("/queries", name="query_list")
+def query_list(request: Request, web: Web, user: Signed) -> Response:
+    """Open queries (and, with ?all=1, closed ones) the user may see."""
+    show_all = request.query_params.get("all") == "1"
+    rows = web_support.query_list(web.trial(), user.actor, include_closed=show_all)
+    return page(request, "queries.html", {"rows": rows, "show_all": show_all})
+
+
+def _query_done(
+    request: Request, web: Web, user: auth.SignedIn, query_id: int, msg: str, error: str = ""
+) -> Response:
+    if _is_htmx(request):
+        row = web_support.query_row(web.trial(), user.actor, query_id)
+        return page(request, "_query_row.html", {"q": row, "row_error": error})
+    if error:
+        rows = web_support.query_list(web.trial(), user.actor)
+        return page(
+            request,
+            "queries.html",
+            {"rows": rows, "show_all": False, "general": [error]},
+            status=422,
+        )
+    return redirect("/queries", msg=msg)
+
+
+@writes.post("/queries/{query_id}/answer", name="query_answer")
+def query_answer(request: Request, web: Web, user: Signed, query_id: int, data: Form) -> Response:
+    """The site's answer to a query."""
+    try:
+        queries.answer_query(web.trial(), user.actor, query_id, data.get("answer", ""))
+    except (InvalidValueError, StateError) as exc:
+        return _query_done(request, web, user, query_id, "", str(exc))
+    return _query_done(request, web, user, query_id, "answered")
+
+
+@writes.post("/queries/{query_id}/close", name="query_close")
+def query_close(request: Request, web: Web, user: Signed, query_id: int, data: Form) -> Response:
+    """The trial office closes a query."""
+    try:
+        queries.close_query(
+            web.trial(), user.actor, query_id, data.get("note", "").strip() or "resolved"
+        )
+    except (InvalidValueError, StateError) as exc:
+        return _query_done(request, web, user, query_id, "", str(exc))
+    return _query_done(request, web, user, query_id, "closed")
+
+
+@router.get("/fragments/query-fields", name="query_fields", response_class=HTMLResponse)
+def query_fields(request: Request, user: Signed, form: str = "") -> Response:
+    """The fields of a form, as options for the raise-a-query form (htmx)."""
+    del user  # signing in is all this needs: it lists the data dictionary, not data
+    table = FORM_TABLES.get(form)
+    options = [(c.key, str(c.info["label"])) for c in input_columns(table)] if table else []
+    return page(request, "_field_options.html", {"options": options})
+
+
+# --- central review worklists ------------------------------------------------------------------
+
+
+@router.get("/review/radiology", name="radiology_worklist")
+def radiology_worklist(request: Request, web: Web, user: Signed) -> Response:
+    """Baseline and restaging CTs to review centrally (RECIST lesions, radiologic PCI)."""
+    rows = web_support.radiology_worklist(web.trial(), user.actor)
+    return page(
+        request,
+        "worklist.html",
+        {"rows": rows, "form": "radiology", "key": "timepoint", "title": "Radiology review"},
+    )
+
+
+@router.get("/review/pathology", name="pathology_worklist")
+def pathology_worklist(request: Request, web: Web, user: Signed) -> Response:
+    """Operated participants to review centrally (TRG, PRGS per site)."""
+    rows = web_support.pathology_worklist(web.trial(), user.actor)
+    return page(
+        request,
+        "worklist.html",
+        {"rows": rows, "form": "pathology", "key": "site", "title": "Pathology review"},
+    )

@@ -1,0 +1,450 @@
+"""Every route, every role: generated from the one permission table.
+
+For each route the web declares the action it stands for (`web.access.ROUTE_ACCESS`); the
+expected answer for each user follows from `PERMISSIONS` alone. Allowed users get a 2xx (or the
+303 of a saved form, whose next page then loads); refused users get 403 (404 for another
+centre's records), see none of the record's data, and nothing is written. Every target lives at
+centre C01, so the investigator of C02 tests cross-centre reads and writes by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from cairo6.service import admin
+from cairo6.service.forms import FORM_ACTION
+from cairo6.service.permissions import Action, allowed
+from cairo6.store.schema import AuditRecord
+from cairo6.web import create_app
+from cairo6.web.access import ROUTE_ACCESS
+from tests.service.conftest import PATIENT
+from tests.web.conftest import PASSWORD, SECRET_QUESTION, SECRET_TERM, USERS, World, login
+
+Build = Callable[[World], tuple[str, dict[str, Any] | None]]
+CHECKLIST = {
+    k: ("true" if v is True else "false" if v is False else str(v)) for k, v in PATIENT.items()
+}
+PG_SUBSET = ("inv1", "inv2", "dm", "monitor", "anonymous")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request to one route."""
+
+    route: str
+    method: str
+    build: Build
+    target_c01: bool = False
+    form: str | None = None
+
+    @property
+    def api(self) -> bool:
+        return self.route.startswith("api_")
+
+    @property
+    def action(self) -> Action | None:
+        access = ROUTE_ACCESS[self.route]
+        if access == "form":
+            assert self.form is not None
+            return FORM_ACTION[self.form]
+        return None if access == "signed_in" else Action(access)
+
+
+def _get(path: str) -> Build:
+    return lambda w: (path.format(w=w), None)
+
+
+def _tox_form(grade: int = 2) -> dict[str, Any]:
+    return {"term": SECRET_TERM, "grade": str(grade), "phase": "neoadjuvant", "onset_date": ""}
+
+
+def _path_form() -> dict[str, Any]:
+    return {"site": "peritoneal", "evaluable": "true", "trg": "3", "prgs": "2, 3"}
+
+
+CASES: list[Case] = [
+    # pages, reads
+    Case("dashboard", "GET", _get("/")),
+    Case("query_fields", "GET", _get("/fragments/query-fields?form=surgery")),
+    Case("account", "GET", _get("/account")),
+    Case("screening_list", "GET", _get("/screening")),
+    Case("screening_detail", "GET", _get("/screening/{w.screening}"), True),
+    Case("randomise_confirm", "GET", _get("/screening/{w.screening}/randomise"), True),
+    Case("participant_list", "GET", _get("/participants")),
+    Case("participant_page", "GET", _get("/participants/{w.p1}?on=2018-03-01"), True),
+    Case("participant_audit", "GET", _get("/participants/{w.p1}/audit"), True),
+    Case("form_new", "GET", _get("/participants/{w.p1}/forms/toxicity/new"), True, "toxicity"),
+    Case("form_new", "GET", _get("/participants/{w.p1}/forms/radiology/new"), True, "radiology"),
+    Case("form_new", "GET", _get("/participants/{w.p1}/forms/pathology/new"), True, "pathology"),
+    Case("form_edit", "GET", _get("/forms/toxicity/{w.toxicity_id}/edit"), True, "toxicity"),
+    Case("form_edit", "GET", _get("/forms/surgery/{w.surgery_id}/edit"), True, "surgery"),
+    Case("form_edit", "GET", _get("/forms/radiology/{w.radiology_id}/edit"), True, "radiology"),
+    Case("form_edit", "GET", _get("/forms/pathology/{w.pathology_id}/edit"), True, "pathology"),
+    Case("query_list", "GET", _get("/queries")),
+    Case("radiology_worklist", "GET", _get("/review/radiology")),
+    Case("pathology_worklist", "GET", _get("/review/pathology")),
+    Case("admin_users", "GET", _get("/admin/users")),
+    Case("admin_centres", "GET", _get("/admin/centres")),
+    # pages, writes
+    Case(
+        "screening_add",
+        "POST",
+        lambda _w: (
+            "/screening",
+            {
+                "centre": "C01",
+                "screened_on": "2018-02-01",
+                "approached": "true",
+                "refused": "false",
+            },
+        ),
+        True,
+    ),
+    Case(
+        "eligibility_save",
+        "POST",
+        lambda w: (
+            f"/screening/{w.screened(assessed=False)}/eligibility",
+            {"assessed_on": "2018-01-10", **CHECKLIST},
+        ),
+        True,
+    ),
+    Case(
+        "randomise",
+        "POST",
+        lambda w: (
+            f"/screening/{w.screened()}/randomise",
+            {"enrolled_on": "2018-01-12", "confirm": "yes"},
+        ),
+        True,
+    ),
+    Case(
+        "form_save",
+        "POST",
+        lambda w: (f"/participants/{w.p1}/forms/toxicity", _tox_form()),
+        True,
+        "toxicity",
+    ),
+    Case(
+        "form_save",
+        "POST",
+        lambda w: (
+            f"/participants/{w.participant()}/forms/radiology",
+            {
+                "timepoint": "baseline",
+                "scan_date": "2018-01-05",
+                "radiologic_pci": "6",
+                "lesion1_organ": "liver",
+                "lesion1_diameter": "14",
+            },
+        ),
+        True,
+        "radiology",
+    ),
+    Case(
+        "form_save",
+        "POST",
+        lambda w: (f"/participants/{w.participant()}/forms/pathology", _path_form()),
+        True,
+        "pathology",
+    ),
+    Case(
+        "form_update",
+        "POST",
+        lambda w: (
+            f"/forms/toxicity/{w.toxicity()}",
+            {**_tox_form(3), "reason": "grade corrected from the chart"},
+        ),
+        True,
+        "toxicity",
+    ),
+    Case(
+        "query_raise",
+        "POST",
+        lambda w: (
+            f"/participants/{w.p1}/queries",
+            {"form": "surgery", "field_name": "cc_score", "question": "CC-0 or CC-1?"},
+        ),
+        True,
+    ),
+    Case(
+        "query_answer", "POST", lambda w: (f"/queries/{w.query()}/answer", {"answer": "CC-0"}), True
+    ),
+    Case("query_close", "POST", lambda w: (f"/queries/{w.query()}/close", {"note": "ok"}), True),
+    Case(
+        "admin_user_add",
+        "POST",
+        lambda w: (
+            "/admin/users",
+            {"username": w.fresh("user"), "role": "monitor", "full_name": "", "password": ""},
+        ),
+    ),
+    Case(
+        "admin_user_password",
+        "POST",
+        lambda _w: ("/admin/users/target/password", {"password": "another long password"}),
+    ),
+    Case(
+        "admin_user_active",
+        "POST",
+        lambda _w: ("/admin/users/target/active", {"active": "false", "reason": "left"}),
+    ),
+    Case(
+        "admin_centre_add",
+        "POST",
+        lambda w: ("/admin/centres", {"code": w.fresh("X"), "name": "New", "started": ""}),
+    ),
+    Case(
+        "admin_centre_start",
+        "POST",
+        lambda _w: ("/admin/centres/C02/start", {"started": "2018-03-02", "reason": "contract"}),
+    ),
+    Case(
+        "account_password",
+        "POST",
+        lambda _w: (
+            "/account/password",
+            {"current": PASSWORD, "password": PASSWORD, "password2": PASSWORD},
+        ),
+    ),
+    # JSON API, reads
+    Case("api_session", "GET", _get("/api/session")),
+    Case("api_dashboard", "GET", _get("/api/dashboard?on=2018-03-01")),
+    Case("api_screening_list", "GET", _get("/api/screening")),
+    Case("api_participant_list", "GET", _get("/api/participants")),
+    Case("api_participant", "GET", _get("/api/participants/{w.p1}?on=2018-03-01"), True),
+    Case("api_participant_audit", "GET", _get("/api/participants/{w.p1}/audit"), True),
+    Case("api_query_list", "GET", _get("/api/queries")),
+    Case("api_radiology_worklist", "GET", _get("/api/worklists/radiology")),
+    Case("api_pathology_worklist", "GET", _get("/api/worklists/pathology")),
+    Case("api_centres", "GET", _get("/api/centres")),
+    Case("api_users", "GET", _get("/api/users")),
+    # JSON API, writes
+    Case(
+        "api_screening_add",
+        "POST",
+        lambda _w: (
+            "/api/screening",
+            {"centre": "C01", "screened_on": "2018-02-01", "approached": True, "refused": False},
+        ),
+        True,
+    ),
+    Case(
+        "api_eligibility",
+        "POST",
+        lambda w: (
+            f"/api/screening/{w.screened(assessed=False)}/eligibility",
+            {"assessed_on": "2018-01-10", "data": PATIENT},
+        ),
+        True,
+    ),
+    Case(
+        "api_randomise",
+        "POST",
+        lambda w: (f"/api/screening/{w.screened()}/randomise", {"enrolled_on": "2018-01-12"}),
+        True,
+    ),
+    Case(
+        "api_form_record",
+        "POST",
+        lambda w: (
+            f"/api/participants/{w.p1}/forms/toxicity",
+            {"data": {"term": SECRET_TERM, "grade": 1, "phase": "neoadjuvant"}},
+        ),
+        True,
+        "toxicity",
+    ),
+    Case(
+        "api_form_record",
+        "POST",
+        lambda w: (
+            f"/api/participants/{w.participant()}/forms/radiology",
+            {"data": {"timepoint": "baseline", "scan_date": "2018-01-05", "radiologic_pci": 4}},
+        ),
+        True,
+        "radiology",
+    ),
+    Case(
+        "api_form_record",
+        "POST",
+        lambda w: (
+            f"/api/participants/{w.participant()}/forms/pathology",
+            {"data": {"site": "overall", "evaluable": True, "trg": 1, "prgs": [1, 2]}},
+        ),
+        True,
+        "pathology",
+    ),
+    Case(
+        "api_form_update",
+        "PATCH",
+        lambda w: (
+            f"/api/forms/toxicity/{w.toxicity()}",
+            {"changes": {"grade": 3}, "reason": "grade corrected"},
+        ),
+        True,
+        "toxicity",
+    ),
+    Case(
+        "api_query_raise",
+        "POST",
+        lambda w: (
+            "/api/queries",
+            {"study_number": w.p1, "form": "surgery", "field": "cc_score", "question": "CC?"},
+        ),
+        True,
+    ),
+    Case(
+        "api_query_answer",
+        "POST",
+        lambda w: (f"/api/queries/{w.query()}/answer", {"answer": "CC-0"}),
+        True,
+    ),
+    Case(
+        "api_query_close",
+        "POST",
+        lambda w: (f"/api/queries/{w.query()}/close", {"note": "ok"}),
+        True,
+    ),
+    Case(
+        "api_centre_add",
+        "POST",
+        lambda w: ("/api/centres", {"code": w.fresh("Y"), "name": "New centre"}),
+    ),
+    Case(
+        "api_user_add",
+        "POST",
+        lambda w: ("/api/users", {"username": w.fresh("apiuser"), "role": "statistician"}),
+    ),
+]
+SESSION_ENDERS = (
+    Case("logout", "POST", lambda _w: ("/logout", {})),
+    Case("api_logout", "POST", lambda _w: ("/api/logout", {})),
+)
+NOT_IN_MATRIX = {"login_page", "login", "setup_page", "setup", "api_login"}
+"""Public routes, tested in test_security.py."""
+
+
+def _audit_count(world: World) -> int:
+    with world.site.trial.db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(AuditRecord)) or 0)
+
+
+def _send(client: TestClient, csrf: str, case: Case, path: str, body: dict[str, Any] | None) -> Any:
+    if case.method == "GET":
+        return client.get(path, follow_redirects=False)
+    if case.api:
+        return client.request(
+            case.method, path, json=body, headers={"X-CSRF-Token": csrf}, follow_redirects=False
+        )
+    return client.request(
+        case.method, path, data={**(body or {}), "csrf_token": csrf}, follow_redirects=False
+    )
+
+
+def _expect(case: Case, user: str, world: World) -> str:
+    if user == "anonymous":
+        return "anonymous"
+    role = getattr(world.site, user).role
+    action = case.action
+    if action is None:
+        return "ok"
+    if not allowed(role, action):
+        return "denied"
+    if case.target_c01 and user == "inv2":
+        return "other_centre"
+    return "ok"
+
+
+def _check(case: Case, user: str, client: TestClient, csrf: str, world: World) -> str | None:
+    path, body = case.build(world)
+    before = _audit_count(world)
+    answer = _send(client, csrf, case, path, body)
+    expected = _expect(case, user, world)
+    label = f"{case.method} {path} as {user}"
+    if expected == "anonymous":
+        want = 401 if case.api else 303
+        if answer.status_code != want or (
+            not case.api and "/login" not in answer.headers["location"]
+        ):
+            return f"{label}: expected {want} to sign in, got {answer.status_code}"
+    elif expected == "ok":
+        if answer.status_code == 303:
+            answer = client.get(answer.headers["location"])
+        if not 200 <= answer.status_code < 300:
+            return f"{label}: expected success, got {answer.status_code}: {answer.text[:300]}"
+        if user == "inv2" and "C01-" in answer.text:
+            return f"{label}: the investigator of C02 was shown C01 data"
+        return None
+    else:
+        allowed_codes = (403,) if expected == "denied" else (403, 404)
+        if answer.status_code not in allowed_codes:
+            return (
+                f"{label}: expected {allowed_codes}, got {answer.status_code}: {answer.text[:200]}"
+            )
+    for secret in (SECRET_TERM, SECRET_QUESTION, '"arm"', "data-arm"):
+        if secret in answer.text:
+            return f"{label}: refused, yet the answer holds {secret!r}"
+    if _audit_count(world) != before:
+        return f"{label}: refused, yet something was written"
+    return None
+
+
+def _run_matrix(app: FastAPI, world: World, user: str) -> None:
+    admin.add_user(world.site.trial, world.site.admin, "target", "monitor")
+    if user == "anonymous":
+        client, csrf = TestClient(app, raise_server_exceptions=False), ""
+    else:
+        client, csrf = login(app, user)
+    failures = [f for case in CASES if (f := _check(case, user, client, csrf, world))]
+    for case in SESSION_ENDERS:
+        if user == "anonymous":
+            fresh, token = client, ""
+        else:
+            fresh, token = login(app, user)
+        failure = _check(case, user, fresh, token, world)
+        if failure:
+            failures.append(failure)
+        if not case.api and user != "anonymous":
+            # the session is gone: the same cookie now leads back to the sign-in page
+            assert fresh.get("/", follow_redirects=False).status_code == 303
+    assert not failures, "\n".join(failures)
+
+
+def route_names(routes: Iterable[Any]) -> set[str]:
+    """Names of every endpoint, including those of included routers."""
+    names: set[str] = set()
+    for route in routes:
+        if isinstance(route, APIRoute):
+            names.add(route.name)
+        elif hasattr(route, "original_router"):  # FastAPI's wrapper of an included router
+            names |= route_names(route.original_router.routes)
+    return names
+
+
+def test_every_route_is_in_the_matrix(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "never-opened.db")
+    names = route_names(app.routes)
+    assert names == set(ROUTE_ACCESS), names ^ set(ROUTE_ACCESS)
+    covered = {c.route for c in (*CASES, *SESSION_ENDERS)} | NOT_IN_MATRIX
+    assert covered == set(ROUTE_ACCESS), covered ^ set(ROUTE_ACCESS)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("user", [*USERS, "anonymous"])
+def test_permission_matrix_sqlite(app: FastAPI, world: World, user: str) -> None:
+    _run_matrix(app, world, user)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("user", PG_SUBSET)
+def test_permission_matrix_postgresql(app: FastAPI, world: World, user: str) -> None:
+    _run_matrix(app, world, user)
