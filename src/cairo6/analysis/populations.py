@@ -22,12 +22,6 @@ from cairo6.scoring.derived import macroscopic_complete
 Frames = Mapping[str, pd.DataFrame]
 
 
-def _complete(row: pd.Series) -> bool | None:
-    cc = None if pd.isna(row["cc_score"]) else int(row["cc_score"])
-    r_class = None if pd.isna(row["r_class"]) else str(row["r_class"])
-    return macroscopic_complete(str(row["procedure"]), cc, r_class)
-
-
 def analysis_set(protocol: Protocol, frames: Frames) -> pd.DataFrame:
     """One row per randomised participant with their analysis group and population flags.
 
@@ -49,9 +43,16 @@ def analysis_set(protocol: Protocol, frames: Frames) -> pd.DataFrame:
     surgery = frames["surgery"].set_index("study_number")
     people["neoadjuvant_started"] = people["study_number"].isin(started_arm.index)
     people["surgery"] = people["study_number"].isin(surgery.index)
-    complete = pd.Series(
-        [_complete(row) for _, row in surgery.iterrows()], index=surgery.index, dtype=object
-    )
+    # Few distinct (procedure, CC, R class) combinations exist however large the trial, so each
+    # is scored once rather than row by row.
+    keys = [
+        (str(p), None if pd.isna(cc) else int(cc), None if pd.isna(r) else str(r))
+        for p, cc, r in zip(
+            surgery["procedure"], surgery["cc_score"], surgery["r_class"], strict=True
+        )
+    ]
+    scored = {key: macroscopic_complete(*key) for key in set(keys)}
+    complete = pd.Series([scored[key] for key in keys], index=surgery.index, dtype=object)
     people["macroscopic_complete"] = people["study_number"].map(complete).astype(object)
     people.loc[~people["surgery"], "macroscopic_complete"] = None
     hipec = surgery["hipec_drug"] if len(surgery) else pd.Series(dtype=object)

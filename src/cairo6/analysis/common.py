@@ -1,0 +1,204 @@
+"""Shared plumbing of the analysis: the expected shape of the frames, warnings, level names.
+
+The analysis never trusts the frames to be complete: a missing form or column is added empty
+(and said so in a warning), dates are parsed, and values that cannot be read are set missing
+with a warning naming participant and field, so that the analysis always completes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from cairo6.analysis.result import QualityWarning
+from cairo6.errors import InvalidValueError
+
+Frames = Mapping[str, pd.DataFrame]
+
+FORM_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "participant": ("study_number", "centre", "enrolled_on", "arm"),
+    "centre": ("centre", "name", "started_recruiting"),
+    "screening": (
+        "screening_number", "centre", "screened_on", "approached", "not_approached_reason",
+        "refused", "refusal_reason", "refusal_other", "study_number",
+    ),
+    "baseline": (
+        "study_number", "sex", "age_years", "who_performance_status", "primary_location",
+        "histology", "primary_status", "t_category", "n_category", "previous_chemotherapy",
+        "previous_extraperitoneal_resection", "onset", "primary_diagnosis_date",
+        "pm_diagnosis_date", "baseline_pci", "pci_modality", "pci_centre", "planned_hipec",
+    ),
+    "cycle": (
+        "study_number", "phase", "regimen", "cycle_number", "given_on", "bevacizumab_given",
+        "switched_from", "switch_reason", "stopped_after", "stop_reason",
+    ),
+    "restaging": ("study_number", "ct_date", "outcome"),
+    "surgery": (
+        "study_number", "surgery_date", "procedure", "open_close_reason", "pci_regions",
+        "cc_score", "r_class", "primary_tumour_resection", "anastomosis", "ostomy",
+        "operating_time_min", "hipec_drug",
+    ),
+    "discharge": ("study_number", "discharge_date"),
+    "readmission": ("study_number", "admitted_on", "reason"),
+    "reoperation": ("study_number", "reoperated_on", "indication", "complication"),
+    "complication": ("study_number", "term", "grade", "onset_date"),
+    "toxicity": ("study_number", "term", "grade", "phase", "onset_date"),
+    "radiology": (
+        "study_number", "timepoint", "scan_date", "radiologic_pci", "new_lesions",
+        "non_target_progression", "lesions",
+    ),
+    "pathology": ("study_number", "site", "evaluable", "trg", "prgs"),
+    "off_study": ("study_number", "off_date", "reason", "detail"),
+    "deviation": ("study_number", "noted_on", "category", "description"),
+}  # fmt: skip
+DATE_COLUMNS = frozenset(
+    {
+        "enrolled_on", "started_recruiting", "screened_on", "primary_diagnosis_date",
+        "pm_diagnosis_date", "given_on", "ct_date", "surgery_date", "discharge_date",
+        "admitted_on", "reoperated_on", "onset_date", "scan_date", "off_date", "noted_on",
+    }
+)  # fmt: skip
+# Forms with at most one record per participant; they become columns of the participant frame.
+SINGLE_FORMS = ("baseline", "surgery", "discharge", "restaging", "off_study")
+MONTH_DAYS = 365.25 / 12
+
+
+@dataclass
+class WarningLog:
+    """Quality warnings in the order found, each at most once."""
+
+    items: list[QualityWarning] = field(default_factory=list)
+    _seen: set[QualityWarning] = field(default_factory=set)
+
+    def add(self, participant: object, form: str, field_name: str, message: str) -> None:
+        """Record one warning (participant may be missing: the warning is about a form)."""
+        who = "" if is_missing(participant) else str(participant)
+        item = QualityWarning(who, form, field_name, message)
+        if item not in self._seen:
+            self._seen.add(item)
+            self.items.append(item)
+
+    def add_rows(
+        self, participants: Iterable[object], form: str, field_name: str, message: str
+    ) -> None:
+        """The same warning for several participants."""
+        for participant in participants:
+            self.add(participant, form, field_name, message)
+
+
+def is_missing(value: object) -> bool:
+    """None, NaN, NaT and pandas NA."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
+def raw_key(value: object) -> str | None:
+    """A raw value as the string a level map is keyed by ("true", "0", "T4"); None if missing."""
+    if is_missing(value):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    return str(value)
+
+
+_PARENS = re.compile(r"\([^)]*\)")
+_POSSESSIVE = re.compile(r"'s\b")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str, overrides: Mapping[str, str]) -> str:
+    """The level name of a free text: the spec's override, else snake_case without (asides)."""
+    if text in overrides:
+        return overrides[text]
+    plain = _PARENS.sub(" ", text.replace("\u2019", "'"))
+    plain = unicodedata.normalize("NFKD", plain).encode("ascii", "ignore").decode("ascii")
+    plain = _POSSESSIVE.sub("", plain.lower())
+    return _NON_WORD.sub("_", plain).strip("_") or "unspecified"
+
+
+def as_json(value: object) -> object:
+    """A JSON column's value: parsed from text when it arrives as text (CSV), else as is."""
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def _condition(column: pd.Series, wanted: object, key: str) -> pd.Series:
+    if isinstance(wanted, list):
+        return column.isin(wanted)
+    if isinstance(wanted, dict):
+        result = pd.Series(True, index=column.index)
+        numeric = pd.to_numeric(column, errors="coerce")
+        ops = {"ge": numeric.ge, "gt": numeric.gt, "le": numeric.le, "lt": numeric.lt}
+        for op, bound in wanted.items():
+            if op == "ne":
+                result &= column.ne(bound) & column.notna()
+            elif op == "present":
+                result &= column.notna() if bound else column.isna()
+            elif op in ops:
+                result &= ops[op](bound).fillna(False).astype(bool)
+            else:
+                raise InvalidValueError(f"where.{key}", op, "ge, gt, le, lt, ne or present")
+        return result
+    # A missing value never equals anything, so `x = false` does not pick up unknowns.
+    return column.eq(cast("Any", wanted)) & column.notna()
+
+
+def mask(frame: pd.DataFrame, where: Mapping[str, object]) -> pd.Series:
+    """Rows meeting every condition: value, [values], or {ge/gt/le/lt/ne/present = ...}."""
+    result = pd.Series(True, index=frame.index)
+    for key, wanted in where.items():
+        if key not in frame.columns:
+            raise InvalidValueError(
+                "where", key, "a column of the analysis frame", "correct the table spec"
+            )
+        result &= _condition(frame[key], wanted, key)
+    return result
+
+
+def normalise(frames: Frames, log: WarningLog) -> dict[str, pd.DataFrame]:
+    """Every expected form present with its columns, dates parsed; problems logged."""
+    out: dict[str, pd.DataFrame] = {}
+    for form, columns in FORM_COLUMNS.items():
+        frame = frames.get(form)
+        if frame is None:
+            frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+            log.add("", form, "", f"no {form} data: treated as empty")
+        else:
+            frame = frame.reset_index(drop=True).copy()
+        for column in columns:
+            if column not in frame.columns:
+                frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+                if len(frame):
+                    log.add("", form, column, "column missing: treated as not recorded")
+        for column in DATE_COLUMNS.intersection(frame.columns):
+            frame[column] = _dates(frame, form, column, log)
+        out[form] = frame
+    for form, frame in frames.items():
+        out.setdefault(form, frame.reset_index(drop=True).copy())
+    return out
+
+
+def _dates(frame: pd.DataFrame, form: str, column: str, log: WarningLog) -> pd.Series:
+    raw = frame[column]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return raw
+    parsed = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+    bad = parsed.isna() & raw.notna()
+    if bad.any():
+        who = frame.loc[bad, "study_number"] if "study_number" in frame else [""] * int(bad.sum())
+        log.add_rows(who, form, column, "not a date: treated as missing")
+    return parsed
