@@ -20,6 +20,7 @@ from cairo6.cli.enrol import eligibility_command, randomise_command, screening_a
 from cairo6.cli.exchange import dictionary_command, export_command, import_command
 from cairo6.cli.forms import participant_app, query_app, record_command, update_command
 from cairo6.cli.protocol import protocol_app
+from cairo6.cli.report import report_command
 from cairo6.cli.simulate import simulate_app
 from cairo6.cli.web import serve_command, user_password_command
 from cairo6.errors import Cairo6Error
@@ -52,6 +53,7 @@ app.command("export")(export_command)
 app.command("import")(import_command)
 app.command("dictionary")(dictionary_command)
 app.add_typer(design_app, name="design")
+app.command("report")(report_command)
 app.command("serve")(serve_command)
 user_app.command("password")(user_password_command)
 

@@ -1,0 +1,130 @@
+"""`cairo6 report`: analyse the trial in a database and write the full report into a directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.engine import make_url
+
+from cairo6.cli.common import DbOption, console, err_console, open_database
+from cairo6.report.document import Effect, Report
+from cairo6.report.files import STEPS
+from cairo6.report.run import RunOutcome, run_report
+from cairo6.service.setup import open_trial
+from cairo6.store.extract import extract
+
+__all__ = ["report_command"]
+
+# extracting, analysing, comparing, then the writer's own steps
+_TOTAL_STEPS = 3 + len(STEPS)
+
+
+def _source(url: str) -> str:
+    # The report names its database, but never a password in a PostgreSQL URL.
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _p(text: str) -> str:
+    return f"P {text}" if text.startswith(("<", ">")) else f"P = {text}"
+
+
+def _effect_line(report: Report, effect: Effect) -> Text:
+    arms = "; ".join(
+        f"{column.heading} {cell}"
+        for column, cell in zip(report.effect_columns, effect.cells, strict=True)
+    )
+    line = Text(f"{effect.label}: ", style="bold")
+    line.append(arms)
+    if effect.rr:
+        line.append(f"; risk ratio {effect.rr}")
+    if effect.p:
+        line.append(f", {_p(effect.p)}")
+    return line
+
+
+def _differences(outcome: RunOutcome) -> Table | None:
+    others = [c for c in outcome.comparisons or () if c.status != "match"]
+    if not others:
+        return None
+    table = Table(title="Not reproduced as printed")
+    table.add_column("key", overflow="fold")
+    for name in ("published", "reproduced", "status"):
+        table.add_column(name)
+    for c in others:
+        table.add_row(
+            Text("/".join(part or "-" for part in c.key)),
+            Text(c.printed),
+            Text(c.computed if c.computed is not None else "(none)"),
+            Text(c.status),
+        )
+    return table
+
+
+def report_command(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Directory for report.html, report.docx, tables/, tables.xlsx, figures/ and "
+            "the ARD (created if missing; files of the same name are replaced).",
+            file_okay=False,
+        ),
+    ],
+    db: DbOption = None,
+) -> None:
+    """Analyse the trial and write the report: HTML, Word, tables, figures and the ARD."""
+    database = open_database(db)
+    try:
+        trial = open_trial(database)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("extracting the trial record", total=_TOTAL_STEPS)
+
+            def step(name: str) -> None:
+                bar.update(task, description=name, advance=1)
+
+            frames = extract(database)
+            outcome = run_report(
+                trial.protocol, frames, out, source=_source(database.url), progress=step
+            )
+            bar.update(task, completed=_TOTAL_STEPS)
+    finally:
+        database.dispose()
+    report = outcome.report
+    if report.synthetic:
+        console.print(Text("SYNTHETIC DATA: the report describes made-up patients.", "bold red"))
+    primary = report.primary_effects()
+    if primary:
+        console.print(Text("Primary outcomes", style="bold underline"))
+        for effect in primary:
+            console.print(_effect_line(report, effect))
+    if outcome.comparisons is not None:
+        console.print(Text(report.input.comparison_summary, style="bold"))
+        differences = _differences(outcome)
+        if differences is not None:
+            console.print(differences)
+    console.print(
+        Text(
+            f"{len(report.warnings)} data-quality warning(s); {len(outcome.files)} files written "
+            f"to {out} (open {out / 'report.html'})"
+        )
+    )

@@ -1,0 +1,114 @@
+"""From extracted frames to the written report: analyse, compare with the paper, write.
+
+The one place that joins the analysis, the published-number comparison and the writers, so the
+CLI and the benchmark run exactly the same path. The protocol supplies the words the analysis
+result does not carry: arm names, window limits and which outcomes are primary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cairo6.analysis.engine import analyse
+from cairo6.analysis.result import AnalysisResult
+from cairo6.analysis.spec import TablesSpec, default_spec
+from cairo6.protocol import Protocol
+from cairo6.reference.compare import Comparison, compare, summary
+from cairo6.reference.published import load_published
+from cairo6.report.document import PrimaryOutcome, Report, ReportInput
+from cairo6.report.files import write_report
+
+__all__ = ["PUBLISHED_TRIAL", "RunOutcome", "primary_outcomes", "report_input", "run_report"]
+
+PUBLISHED_TRIAL = "CAIRO6"
+"""The trial whose phase 2 paper the reproduced numbers are compared with."""
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunOutcome:
+    """What a report run made, and how long each part took (seconds)."""
+
+    result: AnalysisResult
+    report: Report
+    files: list[Path]
+    comparisons: list[Comparison] | None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def primary_outcomes(protocol: Protocol, spec: TablesSpec) -> list[PrimaryOutcome]:
+    """The protocol's primary endpoints with the ARD key of their effect estimate."""
+    out = []
+    for endpoint in protocol.endpoints:
+        if endpoint.kind != "primary":
+            continue
+        for table in spec.tables:
+            for row in table.rows:
+                if row.endpoint == endpoint.id:
+                    out.append(
+                        PrimaryOutcome(
+                            endpoint.label,
+                            row.effect_table or table.id,
+                            row.variable,
+                            row.event_level or "",
+                        )
+                    )
+    return out
+
+
+def report_input(
+    protocol: Protocol,
+    spec: TablesSpec,
+    result: AnalysisResult,
+    comparisons: list[Comparison] | None,
+    source: str = "",
+    generated: str = "",
+) -> ReportInput:
+    """The analysis result with the protocol's arm names, window limits and primary outcomes."""
+    return ReportInput(
+        result=result,
+        title=spec.name or f"{protocol.trial.acronym} report",
+        subtitle=protocol.trial.title,
+        arm_labels={arm.id: arm.label for arm in protocol.arms},
+        window_limits={w.id: (w.min_days, w.max_days) for w in protocol.windows},
+        primary=primary_outcomes(protocol, spec),
+        comparisons=comparisons,
+        comparison_summary=summary(comparisons) if comparisons is not None else "",
+        source=source,
+        generated=generated or dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+    )
+
+
+def run_report(
+    protocol: Protocol,
+    frames: Mapping[str, pd.DataFrame],
+    out: Path,
+    *,
+    spec: TablesSpec | None = None,
+    source: str = "",
+    progress: Progress | None = None,
+) -> RunOutcome:
+    """Analyse the frames and write every report output into `out`."""
+    step = progress or (lambda _: None)
+    layout = spec or default_spec()
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    step("analysing")
+    result = analyse(protocol, frames, layout)
+    seconds["analysis"] = time.perf_counter() - start
+    comparisons = None
+    if protocol.trial.id == PUBLISHED_TRIAL:
+        step("comparing with the published numbers")
+        comparisons = compare(result.ard, load_published())
+    start = time.perf_counter()
+    given = report_input(protocol, layout, result, comparisons, source)
+    report, files = write_report(given, out, step)
+    seconds["report"] = time.perf_counter() - start
+    return RunOutcome(result, report, files, comparisons, seconds)
