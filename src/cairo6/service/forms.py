@@ -28,6 +28,7 @@ from cairo6.service.validation import clean_form, input_columns
 from cairo6.store.audit import Actor
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import (
+    CLINICAL_FORMS,
     FORM_TABLES,
     Base,
     Discharge,
@@ -36,22 +37,6 @@ from cairo6.store.schema import (
     TreatmentCycle,
 )
 
-CLINICAL_FORMS = (
-    "baseline",
-    "cycle",
-    "restaging",
-    "surgery",
-    "discharge",
-    "readmission",
-    "reoperation",
-    "complication",
-    "toxicity",
-    "radiology",
-    "pathology",
-    "off_study",
-    "deviation",
-    "follow_up",
-)
 FORM_ACTION = dict.fromkeys(CLINICAL_FORMS, Action.RECORD_CLINICAL) | {
     "radiology": Action.RECORD_RADIOLOGY,
     "pathology": Action.RECORD_PATHOLOGY,

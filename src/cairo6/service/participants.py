@@ -32,6 +32,7 @@ from cairo6.store.audit import Actor
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import (
     FORM_TABLES,
+    PARTICIPANT_FORMS,
     Centre,
     Complication,
     Discharge,
@@ -39,24 +40,6 @@ from cairo6.store.schema import (
     TreatmentCycle,
 )
 from cairo6.store.schema import Surgery as SurgeryRow
-
-PARTICIPANT_FORMS = (
-    "baseline",
-    "cycle",
-    "restaging",
-    "surgery",
-    "discharge",
-    "readmission",
-    "reoperation",
-    "complication",
-    "toxicity",
-    "radiology",
-    "pathology",
-    "off_study",
-    "deviation",
-    "follow_up",
-    "query",
-)
 
 
 @dataclass

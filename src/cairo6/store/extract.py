@@ -17,29 +17,12 @@ from sqlalchemy import select
 from cairo6.store.engine import Database
 from cairo6.store.schema import (
     FORM_TABLES,
+    PARTICIPANT_FORMS,
     Centre,
     Participant,
     Randomisation,
     Screening,
     input_columns,
-)
-
-PARTICIPANT_FORMS = (
-    "baseline",
-    "cycle",
-    "restaging",
-    "surgery",
-    "discharge",
-    "readmission",
-    "reoperation",
-    "complication",
-    "toxicity",
-    "radiology",
-    "pathology",
-    "off_study",
-    "deviation",
-    "follow_up",
-    "query",
 )
 
 

@@ -566,6 +566,26 @@ def input_columns(table: type[Base]) -> list[Column[Any]]:
     return [c for c in columns if c.key not in SYSTEM_COLUMNS and "label" in c.info]
 
 
+CLINICAL_FORMS = (
+    "baseline",
+    "cycle",
+    "restaging",
+    "surgery",
+    "discharge",
+    "readmission",
+    "reoperation",
+    "complication",
+    "toxicity",
+    "radiology",
+    "pathology",
+    "off_study",
+    "deviation",
+    "follow_up",
+)
+"""The case report forms recorded per participant, in the order of a participant's course."""
+PARTICIPANT_FORMS = (*CLINICAL_FORMS, "query")
+"""Everything kept per participant: the clinical forms and the data queries on them."""
+
 FORM_TABLES: dict[str, type[Base]] = {
     cls.__form__: cls  # type: ignore[attr-defined]
     for cls in (
