@@ -340,7 +340,7 @@ def main() -> int:
             first, last = row.ms(0.5, slice(0, 100)), row.ms(0.5, slice(-100, None))
             print(
                 f"{row.backend}, 1 client: p50 {first:.1f} ms for allocations 1-100, "
-                f"{last:.1f} ms for {PATIENTS - 99}-{PATIENTS} (randomise re-reads the history)"
+                f"{last:.1f} ms for {PATIENTS - 99}-{PATIENTS} (counts kept)"
             )
     print(
         f"Import (SQLite, import_directory, one transaction): centre.csv + screening.csv, "
