@@ -97,3 +97,34 @@ def test_a_changed_value_is_printed_changed(
         build_report(with_value(("figure", "potentially_eligible", "", "total", "n"), 234))
     )
     assert "234 Potentially eligible patients" in changed
+
+
+def test_survival_section_only_with_follow_up() -> None:
+    from cairo6.analysis.ard import ArdRecord
+    from cairo6.analysis.survival import SurvivalCurve
+    from cairo6.report.document import build_report
+    from cairo6.report.html import render_html
+    from tests.report.conftest import make_input, make_result, published_ard
+
+    plain = render_html(build_report(make_input(make_result())))
+    assert 'id="survival"' not in plain
+    ard = published_ard()
+    for group, n in (("experimental", 3), ("control", 4), ("total", 7)):
+        ard.append(
+            ArdRecord("survival", "overall_survival", "", group, "N", 10, "Overall survival")
+        )
+        ard.append(ArdRecord("survival", "overall_survival", "", group, "n", n, "Overall survival"))
+    ard.append(ArdRecord("survival", "overall_survival", "hazard_ratio", "comparison", "rr", 0.7))
+    ard.append(ArdRecord("survival", "overall_survival", "logrank", "comparison", "p_value", 0.04))
+    result = make_result(ard)
+    result.survival = [
+        SurvivalCurve("overall_survival", "Overall survival", g, (0.0, 5.0), (1.0, 0.6), (7.0,),
+                      ((0.0, 10), (6.0, 4)))
+        for g in ("experimental", "control")
+    ]  # fmt: skip
+    report = build_report(make_input(result))
+    page = render_html(report)
+    assert 'id="survival"' in page
+    assert report.survival is not None
+    assert "At risk" in report.survival.svg
+    assert "0.7" in page

@@ -74,6 +74,9 @@ def _path_form() -> dict[str, Any]:
 CASES: list[Case] = [
     # pages, reads
     Case("dashboard", "GET", _get("/")),
+    Case("reports_page", "GET", _get("/reports")),
+    Case("report_html", "GET", _get("/reports/report.html")),
+    Case("report_generate", "POST", lambda _w: ("/reports/generate", {})),
     Case("query_fields", "GET", _get("/fragments/query-fields?form=surgery")),
     Case("account", "GET", _get("/account")),
     Case("screening_list", "GET", _get("/screening")),

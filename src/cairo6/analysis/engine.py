@@ -25,6 +25,8 @@ from cairo6.analysis.result import AnalysisResult
 from cairo6.analysis.rows import ROWS
 from cairo6.analysis.spec import RowSpec, TableSpec, TablesSpec, default_spec
 from cairo6.analysis.stopping import evaluate_stopping
+from cairo6.analysis.survival import TABLE as SURVIVAL
+from cairo6.analysis.survival import SurvivalCurve, survival_analysis
 from cairo6.analysis.values import event_frames, wide_frame
 from cairo6.protocol import Protocol
 
@@ -86,6 +88,7 @@ def analyse(
         ctx.start_table(table)
         for row in table.rows:
             HANDLERS[row.kind](ctx, table, row)
+    curves = _survival(ctx)
     check_ard(ctx.ard, ctx.arms, ctx.log)
     stopping = evaluate_stopping(
         protocol,
@@ -100,4 +103,23 @@ def analyse(
         timing=timing_points(ctx),
         labels=dict(ctx.labels),
         synthetic=_synthetic(ctx.frames, layout.synthetic_marker),
+        survival=curves,
     )
+
+
+def _survival(ctx: Context) -> list[SurvivalCurve]:
+    """The survival table (only when follow-up rows exist) and the curves for the figure."""
+    follow_up = ctx.frames.get("follow_up")
+    if follow_up is None or not len(follow_up):
+        return []
+    control = next((a.id for a in ctx.protocol.arms if a.is_control), ctx.arms[-1])
+    records, curves, warnings = survival_analysis(
+        ctx.people, follow_up, ctx.frames["surgery"], ctx.arms, control
+    )
+    ctx.ard.extend(records)
+    ctx.labels.setdefault((SURVIVAL, ""), "Survival")
+    for record in records:
+        ctx.labels.setdefault((SURVIVAL, record.variable), record.label)
+    for study_number, message in warnings:
+        ctx.log.add(study_number, "follow_up", "", message)
+    return curves

@@ -13,6 +13,7 @@ from typing import Literal
 import pandas as pd
 
 from cairo6.analysis.ard import Ard
+from cairo6.analysis.survival import SurvivalCurve
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class AnalysisResult:
     synthetic: bool = False
     """True when the data are labelled synthetic (the reference cohort); the report says so."""
     data_source: Literal["database", "files"] = "database"
+    survival: list[SurvivalCurve] = field(default_factory=list)
+    """Kaplan-Meier steps and numbers at risk per endpoint and arm (empty without follow-up)."""
 
     def timing_frame(self) -> pd.DataFrame:
         """The timing points as a DataFrame (one row per participant and window)."""

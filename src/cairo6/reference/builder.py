@@ -11,7 +11,9 @@ toxicity and central review, written in the project's CSV import format (one fil
 2. continuous values: integer vectors per group solved by a seeded hill climb until every printed
    mean, SD, median, quartile, range and P value rounds as printed (`cohort_solve`);
 3. dates along the protocol's calendar with the published window misses (`cohort_dates`);
-4. the rows (`cohort_forms`), checked against the paper (`cohort_checks`) before anything is
+4. SYNTHETIC follow-up visits for survival (`cohort_followup`, a generator of its own; not in
+   the paper);
+5. the rows (`cohort_forms`), checked against the paper (`cohort_checks`) before anything is
    written; a missed target stops the build with the list of misses.
 
     python -m cairo6.reference.builder --out data/reference
@@ -31,7 +33,13 @@ from pathlib import Path
 import numpy as np
 
 from cairo6.protocol import Protocol, default_protocol
-from cairo6.reference import cohort_assign, cohort_dates, cohort_people, cohort_review
+from cairo6.reference import (
+    cohort_assign,
+    cohort_dates,
+    cohort_followup,
+    cohort_people,
+    cohort_review,
+)
 from cairo6.reference.cohort_checks import verify
 from cairo6.reference.cohort_forms import Tables, build_tables
 from cairo6.reference.cohort_solve import BuildError
@@ -63,6 +71,8 @@ def build(seed: int = SEED, protocol: Protocol | None = None) -> Tables:
     screened = cohort_dates.screening(rng, dates)
     cohort_dates.clinical(rng, people, dates)
     tables = build_tables(rng, protocol, people, dates, screened)
+    # SYNTHETIC follow-up from its own generator: the other files do not depend on it.
+    tables["follow_up"] = cohort_followup.follow_up(seed, tables)
     verify(tables)
     return tables
 
@@ -127,7 +137,7 @@ is missed; `tests/reference/test_builder.py` recomputes the key numbers from the
 
 The project's CSV import format (`cairo6.service.exchange`; columns from the data dictionary).
 Dates YYYY-MM-DD, booleans true/false, JSON columns as JSON text, empty = not entered.
-`follow_up.csv` holds only its header: follow-up is not part of the phase 2 report.
+`follow_up.csv` is SYNTHETIC beyond the paper (which reports no survival): see "Follow-up".
 
 | file | rows |
 |---|---|
@@ -186,6 +196,21 @@ that skips non-CSV files.
 - Results: RECIST 13 evaluable (1 CR, 1 PR, 11 SD); radiologic PCI (reading below); major
   pathologic response 13 of 34, TRG1 8; time frames 39/42, 35/37, 25/37, 21/22; 43 men of 79;
   the last patient completes trial treatment on 2019-10-01 (last day of the last cycle).
+
+## Follow-up (SYNTHETIC, not from the paper)
+
+The phase 2 paper reports no survival. `follow_up.csv` is invented so that the survival
+sections (overall, progression-free and disease-free survival) have data to show; its numbers
+mean nothing. It comes from a generator of its own (`default_rng((seed, 6))`,
+`cohort_followup`), so the other files do not depend on it. Visits every 3 months (91-98 days
+apart) from randomisation up to the SYNTHETIC data cut-off of 2022-06-30. After complete
+CRS-HIPEC, recurrence from surgery is exponential with median 14 (control) or 20
+(experimental) months (plus 2 months); after open-close or without surgery, progression from
+randomisation has median 4 months. Death follows recurrence after a median of 22 (control) or
+26 (experimental) months, with a small risk of death without recurrence (median 300 months).
+A recurrence is reported (with its date) at the first visit on or after it; a death by a row
+on its date (vital status dead, death date); 3 event-free patients are lost to follow-up
+(their last row says lost).
 
 ## Readings of the paper's inconsistencies
 

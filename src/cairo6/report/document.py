@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 from cairo6.analysis.ard import COMPARISON, POPULATION, TOTAL
 from cairo6.analysis.result import AnalysisResult, QualityWarning, StoppingVerdict
+from cairo6.analysis.survival import TABLE as SURVIVAL
 from cairo6.reference.compare import Comparison
 from cairo6.report.consort import consort_figure
 from cairo6.report.figures import RenderedFigure
 from cairo6.report.format import TEST_NAMES, Stats, format_count, format_p, format_rr
+from cairo6.report.survival import SurvivalRow, survival_figure, survival_rows
 from cairo6.report.tables import FIGURE, RESULTS, ArdView, Column, DisplayTable, display_table
 from cairo6.report.timing import Limits, timing_figure
 
@@ -102,6 +104,9 @@ class Report:
     consort: RenderedFigure | None
     timing: RenderedFigure | None
     comparisons: list[ComparisonRow]
+    survival: RenderedFigure | None = None
+    """Kaplan-Meier curves with the numbers at risk; None without follow-up data."""
+    survival_rows: list[SurvivalRow] = field(default_factory=list)
 
     @property
     def result(self) -> AnalysisResult:
@@ -209,7 +214,7 @@ def _comparison_rows(comparisons: Sequence[Comparison]) -> list[ComparisonRow]:
 def build_report(given: ReportInput) -> Report:
     """Lay out every part of the report from the analysis result."""
     view = ArdView(given.result, given.arm_labels)
-    main = [t for t in view.tables if t not in (FIGURE, RESULTS)]
+    main = [t for t in view.tables if t not in (FIGURE, RESULTS, SURVIVAL)]
     arms = list(given.arm_labels) or [
         g for g in view.groups(main[0] if main else RESULTS) if g != TOTAL
     ]
@@ -236,4 +241,9 @@ def build_report(given: ReportInput) -> Report:
             {g: view.group_label(g) for g in view.groups(RESULTS)} | dict(given.arm_labels),
         ),
         comparisons=_comparison_rows(given.comparisons or ()),
+        survival=survival_figure(
+            given.result.survival,
+            {g: view.group_label(g) for g in {c.group for c in given.result.survival}},
+        ),
+        survival_rows=survival_rows(view, arms),
     )

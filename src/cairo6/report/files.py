@@ -159,7 +159,7 @@ def write_report(
     step(STEPS[4])
     put(out / "tables.xlsx", _xlsx(flat))
     step(STEPS[5])
-    for figure in (report.consort, report.timing):
+    for figure in (report.consort, report.timing, report.survival):
         if figure is not None:
             put(out / "figures" / f"{figure.name}.svg", figure.svg)
             put(out / "figures" / f"{figure.name}.png", figure.png)

@@ -39,6 +39,7 @@ def render_html(report: Report) -> str:
         report=report,
         consort_svg=Markup(report.consort.inline) if report.consort else None,
         timing_svg=Markup(report.timing.inline) if report.timing else None,
+        survival_svg=Markup(report.survival.inline) if report.survival else None,
         css=Markup(_css()),
         synthetic_notice=SYNTHETIC_NOTICE,
     )

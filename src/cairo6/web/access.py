@@ -50,6 +50,9 @@ ROUTE_ACCESS: dict[str, Access] = {
     "admin_centres": Action.MANAGE_CENTRES,
     "admin_centre_add": Action.MANAGE_CENTRES,
     "admin_centre_start": Action.MANAGE_CENTRES,
+    "reports_page": Action.VIEW_REPORT,
+    "report_html": Action.VIEW_REPORT,
+    "report_generate": Action.VIEW_REPORT,
     # JSON API
     "api_login": "public",
     "api_logout": "signed_in",

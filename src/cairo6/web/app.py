@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cairo6 import __version__
 from cairo6.config import Settings
 from cairo6.store.engine import Database
-from cairo6.web import api, errors, pages_account, pages_admin, pages_trial
+from cairo6.web import api, errors, pages_account, pages_admin, pages_reports, pages_trial
 from cairo6.web.context import WebApp, make_templates, static_dir
 from cairo6.web.settings import WebSettings
 
@@ -117,8 +117,14 @@ class HeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
-                extra = [
-                    (b"content-security-policy", CSP.encode()),
+                # A route may set a stricter-for-its-purpose policy of its own (the report page
+                # carries its stylesheet inline, being a self-contained file); otherwise ours.
+                extra = (
+                    []
+                    if b"content-security-policy" in names
+                    else [(b"content-security-policy", CSP.encode())]
+                )
+                extra += [
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),
@@ -154,6 +160,8 @@ def create_app(target: str | Path | Database, settings: WebSettings | None = Non
     app.include_router(pages_trial.writes)
     app.include_router(pages_admin.router)
     app.include_router(pages_admin.writes)
+    app.include_router(pages_reports.router)
+    app.include_router(pages_reports.writes)
     app.include_router(api.public)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
