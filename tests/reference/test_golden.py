@@ -132,6 +132,7 @@ def test_stopping_rules_not_met(result: AnalysisResult) -> None:
         ("complete_crs_hipec", False),
         ("major_morbidity_excess", False),
         ("accrual", False),
+        ("interim_overall_survival", False),
     ]
 
 

@@ -30,7 +30,8 @@ from tests.web.test_permissions import Case, _check, _get
 REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference"
 ALLOWED = {"stat": "statistician", "dmc": "dmc_member", "dm": "data_manager"}
 REFUSED = {"inv": "investigator", "monitor": "monitor", "radiologist": "radiology_reviewer"}
-STOPPING_RULES = 3
+# The protocol's three phase 2 rules and the interim look at overall survival (follow-up exists).
+STOPPING_RULES = 4
 REPORT_CASES = (
     Case("reports_page", "GET", _get("/reports")),
     Case("report_html", "GET", _get("/reports/report.html")),

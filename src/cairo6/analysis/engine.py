@@ -19,6 +19,7 @@ from cairo6.analysis.compliance import assess_windows, compliance, timing_points
 from cairo6.analysis.context import Context
 from cairo6.analysis.disposition import accrual, course_columns
 from cairo6.analysis.events import HANDLERS as EVENT_ROWS
+from cairo6.analysis.monitoring import interim_look
 from cairo6.analysis.populations import analysis_set
 from cairo6.analysis.quality import check_ard, check_frames, clean_surgery
 from cairo6.analysis.result import AnalysisResult
@@ -96,6 +97,9 @@ def analyse(
         ctx.wide["participant.enrolled_on"],
         ctx.frames["centre"]["started_recruiting"],
     )
+    look = interim_look(protocol, ctx.ard)
+    if look is not None:
+        stopping.append(look)
     return AnalysisResult(
         ard=ctx.ard,
         warnings=list(ctx.log.items),

@@ -341,6 +341,8 @@ class SampleSize(_Model):
     continuity_correction: bool = False
     target_total: int = Field(ge=2)
     horizon_years: float = Field(gt=0)
+    interim_spending: Literal["obrien-fleming", "pocock"] = "obrien-fleming"
+    """Lan-DeMets alpha-spending family for interim looks at the primary endpoint."""
 
 
 class Accrual(_Model):
