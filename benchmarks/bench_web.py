@@ -46,6 +46,7 @@ import httpx
 from sqlalchemy import func, select, text
 
 from cairo6.protocol import default_protocol, default_protocol_text
+from cairo6.reference.examples import ELIGIBLE_CHECKLIST
 from cairo6.service import admin, enrolment
 from cairo6.service.setup import initialise
 from cairo6.service.trial import actor_for
@@ -65,37 +66,8 @@ SEED = 20240601
 SCREENED_ON = dt.date(2018, 1, 10)
 ENROLLED_ON = "2018-01-20"
 SERVE = "import typer; from cairo6.cli.web import serve_command; typer.run(serve_command)"
-ELIGIBLE: dict[str, Any] = {
-    "age_years": 62,
-    "who_performance_status": 0,
-    "pathology_proven": True,
-    "primary_site": "colon",
-    "histology": "adenocarcinoma",
-    "signet_ring_cell_pct": 0,
-    "pci_documented": True,
-    "staging_ct_done": True,
-    "resectable": True,
-    "systemic_metastases_3_months": False,
-    "previous_systemic_therapy": False,
-    "previous_crs_hipec": False,
-    "fit_for_crs_hipec": True,
-    "fit_for_systemic_therapy": True,
-    "informed_consent": True,
-    "hemoglobin_mmol_l": 8.1,
-    "neutrophils_10e9_l": 4.0,
-    "platelets_10e9_l": 250,
-    "creatinine_x_uln": 0.8,
-    "creatinine_clearance_ml_min": 90,
-    "bilirubin_x_uln": 0.5,
-    "alat_x_uln": 0.7,
-    "asat_x_uln": 0.6,
-    "dpd_deficiency": False,
-    "fluoropyrimidine_intolerance": False,
-    "oxaliplatin_and_irinotecan_intolerance": False,
-    "active_infection": False,
-    "interfering_malignancy": False,
-    "bevacizumab_contraindication": False,
-}
+# Every criterion met; the minimisation factors are drawn per patient in `_record`.
+ELIGIBLE: dict[str, Any] = dict(ELIGIBLE_CHECKLIST)
 
 
 def _record(rng: random.Random) -> dict[str, Any]:

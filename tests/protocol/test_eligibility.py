@@ -9,39 +9,9 @@ import pytest
 from cairo6.errors import InvalidValueError
 from cairo6.protocol import Protocol
 from cairo6.protocol.eligibility import Verdict, assess, validate_record
+from cairo6.reference.examples import ELIGIBLE_CHECKLIST
 
-ELIGIBLE: dict[str, Any] = {
-    "age_years": 62,
-    "who_performance_status": 0,
-    "pathology_proven": True,
-    "primary_site": "colon",
-    "histology": "adenocarcinoma",
-    "signet_ring_cell_pct": 0,
-    "pci_at_staging": 8,
-    "pci_documented": True,
-    "staging_ct_done": True,
-    "resectable": True,
-    "systemic_metastases_3_months": False,
-    "previous_systemic_therapy": False,
-    "previous_crs_hipec": False,
-    "fit_for_crs_hipec": True,
-    "fit_for_systemic_therapy": True,
-    "informed_consent": True,
-    "hemoglobin_mmol_l": 8.1,
-    "neutrophils_10e9_l": 4.0,
-    "platelets_10e9_l": 250,
-    "creatinine_x_uln": 0.8,
-    "creatinine_clearance_ml_min": 90,
-    "bilirubin_x_uln": 0.5,
-    "alat_x_uln": 0.7,
-    "asat_x_uln": 0.6,
-    "dpd_deficiency": False,
-    "fluoropyrimidine_intolerance": False,
-    "oxaliplatin_and_irinotecan_intolerance": False,
-    "active_infection": False,
-    "interfering_malignancy": False,
-    "bevacizumab_contraindication": False,
-}
+ELIGIBLE: dict[str, Any] = dict(ELIGIBLE_CHECKLIST)
 
 
 def test_a_typical_patient_is_eligible(cairo6: Protocol) -> None:
