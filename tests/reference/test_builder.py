@@ -17,10 +17,11 @@ import pandas as pd
 import pytest
 from scipy import stats  # type: ignore[import-untyped]
 
-from cairo6.protocol import Protocol, default_protocol, default_protocol_text
+from cairo6.protocol import Protocol
 from cairo6.protocol.eligibility import assess
 from cairo6.reference import builder
 from cairo6.reference.cohort_solve import BuildError
+from tests.trial_setup import trial_with_data_manager
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "data" / "reference"
@@ -545,27 +546,14 @@ def test_dates_in_order(frames: Frames) -> None:
 
 
 def test_imports_into_a_fresh_database(built: Path, tmp_path: Path) -> None:
-    from cairo6.service import admin, exchange
-    from cairo6.service.setup import initialise
-    from cairo6.service.trial import actor_for
-    from cairo6.store.engine import Database
+    from cairo6.service import exchange
 
     # The committed directory as it is, README.md included: documentation is skipped.
     directory = COMMITTED if COMMITTED.is_dir() else built
-    db = Database(str(tmp_path / "trial.db"))
-    try:
-        trial = initialise(db, default_protocol(), default_protocol_text())
-        admin.bootstrap_admin(trial, "admin")
-        with db.read() as session:
-            boss = actor_for(session, "admin")
-        admin.add_user(trial, boss, "dm", "data_manager")
-        with db.read() as session:
-            dm = actor_for(session, "dm")
+    with trial_with_data_manager(tmp_path / "trial.db") as (trial, dm):
         summary = exchange.import_directory(trial, dm, directory)
         exported = tmp_path / "export"
         exchange.export_csv(trial, dm, exported)
-    finally:
-        db.dispose()
     expected = {path.stem: len(pd.read_csv(path)) for path in directory.glob("*.csv")}
     # The deviation given at randomisation is written by the import itself, not deviation.csv.
     assert summary.rows == expected

@@ -14,19 +14,15 @@ listed by name: the data follow the readings documented in data/reference/README
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 import pytest
 
 from cairo6.analysis.engine import analyse
 from cairo6.analysis.result import AnalysisResult
 from cairo6.analysis.rounding import jama_ci, jama_number, jama_p, jama_pct
-from cairo6.protocol import Protocol, default_protocol, default_protocol_text
+from cairo6.protocol import Protocol, default_protocol
 from cairo6.reference.compare import Comparison, compare, summary
 from cairo6.reference.published import load_published
-
-REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference"
+from tests.trial_setup import REFERENCE, imported_extract
 
 EXPECTED_DIFFERENCES = {
     ("table2", "clavien_dindo_ge3_event", "intra_abdominal_abscess_grade_4", "total", "n"),
@@ -41,31 +37,9 @@ EXPECTED_DIFFERENCES = {
 }
 
 
-def _extract_reference(tmp: Path) -> dict[str, pd.DataFrame]:
-    from cairo6.service import admin, exchange
-    from cairo6.service.setup import initialise
-    from cairo6.service.trial import actor_for
-    from cairo6.store.engine import Database
-    from cairo6.store.extract import extract
-
-    db = Database(str(tmp / "trial.db"))
-    try:
-        trial = initialise(db, default_protocol(), default_protocol_text())
-        admin.bootstrap_admin(trial, "admin")
-        with db.read() as session:
-            boss = actor_for(session, "admin")
-        admin.add_user(trial, boss, "dm", "data_manager")
-        with db.read() as session:
-            dm = actor_for(session, "dm")
-        exchange.import_directory(trial, dm, REFERENCE)
-        return extract(db)
-    finally:
-        db.dispose()
-
-
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> AnalysisResult:
-    frames = _extract_reference(tmp_path_factory.mktemp("golden"))
+    frames = imported_extract(REFERENCE, tmp_path_factory.mktemp("golden") / "trial.db")
     return analyse(default_protocol(), frames)
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cairo6.analysis.engine import analyse
-from cairo6.protocol import default_protocol, default_protocol_text
+from cairo6.protocol import default_protocol
 from cairo6.reference.synthetic_large import (
     SCREENED_PER_RANDOMISED,
     SyntheticTrial,
@@ -17,30 +17,12 @@ from cairo6.reference.synthetic_large import (
     to_extract,
     write_exchange,
 )
-from cairo6.service import admin, exchange
-from cairo6.service.setup import initialise
-from cairo6.service.trial import actor_for
-from cairo6.store.engine import Database
-from cairo6.store.extract import extract
-
-REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference"
+from tests.trial_setup import REFERENCE, imported_extract
 
 
 def imported(directory: Path, tmp_path: Path) -> dict[str, pd.DataFrame]:
     """The extract of a fresh database with the exchange files of `directory` imported."""
-    db = Database(str(tmp_path / "trial.db"))
-    try:
-        trial = initialise(db, default_protocol(), default_protocol_text())
-        admin.bootstrap_admin(trial, "admin")
-        with db.read() as session:
-            boss = actor_for(session, "admin")
-        admin.add_user(trial, boss, "dm", "data_manager")
-        with db.read() as session:
-            dm = actor_for(session, "dm")
-        exchange.import_directory(trial, dm, directory)
-        return extract(db)
-    finally:
-        db.dispose()
+    return imported_extract(directory, tmp_path / "trial.db")
 
 
 @pytest.fixture(scope="module")

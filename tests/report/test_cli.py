@@ -11,14 +11,9 @@ from typer.testing import CliRunner
 from cairo6.analysis.ard import Ard
 from cairo6.cli import common
 from cairo6.cli.report import report_command
-from cairo6.protocol import default_protocol, default_protocol_text
 from cairo6.reference.published import load_published
-from cairo6.service import admin, exchange
-from cairo6.service.setup import initialise
-from cairo6.service.trial import actor_for
-from cairo6.store.engine import Database
-
-REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference"
+from cairo6.service import exchange
+from tests.trial_setup import REFERENCE, trial_with_data_manager
 
 app = typer.Typer()
 app.command("report")(report_command)
@@ -40,18 +35,8 @@ def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
 def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh SQLite trial with data/reference imported through the services."""
     path = tmp_path_factory.mktemp("trial") / "trial.db"
-    db = Database(str(path))
-    try:
-        trial = initialise(db, default_protocol(), default_protocol_text())
-        admin.bootstrap_admin(trial, "admin")
-        with db.read() as session:
-            boss = actor_for(session, "admin")
-        admin.add_user(trial, boss, "dm", "data_manager")
-        with db.read() as session:
-            dm = actor_for(session, "dm")
+    with trial_with_data_manager(path) as (trial, dm):
         exchange.import_directory(trial, dm, REFERENCE)
-    finally:
-        db.dispose()
     return path
 
 
