@@ -70,6 +70,31 @@ class ProtocolError(Cairo6Error):
         )
 
 
+@dataclass(frozen=True)
+class StudyIssue:
+    """One problem in a study definition: the file, the key inside it, and what is wrong."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}"
+
+
+class StudyError(Cairo6Error):
+    """A study definition is malformed; carries every problem found in every file."""
+
+    def __init__(self, source: str, issues: Sequence[StudyIssue]) -> None:
+        self.source = source
+        self.issues = list(issues)
+        lines = "\n".join(f"  - {issue}" for issue in self.issues)
+        super().__init__(
+            f"study {source} has {len(self.issues)} error(s):\n{lines}\n"
+            "What to do: fix each key listed and run `cairo6 study check` again."
+        )
+
+
 class PermissionDeniedError(Cairo6Error):
     """The user's role, or centre, does not allow the action."""
 

@@ -1,6 +1,6 @@
 """The report layout as data: which rows, from which values, in which population, with which test.
 
-A table spec is a TOML document (the CAIRO6 one ships as `data/cairo6_tables.toml`); another
+A table spec is a TOML document (the CAIRO6 one is `studies/cairo6/tables.toml`); another
 trial changes the spec, not the code. `parse_spec` is pure (text in, `TablesSpec` out) and checks
 every key it knows, so that a misspelt option fails loudly instead of being ignored.
 
@@ -303,7 +303,7 @@ def parse_spec(text: str) -> TablesSpec:
 
 def default_spec_text() -> str:
     """The TOML text of the CAIRO6 phase 2 table spec shipped with the package."""
-    source = resources.files("cairo6.analysis").joinpath("data", "cairo6_tables.toml")
+    source = resources.files("cairo6.studies").joinpath("cairo6", "tables.toml")
     return source.read_text(encoding="utf-8")
 
 

@@ -60,6 +60,12 @@ def check_rule(key: str, rule: Condition, fields: Mapping[str, CrfField]) -> lis
                     key, f"op '{leaf.op}' needs an ordered field; '{spec.id}' is {spec.type.value}"
                 )
             )
+        if leaf.other is not None:
+            if leaf.other not in fields:
+                issues.append(
+                    ProtocolIssue(key, f"field '{leaf.other}' is not declared under [[fields]]")
+                )
+            continue
         values = leaf.value if isinstance(leaf.value, list) else [leaf.value]
         for value in values:
             if not value_fits(spec, value):

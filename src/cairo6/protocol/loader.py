@@ -19,7 +19,8 @@ from cairo6.errors import ProtocolError, ProtocolIssue
 from cairo6.protocol.checks import cross_check
 from cairo6.protocol.models import Factor, Protocol
 
-DEFAULT_PROTOCOL = "cairo6.toml"
+DEFAULT_PROTOCOL = "protocol.toml"
+"""The protocol file of the default study, `studies/cairo6/`."""
 
 
 def _key_for(raw: Any, loc: Sequence[int | str]) -> str:
@@ -44,7 +45,10 @@ def _key_for(raw: Any, loc: Sequence[int | str]) -> str:
     return "".join(parts) or "(top level)"
 
 
-def _issues_from(error: ValidationError, raw: Any, prefix: tuple[str, ...]) -> list[ProtocolIssue]:
+def issues_from_error(
+    error: ValidationError, raw: Any, prefix: tuple[str, ...]
+) -> list[ProtocolIssue]:
+    """Every pydantic error as a problem located by its TOML key (list items by id)."""
     found: dict[str, list[str]] = {}
     for err in error.errors(include_url=False):
         key = _key_for(raw, (*prefix, *err["loc"]))
@@ -145,7 +149,7 @@ def protocol_from_dict(raw: dict[str, Any], source: str = "<protocol>") -> Proto
         try:
             parts[name] = adapter.validate_python(raw[name])
         except ValidationError as exc:
-            issues += _issues_from(exc, raw, (name,))
+            issues += issues_from_error(exc, raw, (name,))
             salvaged = _valid_items(info.annotation, raw[name])
             if salvaged is not None:
                 parts[name] = salvaged
@@ -183,10 +187,10 @@ def read_protocol_file(path: str | Path) -> Protocol:
 @cache
 def default_protocol() -> Protocol:
     """The CAIRO6 protocol shipped inside the package."""
-    text = resources.files("cairo6.protocol").joinpath("data", DEFAULT_PROTOCOL).read_text("utf-8")
+    text = resources.files("cairo6.studies").joinpath("cairo6", DEFAULT_PROTOCOL).read_text("utf-8")
     return parse_protocol(text, f"cairo6:{DEFAULT_PROTOCOL}")
 
 
 def default_protocol_text() -> str:
     """The TOML text of the bundled CAIRO6 protocol (a template for new trials)."""
-    return resources.files("cairo6.protocol").joinpath("data", DEFAULT_PROTOCOL).read_text("utf-8")
+    return resources.files("cairo6.studies").joinpath("cairo6", DEFAULT_PROTOCOL).read_text("utf-8")

@@ -84,15 +84,24 @@ class CrfField(BaseModel):
 
 
 class Condition(BaseModel):
-    """One rule: a comparison on a field, or `all`/`any`/`not` of other rules."""
+    """One rule: a comparison on a field, or `all`/`any`/`not` of other rules.
+
+    A comparison reads `field` against a literal `value` or against another field named by
+    `other` (dates across forms: `surgery.surgery_date` le `discharge.discharge_date`).
+    `exists` holds when the record says the named form was entered. `any` with `at_least = k`
+    holds when k of its rules hold (k of n).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     field: str | None = None
     op: Op | None = None
     value: Scalar | list[Scalar] | None = None
+    other: str | None = None
+    exists: str | None = None
     all: list[Condition] | None = None
     any: list[Condition] | None = None
+    at_least: int | None = Field(default=None, ge=1)
     not_: Condition | None = Field(default=None, alias="not")
 
     @model_validator(mode="after")
@@ -101,6 +110,7 @@ class Condition(BaseModel):
             name
             for name, present in (
                 ("field/op/value", self.field is not None or self.op is not None),
+                ("exists", self.exists is not None),
                 ("all", self.all is not None),
                 ("any", self.any is not None),
                 ("not", self.not_ is not None),
@@ -109,14 +119,22 @@ class Condition(BaseModel):
         ]
         if len(forms) != 1:
             raise ValueError(
-                "a rule is exactly one of: {field, op, value}, {all = [...]}, {any = [...]}, "
-                f"{{not = {{...}}}}; found {forms or 'nothing'}"
+                "a rule is exactly one of: {field, op, value}, {exists = form}, {all = [...]}, "
+                f"{{any = [...]}}, {{not = {{...}}}}; found {forms or 'nothing'}"
             )
+        if self.at_least is not None and self.any is None:
+            raise ValueError("`at_least` counts the rules of an `any` list; add `any = [...]`")
         if forms[0] == "field/op/value":
             if self.field is None or self.op is None:
                 raise ValueError("a comparison needs both `field` and `op`")
+            if self.other is not None:
+                if self.value is not None:
+                    raise ValueError("a comparison has either `value` or `other`, not both")
+                if self.op in ("in", "not_in", "between"):
+                    raise ValueError(f"op '{self.op}' compares with a value, not `other`")
+                return self
             if self.value is None:
-                raise ValueError("a comparison needs a `value`")
+                raise ValueError("a comparison needs a `value` (or `other`, another field)")
             if self.op in ("in", "not_in") and not isinstance(self.value, list):
                 raise ValueError(f"op '{self.op}' needs a list value")
             if self.op == "between" and not (isinstance(self.value, list) and len(self.value) == 2):
@@ -130,9 +148,11 @@ class Condition(BaseModel):
         return self
 
     def fields(self) -> set[str]:
-        """Every field this rule reads."""
+        """Every field this rule reads (both sides of a field-to-field comparison)."""
         if self.field is not None:
-            return {self.field}
+            return {self.field} | ({self.other} if self.other else set())
+        if self.exists is not None:
+            return set()
         out: set[str] = set()
         for child in self.children():
             out |= child.fields()
@@ -149,10 +169,16 @@ class Condition(BaseModel):
         return []
 
     def comparisons(self) -> list[Condition]:
-        """Every leaf comparison in this rule."""
+        """Every leaf comparison in this rule (not `exists` leaves)."""
         if self.field is not None:
             return [self]
         return [leaf for child in self.children() for leaf in child.comparisons()]
+
+    def forms_named(self) -> set[str]:
+        """Every form an `exists` leaf of this rule names."""
+        if self.exists is not None:
+            return {self.exists}
+        return {name for child in self.children() for name in child.forms_named()}
 
     def evaluate(self, record: Mapping[str, Any]) -> bool | None:
         """True, False, or None when a field the answer depends on is missing."""
@@ -163,17 +189,26 @@ class Condition(BaseModel):
             return None if None in results else True
         if self.any is not None:
             results = [c.evaluate(record) for c in self.any]
-            if True in results:
+            need = self.at_least or 1
+            if results.count(True) >= need:
                 return True
-            return None if None in results else False
+            # Still undecided while the unknown ones could make up the difference.
+            return None if results.count(True) + results.count(None) >= need else False
         if self.not_ is not None:
             inner = self.not_.evaluate(record)
             return None if inner is None else not inner
+        if self.exists is not None:
+            return bool(record.get(self.exists))
         assert self.field is not None
         assert self.op is not None
         actual = record.get(self.field)
         if actual is None:
             return None
+        if self.other is not None:
+            expected = record.get(self.other)
+            if expected is None:
+                return None
+            return _compare(actual, self.op, expected)
         return _compare(actual, self.op, self.value)
 
     def describe(self) -> str:
@@ -181,10 +216,15 @@ class Condition(BaseModel):
         if self.all is not None:
             return " and ".join(_paren(c) for c in self.all)
         if self.any is not None:
+            if self.at_least:
+                return f"at least {self.at_least} of: " + "; ".join(c.describe() for c in self.any)
             return " or ".join(_paren(c) for c in self.any)
         if self.not_ is not None:
             return f"not ({self.not_.describe()})"
-        return f"{self.field} {_OP_TEXT[str(self.op)]} {_value_text(self.value)}"
+        if self.exists is not None:
+            return f"{self.exists} recorded"
+        right = self.other if self.other is not None else _value_text(self.value)
+        return f"{self.field} {_OP_TEXT[str(self.op)]} {right}"
 
     def explain(self, record: Mapping[str, Any]) -> str:
         """Why the rule came out as it did for this record: the recorded values it read."""

@@ -109,7 +109,7 @@ def _parse(raw: dict[str, Any], position: int) -> PublishedNumber:
 
 @cache
 def _load() -> tuple[PublishedNumber, ...]:
-    source = resources.files(__package__ or "cairo6.reference").joinpath(_RESOURCE)
+    source = resources.files("cairo6.studies").joinpath("cairo6", _RESOURCE)
     document = tomllib.loads(source.read_text(encoding="utf-8"))
     entries = document.get("number")
     if not isinstance(entries, list) or not entries:

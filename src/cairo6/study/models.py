@@ -1,0 +1,351 @@
+"""Typed models of a study definition: what a trial collects, checks, and reports.
+
+A study is a folder of TOML files (see `loader.py`). The protocol part (arms, randomisation,
+eligibility, regimens, windows, plan) keeps its own models in `cairo6.protocol`; this module
+adds the parts that made every new trial a code change before: the case report forms in the
+shape of CDISC ODM 1.3 metadata (form -> item groups -> items, code lists with labels), edit
+checks, the schedule of events, populations, endpoints, comparisons and the flow diagram.
+
+Field-level checks live here (pydantic); references between files (a rule naming an item, a
+form requiring another, an endpoint on a missing item) are checked in `checks.py`, so that a
+broken definition is reported in full.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cairo6.protocol.rules import Condition
+
+_SNAKE = r"^[a-z][a-z0-9_]*$"
+_CODE = r"^[A-Za-z0-9][A-Za-z0-9_.+/ -]*$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataType(StrEnum):
+    """ODM 1.3 data types an item may hold (`coded` takes its values from a code list)."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+    CODED = "coded"
+
+
+class Code(_Model):
+    """One allowed value of a code list: what is stored and what people read."""
+
+    value: str = Field(pattern=_CODE)
+    label: str = Field(min_length=1)
+
+
+class CodeList(_Model):
+    """An ODM CodeList: the allowed values of coded items, each with its label."""
+
+    id: str = Field(pattern=_SNAKE)
+    label: str = ""
+    codes: list[Code] = Field(min_length=1)
+    source: str = ""
+    """Where the list comes from (a standard, its version), when it is not the study's own."""
+
+    @model_validator(mode="after")
+    def _unique(self) -> CodeList:
+        seen: set[str] = set()
+        for code in self.codes:
+            if code.value in seen:
+                raise ValueError(f"code '{code.value}' appears twice")
+            seen.add(code.value)
+        return self
+
+    def label_of(self, value: str) -> str:
+        """The label people read for a stored code (the code itself if unknown)."""
+        return next((c.label for c in self.codes if c.value == value), value)
+
+    def values(self) -> tuple[str, ...]:
+        """The stored codes, in list order."""
+        return tuple(c.value for c in self.codes)
+
+
+class Derivation(_Model):
+    """A derived item: a validated function of the scoring library applied to other items."""
+
+    function: str = Field(pattern=_SNAKE)
+    inputs: dict[str, str] = {}
+    """Function parameter -> item id (in the same form) or `form.item`."""
+
+
+class Widget(StrEnum):
+    """Input widgets beyond the one a data type implies."""
+
+    DEFAULT = "default"
+    RADIO = "radio"
+    TEXTAREA = "textarea"
+    PCI_GRID = "pci_grid"
+    DOSES = "doses"
+    LIST = "list"
+
+
+class Item(_Model):
+    """An ODM ItemDef: one question of a form."""
+
+    id: str = Field(pattern=_SNAKE)
+    label: str = Field(min_length=1)
+    type: DataType
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    codelist: str | None = None
+    required: bool = False
+    help: str = ""
+    visible_when: Condition | None = None
+    """Branching: the item is asked only when this rule holds (unknown counts as hidden)."""
+    derived: Derivation | None = None
+    widget: Widget = Widget.DEFAULT
+    repeated: bool = False
+    """A list of values (one per biopsy, lesion, region ...), each of the item's type."""
+    sdtm: str | None = None
+    """The SDTM variable the item maps to, when there is one (for exports)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Item:
+        if self.type is DataType.CODED and not self.codelist:
+            raise ValueError("a coded item needs `codelist`, the id of its code list")
+        if self.type is not DataType.CODED and self.codelist:
+            raise ValueError("`codelist` is only for items of type 'coded'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        if (self.min is not None or self.max is not None) and self.type not in (
+            DataType.INTEGER,
+            DataType.DECIMAL,
+        ):
+            raise ValueError("min/max are only for integer and decimal items")
+        if self.derived is not None and self.required:
+            raise ValueError("a derived item is computed, so it cannot be required input")
+        return self
+
+
+class ItemGroup(_Model):
+    """An ODM ItemGroupDef: items asked together."""
+
+    id: str = Field(pattern=_SNAKE)
+    label: str = ""
+    items: list[Item] = Field(min_length=1)
+
+
+class Form(_Model):
+    """An ODM FormDef: a case report form."""
+
+    id: str = Field(pattern=_SNAKE)
+    label: str = Field(min_length=1)
+    description: str = ""
+    repeating: bool = False
+    """Many records per participant (cycles, adverse events) or at most one."""
+    date_item: str | None = None
+    """The date item that places a record in the participant's time line."""
+    key_items: list[str] = []
+    """Items that identify one record of a repeating form (e.g. phase + cycle number)."""
+    requires: list[str] = []
+    """Forms that must exist for the participant before this one can be entered."""
+    recorded_by: Literal["clinical", "radiology", "pathology"] = "clinical"
+    """Which permission records this form (see the service's permission table)."""
+    groups: list[ItemGroup] = Field(min_length=1)
+
+    def items(self) -> list[Item]:
+        """Every item of the form, in order."""
+        return [item for group in self.groups for item in group.items]
+
+    def item(self, item_id: str) -> Item | None:
+        """The item with this id, or None."""
+        return next((i for i in self.items() if i.id == item_id), None)
+
+
+class Severity(StrEnum):
+    """What a failed edit check does."""
+
+    HARD = "hard"
+    SOFT = "soft"
+
+
+class EditCheck(_Model):
+    """A rule a saved record must satisfy.
+
+    `rule` is written in the protocol's rule language over the form's items (`item`), items of
+    other forms (`form.item`) and the participant's facts (`@randomised_on`, `@today`). A hard
+    check refuses the save naming `item`; a soft one saves and opens a query on `item`.
+    A rule that cannot be decided (an item missing) passes: required items catch absence.
+    """
+
+    id: str = Field(pattern=_SNAKE)
+    form: str = Field(pattern=_SNAKE)
+    item: str = Field(pattern=_SNAKE)
+    severity: Severity
+    rule: Condition
+    message: str = Field(min_length=1)
+
+
+class ScheduledEvent(_Model):
+    """A visit or event of the schedule, and the form that records it."""
+
+    id: str = Field(pattern=_SNAKE)
+    label: str
+    form: str | None = None
+    anchor: str | None = None
+    """`randomisation`, or another event id the day count is measured from."""
+    day: int | None = None
+    before_days: int = Field(default=0, ge=0)
+    after_days: int = Field(default=0, ge=0)
+    repeat_every_days: int | None = Field(default=None, ge=1)
+    repeat_count: int | None = Field(default=None, ge=1)
+    arms: list[str] = []
+    """Arms the event applies to; empty means every arm."""
+
+
+class PopulationDef(_Model):
+    """An analysis population as a rule over what the participant's records show."""
+
+    id: str = Field(pattern=_SNAKE)
+    label: str
+    definition: str
+    rule: Condition | None = None
+    """None means every randomised participant (intention to treat)."""
+
+
+class EndpointType(StrEnum):
+    """The kinds of endpoint the engine analyses."""
+
+    BINARY = "binary"
+    CONTINUOUS = "continuous"
+    ORDINAL = "ordinal"
+    COUNT = "count"
+    TIME_TO_EVENT = "time_to_event"
+
+
+class EventSource(_Model):
+    """Where a time-to-event endpoint finds an event or a censoring date (admiral style)."""
+
+    form: str = Field(pattern=_SNAKE)
+    date: str = Field(pattern=_SNAKE)
+    when: Condition | None = None
+    label: str = ""
+
+
+class EndpointDef(_Model):
+    """An endpoint: its population, how it is derived, summarised and compared."""
+
+    id: str = Field(pattern=_SNAKE)
+    label: str
+    kind: Literal["primary", "secondary", "exploratory"] = "secondary"
+    type: EndpointType
+    population: str
+    rule: Condition | None = None
+    """Binary: the participant has the outcome when this holds."""
+    item: str | None = None
+    """Continuous, ordinal or count: the `form.item` measured."""
+    start: str | None = None
+    """Time to event: `@randomised_on` or a `form.item` date the clock starts at."""
+    events: list[EventSource] = []
+    censor: list[EventSource] = []
+    horizon_months: list[float] = []
+    """Landmark times for survival rates."""
+    test: Literal["plan", "chi2", "fisher", "t_test", "mann_whitney", "logrank", "cmh", "none"] = (
+        "plan"
+    )
+    measures: list[
+        Literal["risk_ratio", "risk_difference", "odds_ratio", "hazard_ratio", "mean_difference"]
+    ] = []
+
+    @model_validator(mode="after")
+    def _complete(self) -> EndpointDef:
+        if self.type is EndpointType.BINARY and self.rule is None:
+            raise ValueError("a binary endpoint needs `rule`")
+        if (
+            self.type in (EndpointType.CONTINUOUS, EndpointType.ORDINAL, EndpointType.COUNT)
+            and self.item is None
+        ):
+            raise ValueError(f"a {self.type.value} endpoint needs `item` (form.item)")
+        if self.type is EndpointType.TIME_TO_EVENT and (self.start is None or not self.events):
+            raise ValueError("a time-to-event endpoint needs `start` and at least one `events`")
+        return self
+
+
+class ComparisonPlan(_Model):
+    """Which arms are compared, for studies with any number of arms."""
+
+    mode: Literal["vs_control", "all_pairs"] = "vs_control"
+    ci_level: float = Field(default=0.95, gt=0, lt=1)
+
+
+class FlowStage(_Model):
+    """A box of the flow (CONSORT) diagram: participants for whom `rule` holds."""
+
+    id: str = Field(pattern=_SNAKE)
+    label: str
+    parent: str | None = None
+    per_arm: bool = False
+    rule: Condition | None = None
+    """None counts every participant of the parent stage."""
+    source: Literal["screening", "participants"] = "participants"
+
+
+class Manifest(_Model):
+    """`study.toml`: the study's identity and which files hold which part."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    title: str
+    description: str = ""
+    protocol: str = "protocol.toml"
+    forms: str = "forms.toml"
+    checks: str | None = "checks.toml"
+    schedule: str | None = "schedule.toml"
+    analysis: str | None = "analysis.toml"
+    flow: str | None = "flow.toml"
+    layout: str | None = None
+    """A table layout for the report (`tables.toml`); None gives a layout generated from the
+    forms and endpoints."""
+    published: str | None = None
+    """A file of a paper's numbers, for the published-vs-reproduced appendix."""
+    data: str | None = None
+    """A folder of data in the import format (a reference cohort, a public data set)."""
+    data_note: str = ""
+    """Provenance and licence of `data`; shown wherever the data is used."""
+
+
+class FormsFile(_Model):
+    """`forms.toml`."""
+
+    codelists: list[CodeList] = []
+    forms: list[Form] = Field(min_length=1)
+
+
+class ChecksFile(_Model):
+    """`checks.toml`."""
+
+    checks: list[EditCheck] = []
+
+
+class ScheduleFile(_Model):
+    """`schedule.toml`."""
+
+    events: list[ScheduledEvent] = []
+
+
+class AnalysisFile(_Model):
+    """`analysis.toml`."""
+
+    populations: list[PopulationDef] = Field(min_length=1)
+    endpoints: list[EndpointDef] = []
+    comparisons: ComparisonPlan = ComparisonPlan()
+
+
+class FlowFile(_Model):
+    """`flow.toml`."""
+
+    stages: list[FlowStage] = []

@@ -1,0 +1,149 @@
+"""The validated study: protocol, forms, checks, schedule, analysis and flow, and look-ups."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cairo6.errors import InvalidValueError
+from cairo6.protocol.models import Protocol
+from cairo6.study.models import (
+    CodeList,
+    ComparisonPlan,
+    DataType,
+    EditCheck,
+    EndpointDef,
+    FlowStage,
+    Form,
+    Item,
+    Manifest,
+    PopulationDef,
+    ScheduledEvent,
+)
+
+FACTS: dict[str, DataType] = {
+    "@arm": DataType.TEXT,
+    "@centre": DataType.TEXT,
+    "@randomised": DataType.BOOLEAN,
+    "@randomised_on": DataType.DATE,
+    "@enrolled_on": DataType.DATE,
+    "@today": DataType.DATE,
+}
+"""Facts about a participant that every rule may read, whatever the study."""
+
+SYSTEM_ITEMS: dict[str, DataType] = {
+    "screening.screened_on": DataType.DATE,
+    "screening.approached": DataType.BOOLEAN,
+    "screening.refused": DataType.BOOLEAN,
+    "screening.refusal_reason": DataType.TEXT,
+    "eligibility.eligible": DataType.BOOLEAN,
+    "eligibility.assessed_on": DataType.DATE,
+}
+"""Items of the screening log and eligibility check, which every trial keeps."""
+
+
+@dataclass(frozen=True)
+class Study:
+    """A whole study definition. `protocol` is None only while a broken one is being checked."""
+
+    manifest: Manifest
+    protocol: Protocol | None
+    codelists: tuple[CodeList, ...]
+    forms: tuple[Form, ...]
+    checks: tuple[EditCheck, ...]
+    schedule: tuple[ScheduledEvent, ...]
+    populations: tuple[PopulationDef, ...]
+    endpoints: tuple[EndpointDef, ...]
+    comparisons: ComparisonPlan | None
+    flow: tuple[FlowStage, ...]
+    layout_text: str | None
+    published_text: str | None
+    folder: Path | None = None
+
+    def with_folder(self, folder: Path) -> Study:
+        """The same study, remembering the folder it was read from (for its data)."""
+        return dataclasses.replace(self, folder=folder)
+
+    @property
+    def id(self) -> str:
+        """The study id (`CAIRO6`, `INDO-RCT`)."""
+        return self.manifest.id
+
+    @property
+    def trial_protocol(self) -> Protocol:
+        """The protocol of a valid study."""
+        assert self.protocol is not None, "a loaded study always has its protocol"
+        return self.protocol
+
+    def form(self, form_id: str) -> Form:
+        """The form with this id."""
+        for form in self.forms:
+            if form.id == form_id:
+                return form
+        raise InvalidValueError(
+            "form",
+            form_id,
+            "one of " + ", ".join(f.id for f in self.forms),
+            "use a form id from `cairo6 study show`",
+        )
+
+    def has_form(self, form_id: str) -> bool:
+        """Whether the study declares this form."""
+        return any(f.id == form_id for f in self.forms)
+
+    def codelist(self, codelist_id: str) -> CodeList:
+        """The code list with this id."""
+        for codelist in self.codelists:
+            if codelist.id == codelist_id:
+                return codelist
+        raise InvalidValueError(
+            "codelist", codelist_id, ", ".join(c.id for c in self.codelists), "declare it"
+        )
+
+    def item(self, ref: str) -> tuple[Form, Item]:
+        """The form and item a `form.item` reference names."""
+        form_id, _, item_id = ref.partition(".")
+        form = self.form(form_id)
+        item = form.item(item_id)
+        if item is None:
+            raise InvalidValueError(
+                "item",
+                ref,
+                "one of " + ", ".join(f"{form.id}.{i.id}" for i in form.items()),
+                "use an item of the form",
+            )
+        return form, item
+
+    def label_of(self, item: Item, value: Any) -> str:
+        """What people read for a stored value: code labels, yes/no, the value otherwise."""
+        if value is None:
+            return ""
+        if item.type is DataType.CODED and item.codelist:
+            return self.codelist(item.codelist).label_of(str(value))
+        if item.type is DataType.BOOLEAN:
+            return "Yes" if value else "No"
+        return str(value)
+
+    def endpoint(self, endpoint_id: str) -> EndpointDef:
+        """The endpoint with this id."""
+        for endpoint in self.endpoints:
+            if endpoint.id == endpoint_id:
+                return endpoint
+        raise InvalidValueError(
+            "endpoint", endpoint_id, ", ".join(e.id for e in self.endpoints), "use a known id"
+        )
+
+    def population(self, population_id: str) -> PopulationDef:
+        """The population with this id."""
+        for population in self.populations:
+            if population.id == population_id:
+                return population
+        raise InvalidValueError(
+            "population", population_id, ", ".join(p.id for p in self.populations), "use one"
+        )
+
+    def checks_for(self, form_id: str) -> list[EditCheck]:
+        """The edit checks run when a record of this form is saved."""
+        return [c for c in self.checks if c.form == form_id]
