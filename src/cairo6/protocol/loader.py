@@ -58,7 +58,7 @@ def issues_from_error(
             if len(shown) <= 60:
                 message += f" (got {shown})"
         if err["type"] == "extra_forbidden":
-            message = "unknown key; check its spelling against the CAIRO6 protocol file"
+            message = "unknown key; check its spelling against the documented keys"
         found.setdefault(key, [])
         if message not in found[key]:
             found[key].append(message)

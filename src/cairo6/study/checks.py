@@ -76,7 +76,8 @@ class _Scope:
             names = [n for n in (leaf.field, leaf.other) if n is not None]
             specs = []
             for name in names:
-                full = f"{local.id}.{name}" if local is not None and "." not in name else name
+                local_name = local is not None and "." not in name and not name.startswith("@")
+                full = f"{local.id}.{name}" if local is not None and local_name else name
                 if full.startswith("@") and full not in self.names:
                     known = ", ".join(n for n in self.names if n.startswith("@"))
                     issues.append(
@@ -84,7 +85,7 @@ class _Scope:
                     )
                     specs.append(None)
                 elif full not in self.names:
-                    where = f"form '{local.id}'" if local is not None and "." not in name else None
+                    where = f"form '{local.id}'" if local is not None and local_name else None
                     issues.append(
                         StudyIssue(
                             file,

@@ -66,7 +66,9 @@ def _validate(
                 if len(parts[key]) < (min_len or 0):
                     issues.append(StudyIssue(name, key, f"needs at least {min_len} entry"))
         except ValidationError as exc:
-            issues += [StudyIssue(name, i.key, i.message) for i in issues_from_error(exc, raw, ())]
+            issues += [
+                StudyIssue(name, i.key, i.message) for i in issues_from_error(exc, raw, (key,))
+            ]
             if get_origin(info.annotation) is list and isinstance(raw[key], list):
                 item: TypeAdapter[Any] = TypeAdapter(get_args(info.annotation)[0])
                 kept = []

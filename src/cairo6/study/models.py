@@ -216,6 +216,10 @@ class PopulationDef(_Model):
     definition: str
     rule: Condition | None = None
     """None means every randomised participant (intention to treat)."""
+    grouping: Literal["allocated", "treatment_started"] = "allocated"
+    """Analysed as allocated, or by the treatment started: the arm whose regimen the first
+    treatment record names, or the control arm when the participant went to treatment of the
+    control arm's kind without one (the protocol's regimens map to arms)."""
 
 
 class EndpointType(StrEnum):
@@ -314,6 +318,8 @@ class Manifest(_Model):
     """A file of a paper's numbers, for the published-vs-reproduced appendix."""
     data: str | None = None
     """A folder of data in the import format (a reference cohort, a public data set)."""
+    mapping: str | None = None
+    """How the columns of a data file map onto the forms (`mapping.toml`)."""
     data_note: str = ""
     """Provenance and licence of `data`; shown wherever the data is used."""
 
