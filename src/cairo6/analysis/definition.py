@@ -6,9 +6,9 @@ are each arm against the control or all pairs, as the study's plan says. Nothing
 or an arm of a particular trial.
 
 The records a rule reads are flattened per participant: `form.item` holds the item's value of
-a once-per-participant form, and for a repeating form a comparison holds when it holds for any
-record (the values are kept as a list and each is tried). `form` itself is True when the form
-was entered. The facts `@arm`, `@centre`, `@randomised` are always present.
+a once-per-participant form, and the list of values of a repeating form (a comparison holds
+when any value satisfies it); `form` holds the form's records, so `exists = form` with `where`
+tries each record on its own. The facts `@arm`, `@centre`, `@randomised` are always present.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import Any
 from scipy.stats import norm
 
 from cairo6.analysis.ard import ArdRecord
-from cairo6.analysis.stats import categorical_test, clopper_pearson, risk_ratio
+from cairo6.analysis.stats import categorical_test, clopper_pearson, quantile, risk_ratio
 from cairo6.errors import InvalidValueError
 from cairo6.protocol.rules import Condition
-from cairo6.study.models import EndpointDef, EndpointType
+from cairo6.study.models import DataType, EndpointDef, EndpointType
 from cairo6.study.study import Study
 
 TABLE = "endpoints"
@@ -46,31 +46,20 @@ def flatten(
     """The rule view of one participant's records (see the module docstring)."""
     values: dict[str, Any] = {"@arm": arm, "@centre": centre, "@randomised": True}
     for form_id, records in forms.items():
-        values[form_id] = bool(records)
+        values[form_id] = [dict(r) for r in records]
         for record in records:
             for item_id, value in record.items():
                 values.setdefault(f"{form_id}.{item_id}", []).append(value)
+    for key, value in list(values.items()):
+        # A once-per-participant form's item reads as its single value.
+        if "." in key and isinstance(value, list) and len(forms.get(key.split(".")[0], ())) == 1:
+            values[key] = value[0]
     return Participant(participant, arm, values)
 
 
 def holds(rule: Condition, participant: Participant) -> bool | None:
-    """The rule for this participant; a repeating form's item holds if any record satisfies it."""
-    lists = {k: v for k, v in participant.values.items() if isinstance(v, list)}
-    if not lists:
-        return rule.evaluate(participant.values)
-    base = {k: v for k, v in participant.values.items() if not isinstance(v, list)}
-    # One evaluation per record of the longest list keeps "any record" semantics per item while
-    # the once-per-participant forms (lists of one) read their single value every time.
-    width = max(len(v) for v in lists.values())
-    outcomes = []
-    for index in range(width):
-        view = dict(base)
-        for key, seq in lists.items():
-            view[key] = seq[index] if index < len(seq) else (seq[0] if len(seq) == 1 else None)
-        outcomes.append(rule.evaluate(view))
-    if True in outcomes:
-        return True
-    return None if None in outcomes else False
+    """The rule for this participant (repeating forms read as the rule language says)."""
+    return rule.evaluate(participant.values)
 
 
 def population(
@@ -194,4 +183,95 @@ def binary_endpoints(study: Study, people: Sequence[Participant]) -> list[ArdRec
     for endpoint in study.endpoints:
         if endpoint.type is EndpointType.BINARY:
             out += binary_endpoint(study, endpoint, people)
+    return out
+
+
+def _groups(study: Study) -> list[str]:
+    return [a.id for a in study.trial_protocol.arms]
+
+
+def baseline(
+    study: Study, people: Sequence[Participant], table: str = "baseline"
+) -> list[ArdRecord]:
+    """Every item of the study's baseline forms by arm and in total: counts and percentages for
+    coded and yes/no items, median and quartiles (SAS definition 5) for numbers."""
+    out: list[ArdRecord] = []
+    groups = {arm: [p for p in people if p.arm == arm] for arm in _groups(study)}
+    groups["total"] = list(people)
+    for arm, members in groups.items():
+        out.append(ArdRecord(table, "population", "", arm, "N", len(members)))
+    for form_id in study.baseline_forms:
+        form = study.form(form_id)
+        for item in form.items():
+            if item.type in (DataType.TEXT, DataType.DATE, DataType.DATETIME) or item.repeated:
+                continue
+            name = f"{form.id}.{item.id}"
+            for arm, members in groups.items():
+                values = [_first(p.values.get(name)) for p in members]
+                known = [v for v in values if v is not None]
+                if item.type is DataType.CODED:
+                    for code in study.codelist(item.codelist or "").codes:
+                        n = sum(1 for v in known if v == code.value)
+                        out += _n_pct(table, item.id, code.value, arm, n, len(known), item.label)
+                elif item.type is DataType.BOOLEAN:
+                    n = sum(1 for v in known if v is True)
+                    out += _n_pct(table, item.id, "", arm, n, len(known), item.label)
+                elif known:
+                    numbers = sorted(float(v) for v in known)
+                    out += [
+                        ArdRecord(table, item.id, "", arm, "N", len(numbers), item.label),
+                        ArdRecord(
+                            table, item.id, "", arm, "median", quantile(numbers, 0.5), item.label
+                        ),
+                        ArdRecord(
+                            table, item.id, "", arm, "p25", quantile(numbers, 0.25), item.label
+                        ),
+                        ArdRecord(
+                            table, item.id, "", arm, "p75", quantile(numbers, 0.75), item.label
+                        ),
+                    ]
+    return out
+
+
+def _first(value: Any) -> Any:
+    return (
+        value[0]
+        if isinstance(value, list) and value
+        else (None if isinstance(value, list) else value)
+    )
+
+
+def _n_pct(
+    table: str, variable: str, level: str, arm: str, n: int, total: int, label: str
+) -> list[ArdRecord]:
+    out = [
+        ArdRecord(table, variable, level, arm, "n", n, label),
+        ArdRecord(table, variable, level, arm, "N", total, label),
+    ]
+    if total:
+        out.append(ArdRecord(table, variable, level, arm, "pct", 100 * n / total, label))
+    return out
+
+
+def flow(
+    study: Study, people: Sequence[Participant], screened: int | None = None
+) -> list[ArdRecord]:
+    """The flow diagram's counts: each stage's participants among its parent's, by arm where
+    the stage is per arm. Screening stages count the screening log (`screened`)."""
+    out: list[ArdRecord] = []
+    members: dict[str, list[Participant]] = {}
+    for stage in study.flow:
+        if stage.source == "screening":
+            if screened is not None and stage.parent is None:
+                out.append(ArdRecord("flow", stage.id, "", "total", "n", screened, stage.label))
+            continue
+        parent = members.get(stage.parent or "", list(people))
+        chosen = [p for p in parent if stage.rule is None or holds(stage.rule, p) is True]
+        members[stage.id] = chosen
+        if stage.per_arm:
+            for arm in _groups(study):
+                n = sum(1 for p in chosen if p.arm == arm)
+                out.append(ArdRecord("flow", stage.id, "", arm, "n", n, stage.label))
+        else:
+            out.append(ArdRecord("flow", stage.id, "", "total", "n", len(chosen), stage.label))
     return out

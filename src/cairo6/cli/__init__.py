@@ -15,6 +15,7 @@ from cairo6.cli.admin import (
 )
 from cairo6.cli.calendar import calendar_command
 from cairo6.cli.common import fail
+from cairo6.cli.demo import demo_command
 from cairo6.cli.design import design_app
 from cairo6.cli.enrol import eligibility_command, randomise_command, screening_app
 from cairo6.cli.exchange import dictionary_command, export_command, import_command
@@ -55,6 +56,7 @@ app.command("dictionary")(dictionary_command)
 app.add_typer(design_app, name="design")
 app.command("report")(report_command)
 app.command("serve")(serve_command)
+app.command("demo")(demo_command)
 user_app.command("password")(user_password_command)
 
 

@@ -39,14 +39,31 @@ def db_init(
     admin_user: Annotated[
         str | None, typer.Option("--admin", help="Create this first administrator account.")
     ] = None,
+    study: Annotated[
+        str | None,
+        typer.Option(
+            "--study",
+            help="A study definition folder, or the name of a bundled study (cairo6, "
+            "indo_rct); binds the whole definition (forms, checks, endpoints) to the database.",
+        ),
+    ] = None,
 ) -> None:
-    """Create the schema, bind the protocol to the database, optionally add the first admin."""
+    """Create the schema, bind the protocol (or a whole study) to the database, add an admin."""
     database = open_database(db)
-    chosen = protocol or settings().protocol_path
-    text = chosen.read_text(encoding="utf-8") if chosen else default_protocol_text()
-    proto = parse_protocol(text, str(chosen or "CAIRO6"))
-    trial = initialise(database, proto, text)
-    console.print(f"database ready at revision {head_revision()} for {proto.trial.acronym}")
+    if study is not None:
+        from cairo6.service.setup import initialise_study
+        from cairo6.study.loader import resolve_study
+
+        definition, files = resolve_study(study)
+        trial = initialise_study(database, definition, files)
+        name = definition.trial_protocol.trial.acronym
+    else:
+        chosen = protocol or settings().protocol_path
+        text = chosen.read_text(encoding="utf-8") if chosen else default_protocol_text()
+        proto = parse_protocol(text, str(chosen or "CAIRO6"))
+        trial = initialise(database, proto, text)
+        name = proto.trial.acronym
+    console.print(f"database ready at revision {head_revision()} for {name}")
     if admin_user:
         admin.bootstrap_admin(trial, admin_user)
         console.print(f"administrator {admin_user} created")

@@ -88,8 +88,10 @@ class Condition(BaseModel):
 
     A comparison reads `field` against a literal `value` or against another field named by
     `other` (dates across forms: `surgery.surgery_date` le `discharge.discharge_date`).
-    `exists` holds when the record says the named form was entered. `any` with `at_least = k`
-    holds when k of its rules hold (k of n).
+    `exists` holds when the record says the named form was entered; with `where`, when one of
+    that form's records satisfies the `where` rule (so conditions on one visit stay together).
+    `any` with `at_least = k` holds when k of its rules hold (k of n). A field whose value is a
+    list (an item of a repeating form) satisfies a comparison when any of its values does.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -99,6 +101,7 @@ class Condition(BaseModel):
     value: Scalar | list[Scalar] | None = None
     other: str | None = None
     exists: str | None = None
+    where: Condition | None = None
     all: list[Condition] | None = None
     any: list[Condition] | None = None
     at_least: int | None = Field(default=None, ge=1)
@@ -122,6 +125,8 @@ class Condition(BaseModel):
                 "a rule is exactly one of: {field, op, value}, {exists = form}, {all = [...]}, "
                 f"{{any = [...]}}, {{not = {{...}}}}; found {forms or 'nothing'}"
             )
+        if self.where is not None and self.exists is None:
+            raise ValueError("`where` narrows an `exists`; add `exists = form`")
         if self.at_least is not None and self.any is None:
             raise ValueError("`at_least` counts the rules of an `any` list; add `any = [...]`")
         if forms[0] == "field/op/value":
@@ -151,8 +156,6 @@ class Condition(BaseModel):
         """Every field this rule reads (both sides of a field-to-field comparison)."""
         if self.field is not None:
             return {self.field} | ({self.other} if self.other else set())
-        if self.exists is not None:
-            return set()
         out: set[str] = set()
         for child in self.children():
             out |= child.fields()
@@ -166,6 +169,8 @@ class Condition(BaseModel):
             return list(self.any)
         if self.not_ is not None:
             return [self.not_]
+        if self.where is not None:
+            return [self.where]
         return []
 
     def comparisons(self) -> list[Condition]:
@@ -176,9 +181,8 @@ class Condition(BaseModel):
 
     def forms_named(self) -> set[str]:
         """Every form an `exists` leaf of this rule names."""
-        if self.exists is not None:
-            return {self.exists}
-        return {name for child in self.children() for name in child.forms_named()}
+        named = {self.exists} if self.exists is not None else set()
+        return named | {name for child in self.children() for name in child.forms_named()}
 
     def evaluate(self, record: Mapping[str, Any]) -> bool | None:
         """True, False, or None when a field the answer depends on is missing."""
@@ -198,18 +202,39 @@ class Condition(BaseModel):
             inner = self.not_.evaluate(record)
             return None if inner is None else not inner
         if self.exists is not None:
-            return bool(record.get(self.exists))
+            return self._exists(record)
         assert self.field is not None
         assert self.op is not None
         actual = record.get(self.field)
         if actual is None:
             return None
+        if isinstance(actual, list):
+            found = [self.evaluate({**record, self.field: v}) for v in actual if v is not None]
+            if True in found:
+                return True
+            return None if None in found or not found else False
         if self.other is not None:
             expected = record.get(self.other)
             if expected is None:
                 return None
             return _compare(actual, self.op, expected)
         return _compare(actual, self.op, self.value)
+
+    def _exists(self, record: Mapping[str, Any]) -> bool | None:
+        entered = record.get(self.exists or "")
+        if self.where is None:
+            return bool(entered)
+        if not isinstance(entered, list):
+            return self.where.evaluate(record) if entered else False
+        # Each record of the form is tried on its own, its items read as `form.item`.
+        found = [
+            self.where.evaluate({**record, **{f"{self.exists}.{k}": v for k, v in one.items()}})
+            for one in entered
+            if isinstance(one, Mapping)
+        ]
+        if True in found:
+            return True
+        return None if None in found else False
 
     def describe(self) -> str:
         """The rule in words, e.g. `age ≥ 18`."""
@@ -222,6 +247,8 @@ class Condition(BaseModel):
         if self.not_ is not None:
             return f"not ({self.not_.describe()})"
         if self.exists is not None:
+            if self.where is not None:
+                return f"a {self.exists} record with {self.where.describe()}"
             return f"{self.exists} recorded"
         right = self.other if self.other is not None else _value_text(self.value)
         return f"{self.field} {_OP_TEXT[str(self.op)]} {right}"

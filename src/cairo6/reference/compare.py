@@ -62,7 +62,7 @@ def _printed(number: PublishedNumber) -> str:
     if number.stat_name == "p_value":
         text = jama_p(value)
         return f"{number.relation} {text}" if number.relation else text
-    if number.stat_name == "pct":
+    if number.stat_name == "pct" and not _decimals(value):
         return jama_pct(value)
     return jama_number(Decimal(repr(value)), _decimals(value))
 
@@ -89,7 +89,8 @@ def _computed(number: PublishedNumber, ard: Ard) -> str | None:
     stat = record.stat
     if number.stat_name == "p_value":
         return jama_p(stat)
-    if number.stat_name == "pct":
+    if number.stat_name == "pct" and not (number.value is not None and _decimals(number.value)):
+        # A paper that prints percentages with decimals is compared at its own precision.
         return jama_pct(stat)
     if number.stat_name in ("n", "N"):
         return str(int(stat)) if float(stat).is_integer() else repr(stat)

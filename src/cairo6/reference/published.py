@@ -24,6 +24,7 @@ __all__ = [
     "by_key",
     "inconsistencies",
     "load_published",
+    "parse_published",
     "resolve_reference",
 ]
 
@@ -107,14 +108,19 @@ def _parse(raw: dict[str, Any], position: int) -> PublishedNumber:
     )
 
 
-@cache
-def _load() -> tuple[PublishedNumber, ...]:
-    source = resources.files("cairo6.studies").joinpath("cairo6", _RESOURCE)
-    document = tomllib.loads(source.read_text(encoding="utf-8"))
+def parse_published(text: str) -> list[PublishedNumber]:
+    """The numbers of any study's published file (TOML text, `[[number]]` tables)."""
+    document = tomllib.loads(text)
     entries = document.get("number")
     if not isinstance(entries, list) or not entries:
         raise ValueError("published.toml: expected a non-empty array of [[number]] tables")
-    return tuple(_parse(raw, position) for position, raw in enumerate(entries, start=1))
+    return [_parse(raw, position) for position, raw in enumerate(entries, start=1)]
+
+
+@cache
+def _load() -> tuple[PublishedNumber, ...]:
+    source = resources.files("cairo6.studies").joinpath("cairo6", _RESOURCE)
+    return tuple(parse_published(source.read_text(encoding="utf-8")))
 
 
 def load_published() -> list[PublishedNumber]:

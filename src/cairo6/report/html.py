@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from cairo6.report.document import SYNTHETIC_NOTICE, Report
 
-__all__ = ["render_html"]
+if TYPE_CHECKING:
+    from cairo6.report.study_report import StudyReport
+
+__all__ = ["render_html", "study_html"]
 
 
 @cache
@@ -43,3 +47,9 @@ def render_html(report: Report) -> str:
         css=Markup(_css()),
         synthetic_notice=SYNTHETIC_NOTICE,
     )
+
+
+def study_html(report: StudyReport) -> str:
+    """The page of a study reported from its definition (no layout of its own)."""
+    template = _environment().get_template("study_report.html.jinja")
+    return template.render(report=report, css=Markup(_css()))

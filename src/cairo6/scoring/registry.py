@@ -9,6 +9,7 @@ an unknown function or parameter is refused when it is checked, not when a form 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,15 @@ class DerivedFunction:
     """The study data type of the result (integer, decimal, boolean, text)."""
     compute: Callable[..., Any]
     description: str
+
+    def required(self) -> tuple[str, ...]:
+        """The parameters without a default: the result is empty while one is missing."""
+        signature = inspect.signature(self.compute)
+        return tuple(
+            name
+            for name, param in signature.parameters.items()
+            if param.default is inspect.Parameter.empty
+        )
 
 
 def _pci(scores: Mapping[str, int]) -> int:
@@ -98,11 +108,3 @@ FUNCTIONS: dict[str, DerivedFunction] = {
     )
 }
 """Every function a derived item may name, by name."""
-
-
-def derive(name: str, inputs: Mapping[str, Any]) -> Any:
-    """Apply a registered function; None when any input it needs is missing."""
-    function = FUNCTIONS[name]
-    if any(inputs.get(p) is None for p in function.parameters[:1]):
-        return None
-    return function.compute(**{k: v for k, v in inputs.items() if k in function.parameters})

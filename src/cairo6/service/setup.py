@@ -1,12 +1,13 @@
-"""Opening a trial database: migrate, bind the protocol, and read it back."""
+"""Opening a trial database: migrate, bind the protocol (and study definition), read them back."""
 
 from __future__ import annotations
 
 from cairo6.protocol import Protocol, parse_protocol
 from cairo6.service.trial import Trial
 from cairo6.store.engine import Database
-from cairo6.store.meta import bind_protocol, protocol_text
+from cairo6.store.meta import bind_protocol, bind_study, protocol_text, study_files
 from cairo6.store.migrate import upgrade
+from cairo6.study import Study, study_from_texts
 
 
 def initialise(db: Database, protocol: Protocol, toml_text: str) -> Trial:
@@ -16,7 +17,19 @@ def initialise(db: Database, protocol: Protocol, toml_text: str) -> Trial:
     return Trial(db, protocol)
 
 
+def initialise_study(db: Database, study: Study, files: dict[str, str]) -> Trial:
+    """Create (or migrate) the schema and bind a whole study definition to the database."""
+    upgrade(db)
+    bind_protocol(db, files[study.manifest.protocol])
+    bind_study(db, files)
+    return Trial(db, study.trial_protocol, study)
+
+
 def open_trial(db: Database) -> Trial:
-    """The trial in a database, governed by the protocol stored in it."""
+    """The trial in a database, governed by the protocol (and study) stored in it."""
     text = protocol_text(db)
+    files = study_files(db)
+    if files is not None:
+        study = study_from_texts(files, "study stored in the database")
+        return Trial(db, study.trial_protocol, study)
     return Trial(db, parse_protocol(text, "protocol stored in the database"))

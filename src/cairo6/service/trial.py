@@ -6,20 +6,36 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from cairo6.errors import NotFoundError
+from cairo6.errors import NotFoundError, StateError
 from cairo6.protocol import Protocol
 from cairo6.service.permissions import CENTRE_BOUND, Action, require
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database, StoreSession
 from cairo6.store.schema import Centre, Participant, Randomisation, User
+from cairo6.study import Study
 
 
 @dataclass(frozen=True)
 class Trial:
-    """What every use case needs: where the data live and which protocol governs them."""
+    """What every use case needs: where the data live and which protocol governs them.
+
+    `study` is the whole study definition (forms, checks, populations, endpoints) when the
+    database was created from one; the protocol is always its protocol part.
+    """
 
     db: Database
     protocol: Protocol
+    study: Study | None = None
+
+    def definition(self) -> Study:
+        """The study definition; a clear error for a database created from a protocol alone."""
+        if self.study is None:
+            raise StateError(
+                "this database was created from a protocol file alone, without a study "
+                "definition (forms, endpoints)",
+                "create it with `cairo6 db init --study DIR`",
+            )
+        return self.study
 
 
 def centre_by_code(session: StoreSession, code: str) -> Centre:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from cairo6.errors import AuditError
-from cairo6.store.schema import AuditRecord, Base, Participant
+from cairo6.store.schema import AuditRecord, Base, FormRecord, Participant
 
 GENESIS = "0" * 64
 _AUDIT = AuditRecord.__table__
@@ -75,8 +75,22 @@ def _participant_label(conn: Connection, obj: Base, cache: dict[int, str]) -> st
     return cache[pid]
 
 
+def _item_changes(old: Any, new: Any) -> dict[str, list[Any]]:
+    """Per-item old and new values of a form record's document, so the trail names items."""
+    before = old if isinstance(old, dict) else {}
+    after = new if isinstance(new, dict) else {}
+    out: dict[str, list[Any]] = {}
+    for key in sorted(set(before) | set(after)):
+        was, now = _jsonable(before.get(key)), _jsonable(after.get(key))
+        if was != now:
+            out[f"data.{key}"] = [was, now]
+    return out
+
+
 def _changes(obj: Base, action: str) -> dict[str, list[Any]]:
     state = inspect(obj)
+    if isinstance(obj, FormRecord):
+        return _form_record_changes(obj, action)
     out: dict[str, list[Any]] = {}
     for attr in state.mapper.column_attrs:
         hist = state.attrs[attr.key].history
@@ -97,6 +111,28 @@ def _changes(obj: Base, action: str) -> dict[str, list[Any]]:
                 old, new = ("***" if old else None), "***"
             if _jsonable(old) != _jsonable(new):
                 out[attr.key] = [_jsonable(old), _jsonable(new)]
+    return out
+
+
+def _form_record_changes(obj: FormRecord, action: str) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    out: dict[str, list[Any]] = {}
+    for key in ("participant_id", "form", "record_key", "study_version"):
+        hist = state.attrs[key].history
+        if action == "insert":
+            out[key] = [None, getattr(obj, key)]
+        elif action == "delete":
+            out[key] = [getattr(obj, key), None]
+        elif hist.has_changes():
+            out[key] = [hist.deleted[0] if hist.deleted else None, getattr(obj, key)]
+    hist = state.attrs["data"].history
+    if action == "insert":
+        out.update(_item_changes(None, obj.data))
+    elif action == "delete":
+        out.update(_item_changes(obj.data, None))
+    else:
+        old = hist.deleted[0] if hist.deleted else state.committed_state.get("data", obj.data)
+        out.update(_item_changes(old, obj.data))
     return out
 
 

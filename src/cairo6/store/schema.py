@@ -512,6 +512,27 @@ class FollowUp(Base):
     )
 
 
+class FormRecord(Base):
+    """One record of a form declared by the study definition: its items as a typed document.
+
+    The study definition (forms.toml) says which items a form has, their types, code lists and
+    checks; the service validates every value against it before it is written, so the document
+    holds only declared items with values of their declared type (dates as ISO text). One table
+    serves every form of every study; the audit trail records each item's old and new value.
+    """
+
+    __tablename__ = "form_record"
+    __table_args__ = (UniqueConstraint("participant_id", "form", "record_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    form: Mapped[str] = mapped_column(String(40), index=True)
+    record_key: Mapped[str] = mapped_column(String(120), default="")
+    """Empty for a once-per-participant form; the key items' values (or a number) otherwise."""
+    data: Mapped[dict[str, Any]] = mapped_column()
+    study_version: Mapped[int] = mapped_column(Integer, default=1)
+    """The version of the study definition the record was entered under."""
+
+
 class Query(Base):
     """A data query raised by the trial office on one field."""
 

@@ -255,6 +255,9 @@ def _check_analysis(study: Study, file: str, scope: _Scope) -> list[StudyIssue]:
     issues = _dupes(file, "populations", (p.id for p in study.populations))
     issues += _dupes(file, "endpoints", (e.id for e in study.endpoints))
     populations = {p.id for p in study.populations}
+    for form_id in study.baseline_forms:
+        if form_id not in scope.forms:
+            issues.append(StudyIssue(file, "baseline_forms", f"form '{form_id}' is not declared"))
     for pop in study.populations:
         if pop.rule is not None:
             issues += scope.check(file, f"populations[{pop.id}].rule", pop.rule)

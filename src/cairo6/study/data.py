@@ -13,7 +13,9 @@ from cairo6.study.study import Study
 def read_mapping(study: Study) -> DataMapping:
     """The study's `mapping.toml`, validated."""
     if study.folder is None or study.manifest.mapping is None:
-        raise StudyError(study.id, [StudyIssue("study.toml", "mapping", "the study has no mapping")])
+        raise StudyError(
+            study.id, [StudyIssue("study.toml", "mapping", "the study has no mapping")]
+        )
     text = (study.folder / study.manifest.mapping).read_text(encoding="utf-8")
     return DataMapping.model_validate(tomllib.loads(text))
 

@@ -145,6 +145,7 @@ def study_from_texts(texts: Mapping[str, str], source: str = "<study>") -> Study
         populations=tuple(analysis.get("populations", [])),
         endpoints=tuple(analysis.get("endpoints", [])),
         comparisons=analysis.get("comparisons"),
+        baseline_forms=tuple(analysis.get("baseline_forms", [])),
         flow=tuple(flow.get("stages", [])),
         layout_text=texts.get(manifest.layout) if manifest.layout else None,
         published_text=texts.get(manifest.published) if manifest.published else None,
@@ -190,3 +191,25 @@ def bundled_studies() -> list[str]:
     """The names of the studies shipped with the package."""
     root = Path(str(resources.files("cairo6.studies")))
     return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
+
+
+def resolve_study(name_or_folder: str) -> tuple[Study, dict[str, str]]:
+    """A study by folder path or bundled name (`indo-rct` and `indo_rct` alike), with its files."""
+    path = Path(name_or_folder)
+    if not path.is_dir():
+        bundled = name_or_folder.replace("-", "_").lower()
+        if bundled not in bundled_studies():
+            raise StudyError(
+                name_or_folder,
+                [
+                    StudyIssue(
+                        MANIFEST,
+                        "(folder)",
+                        "no such study folder, and no bundled study of that name; bundled: "
+                        + ", ".join(bundled_studies()),
+                    )
+                ],
+            )
+        path = bundled_study_folder(bundled)
+    texts = read_study_texts(path)
+    return study_from_texts(texts, str(path)).with_folder(path), texts

@@ -7,6 +7,7 @@ the trial exactly as typed data would, and every problem is reported with its ro
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,10 @@ class DataMapping(_Model):
     arm: ValueMap
     centre: ValueMap | None = None
     missing: list[str] = [""]
+    enrolled_on: dt.date
+    """The enrolment date given to every participant when the data carry none."""
+    enrolled_on_note: str = ""
+    """Why that date (shown wherever it is used)."""
     columns: list[ColumnMap] = Field(min_length=1)
 
 

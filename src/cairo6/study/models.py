@@ -349,6 +349,8 @@ class AnalysisFile(_Model):
     populations: list[PopulationDef] = Field(min_length=1)
     endpoints: list[EndpointDef] = []
     comparisons: ComparisonPlan = ComparisonPlan()
+    baseline_forms: list[str] = []
+    """Forms whose items make the baseline table of a report without its own layout."""
 
 
 class FlowFile(_Model):

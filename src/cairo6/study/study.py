@@ -57,6 +57,7 @@ class Study:
     populations: tuple[PopulationDef, ...]
     endpoints: tuple[EndpointDef, ...]
     comparisons: ComparisonPlan | None
+    baseline_forms: tuple[str, ...]
     flow: tuple[FlowStage, ...]
     layout_text: str | None
     published_text: str | None

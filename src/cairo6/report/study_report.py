@@ -1,0 +1,203 @@
+"""The report of a study that brings no table layout of its own, generated from its definition.
+
+Flow diagram counts, a baseline table from the study's baseline forms, every binary endpoint
+with the plan's comparisons (any number of arms), and the published-vs-reproduced appendix
+when the study carries a file of a paper's numbers. Every number shown is formatted from one
+ARD record, and `ard.csv` beside the page holds them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cairo6.analysis.ard import Ard, ArdRecord
+from cairo6.analysis.definition import Participant, arm_pairs, baseline, binary_endpoints, flow
+from cairo6.analysis.rounding import jama_number, jama_p
+from cairo6.reference.compare import Comparison, compare, summary
+from cairo6.reference.published import parse_published
+from cairo6.study.models import DataType
+from cairo6.study.study import Study
+
+Cell = str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A rendered table: caption, column headings, rows of (label, cells)."""
+
+    id: str
+    caption: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[Cell, ...]], ...]
+    row_heading: str = "Characteristic"
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    """Everything the page shows, already formatted, and the ARD it came from."""
+
+    study: Study
+    ard: Ard
+    tables: tuple[Table, ...]
+    comparisons: tuple[Comparison, ...]
+    comparison_summary: str
+
+
+def _get(ard: Ard, table: str, variable: str, level: str, group: str, stat: str) -> object:
+    record = ard.find(table, variable, level, group, stat)
+    return None if record is None else record.stat
+
+
+def pct_text(value: float) -> str:
+    """A percentage to one decimal, as the trial papers of this kind print them."""
+    return jama_number(value, 1)
+
+
+def _n_pct(ard: Ard, table: str, variable: str, level: str, group: str) -> Cell:
+    n = _get(ard, table, variable, level, group, "n")
+    pct = _get(ard, table, variable, level, group, "pct")
+    if n is None:
+        return ""
+    return f"{n} ({pct_text(float(pct))}%)" if isinstance(pct, int | float) else f"{n}"
+
+
+def _median_iqr(ard: Ard, table: str, variable: str, group: str) -> Cell:
+    median = _get(ard, table, variable, "", group, "median")
+    low = _get(ard, table, variable, "", group, "p25")
+    high = _get(ard, table, variable, "", group, "p75")
+    if not (
+        isinstance(median, int | float)
+        and isinstance(low, int | float)
+        and isinstance(high, int | float)
+    ):
+        return ""
+    return f"{jama_number(median, 1)} ({jama_number(low, 1)}-{jama_number(high, 1)})"
+
+
+def _groups(study: Study) -> list[tuple[str, str]]:
+    return [(a.id, a.label) for a in study.trial_protocol.arms]
+
+
+def _flow_table(study: Study, ard: Ard) -> Table:
+    arms = _groups(study)
+    rows = []
+    for stage in study.flow:
+        if stage.per_arm:
+            cells = tuple(str(_get(ard, "flow", stage.id, "", arm, "n")) for arm, _ in arms)
+            rows.append((stage.label, (*cells, "")))
+        else:
+            total = _get(ard, "flow", stage.id, "", "total", "n")
+            if total is None:
+                continue
+            rows.append((stage.label, (*("" for _ in arms), str(total))))
+    return Table(
+        "flow", "Flow of participants", (*(label for _, label in arms), "Total"), tuple(rows)
+    )
+
+
+def _baseline_table(study: Study, ard: Ard) -> Table:
+    groups = [*_groups(study), ("total", "Total")]
+    columns = tuple(
+        f"{label} (N = {_get(ard, 'baseline', 'population', '', arm, 'N')})"
+        for arm, label in groups
+    )
+    rows: list[tuple[str, tuple[Cell, ...]]] = []
+    for form_id in study.baseline_forms:
+        for item in study.form(form_id).items():
+            if item.type is DataType.CODED:
+                rows.append((f"{item.label}, No. (%)", tuple("" for _ in groups)))
+                for code in study.codelist(item.codelist or "").codes:
+                    cells = tuple(
+                        _n_pct(ard, "baseline", item.id, code.value, arm) for arm, _ in groups
+                    )
+                    rows.append((f"\u2003{code.label}", cells))
+            elif item.type is DataType.BOOLEAN:
+                cells = tuple(_n_pct(ard, "baseline", item.id, "", arm) for arm, _ in groups)
+                rows.append((f"{item.label}, No. (%)", cells))
+            elif item.type in (DataType.INTEGER, DataType.DECIMAL) and not item.repeated:
+                unit = f", {item.unit}" if item.unit else ""
+                cells = tuple(_median_iqr(ard, "baseline", item.id, arm) for arm, _ in groups)
+                rows.append((f"{item.label}{unit}, median (IQR)", cells))
+    return Table("baseline", "Baseline characteristics", columns, tuple(rows))
+
+
+def _ci(low: object, high: object, digits: int) -> str:
+    if isinstance(low, int | float) and isinstance(high, int | float):
+        return f"{jama_number(low, digits)} to {jama_number(high, digits)}"
+    return ""
+
+
+def _estimate(ard: Ard, variable: str, group: str, stat: str, digits: int) -> Cell:
+    """An estimate with its interval, e.g. "0.54 (0.35 to 0.84)"; empty when not computed."""
+    value = _get(ard, "endpoints", variable, "", group, stat)
+    if not isinstance(value, int | float):
+        return ""
+    low = _get(ard, "endpoints", variable, "", group, f"{stat}_low")
+    high = _get(ard, "endpoints", variable, "", group, f"{stat}_high")
+    return f"{jama_number(value, digits)} ({_ci(low, high, digits)})"
+
+
+def _endpoint_table(study: Study, ard: Ard) -> Table:
+    arms = _groups(study)
+    pairs = arm_pairs(study)
+    columns = [label for _, label in arms]
+    for arm, comparator in pairs:
+        columns += [
+            f"Risk ratio (95% CI), {arm} vs {comparator}",
+            f"Risk difference, % (95% CI), {arm} vs {comparator}",
+            f"P value, {arm} vs {comparator}",
+        ]
+    rows: list[tuple[str, tuple[Cell, ...]]] = []
+    for endpoint in study.endpoints:
+        if endpoint.type.value != "binary":
+            continue
+        var = endpoint.id
+        cells: list[Cell] = []
+        for arm, _ in arms:
+            n = _get(ard, "endpoints", var, "", arm, "n")
+            total = _get(ard, "endpoints", var, "", arm, "N")
+            pct = _get(ard, "endpoints", var, "", arm, "pct")
+            shown = f"{n}/{total}"
+            if isinstance(pct, int | float):
+                shown += f" ({pct_text(pct)}%)"
+            cells.append(shown)
+        for arm, comparator in pairs:
+            group = "comparison" if len(pairs) == 1 else f"{arm}_vs_{comparator}"
+            rr_text = _estimate(ard, var, group, "rr", 2)
+            rd_text = _estimate(ard, var, group, "rd", 1)
+            p = _get(ard, "endpoints", var, "", group, "p_value")
+            test = _get(ard, "endpoints", var, "", group, "test")
+            p_text = f"{jama_p(p)} ({test})" if isinstance(p, int | float) else "no test"
+            cells += [rr_text, rd_text, p_text]
+        rows.append((endpoint.label, tuple(cells)))
+    return Table("endpoints", "Outcomes", tuple(columns), tuple(rows), "Outcome")
+
+
+def build_report(
+    study: Study, people: Sequence[Participant], screened: int | None = None
+) -> StudyReport:
+    """Analyse and lay out the whole report of a study from its participants' records."""
+    records: list[ArdRecord] = [*flow(study, people, screened), *baseline(study, people)]
+    records += binary_endpoints(study, people)
+    ard = Ard(records)
+    comparisons: list[Comparison] = []
+    if study.published_text:
+        comparisons = compare(ard, parse_published(study.published_text))
+    tables = (_flow_table(study, ard), _baseline_table(study, ard), _endpoint_table(study, ard))
+    return StudyReport(
+        study, ard, tables, tuple(comparisons), summary(comparisons) if comparisons else ""
+    )
+
+
+def write_report(report: StudyReport, out: Path) -> list[Path]:
+    """Write report.html and ard.csv into a folder; returns the files written."""
+    from cairo6.report.html import study_html
+
+    out.mkdir(parents=True, exist_ok=True)
+    page = out / "report.html"
+    page.write_text(study_html(report), encoding="utf-8")
+    ard_file = out / "ard.csv"
+    ard_file.write_text(report.ard.to_csv_text(), encoding="utf-8")
+    return [page, ard_file]

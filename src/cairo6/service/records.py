@@ -1,0 +1,231 @@
+"""Form records of a study definition: enter, change and read them, for any study.
+
+Every form the study declares is kept in one table (`form_record`) as a document of its items.
+A save is checked whole against the definition (types, code lists, required items, branching,
+derived items, edit checks) and refused with every problem named, saving nothing; a soft check
+that fails saves the record and opens a query on the item in the same transaction; a change
+after first entry needs a reason, and the audit trail keeps each item's old and new value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from cairo6.errors import FieldProblem, FormError, NotFoundError, StateError
+from cairo6.service.permissions import Action
+from cairo6.service.trial import Trial, allocation, participant
+from cairo6.store.audit import Actor
+from cairo6.store.engine import StoreSession
+from cairo6.store.schema import FormRecord, Participant, Query
+from cairo6.study.models import Form
+from cairo6.study.study import Study
+from cairo6.study.validate import stored, typed_record, validate_record
+
+RECORD_ACTION = {
+    "clinical": Action.RECORD_CLINICAL,
+    "radiology": Action.RECORD_RADIOLOGY,
+    "pathology": Action.RECORD_PATHOLOGY,
+}
+"""Which permission records a form, by the definition's `recorded_by`."""
+
+CHECK_RAISER = "edit-check"
+"""The `raised_by` of queries opened by soft edit checks."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A saved record: where it is, and the queries its soft checks opened."""
+
+    study_number: str
+    form: str
+    record_key: str
+    record_id: int
+    queries: tuple[str, ...]
+
+
+def _facts(session: StoreSession, person: Participant, today: dt.date) -> dict[str, Any]:
+    alloc = allocation(session, person.id)
+    randomised_on = (
+        dt.datetime.fromisoformat(alloc.allocated_at).date() if alloc is not None else None
+    )
+    return {
+        "@arm": alloc.arm if alloc is not None else None,
+        "@randomised": alloc is not None,
+        "@randomised_on": randomised_on or person.enrolled_on,
+        "@enrolled_on": person.enrolled_on,
+        "@today": today,
+    }
+
+
+def _context(
+    study: Study, session: StoreSession, person: Participant, today: dt.date, skip: int | None
+) -> dict[str, Any]:
+    """Facts and the participant's other once-per-participant records, as rules read them."""
+    context = _facts(session, person, today)
+    rows = session.scalars(select(FormRecord).where(FormRecord.participant_id == person.id))
+    for row in rows:
+        if not study.has_form(row.form):
+            continue
+        form = study.form(row.form)
+        context[row.form] = True
+        if row.id == skip or form.repeating:
+            continue
+        for key, value in typed_record(study, form, row.data).items():
+            context[f"{row.form}.{key}"] = value
+    return context
+
+
+def _record_key(form: Form, values: Mapping[str, Any], taken: set[str]) -> str:
+    if not form.repeating:
+        return ""
+    if form.key_items:
+        return "/".join(str(stored(values.get(k, ""))) for k in form.key_items)
+    number = 1
+    while str(number) in taken:
+        number += 1
+    return str(number)
+
+
+def _open_queries(
+    session: StoreSession, person: Participant, form: Form, row: FormRecord, checks: list[Any]
+) -> tuple[str, ...]:
+    opened = []
+    for check in checks:
+        session.add(
+            Query(
+                participant_id=person.id,
+                form=form.id,
+                record_id=row.id,
+                field_name=check.item,
+                question=f"{check.message} (check {check.id})",
+                status="open",
+                raised_by=CHECK_RAISER,
+            )
+        )
+        opened.append(check.id)
+    return tuple(opened)
+
+
+def record_form(
+    trial: Trial,
+    actor: Actor,
+    study_number: str,
+    form_id: str,
+    values: Mapping[str, Any],
+    *,
+    today: dt.date | None = None,
+) -> Saved:
+    """Enter a new record of a form; one transaction with its audit record and queries."""
+    study = trial.definition()
+    form = study.form(form_id)
+    action = RECORD_ACTION[form.recorded_by]
+    with trial.db.write(actor) as session:
+        person = participant(session, actor, study_number, action)
+        existing = session.scalars(
+            select(FormRecord).where(
+                FormRecord.participant_id == person.id, FormRecord.form == form.id
+            )
+        ).all()
+        if existing and not form.repeating:
+            raise StateError(
+                f"{study_number} already has a {form.label} record",
+                f"change it with `cairo6 update {form.id}` and a reason",
+            )
+        present = {
+            row.form
+            for row in session.scalars(
+                select(FormRecord).where(FormRecord.participant_id == person.id)
+            )
+        }
+        missing = [r for r in form.requires if r not in present and study.has_form(r)]
+        if missing:
+            raise StateError(
+                f"{form.label} needs {', '.join(study.form(m).label for m in missing)} first",
+                "enter the forms it depends on first",
+            )
+        context = _context(study, session, person, today or dt.date.today(), None)
+        verdict = validate_record(study, form, values, context)
+        if verdict.problems:
+            raise FormError(form.id, verdict.problems)
+        key = _record_key(form, verdict.values, {row.record_key for row in existing})
+        if any(row.record_key == key for row in existing):
+            raise FormError(
+                form.id,
+                [FieldProblem(",".join(form.key_items), key, "a record with these keys exists")],
+            )
+        row = FormRecord(
+            participant_id=person.id,
+            form=form.id,
+            record_key=key,
+            data={k: stored(v) for k, v in verdict.values.items()},
+            study_version=1,
+        )
+        session.add(row)
+        session.flush()
+        queries = _open_queries(session, person, form, row, verdict.soft)
+        return Saved(study_number, form.id, key, row.id, queries)
+
+
+def update_form(
+    trial: Trial,
+    actor: Actor,
+    study_number: str,
+    form_id: str,
+    changes: Mapping[str, Any],
+    *,
+    reason: str,
+    record_key: str = "",
+    today: dt.date | None = None,
+) -> Saved:
+    """Change items of a record; the whole record is checked again, as at first entry."""
+    study = trial.definition()
+    form = study.form(form_id)
+    with trial.db.write(actor, reason=reason) as session:
+        person = participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
+        row = session.scalars(
+            select(FormRecord).where(
+                FormRecord.participant_id == person.id,
+                FormRecord.form == form.id,
+                FormRecord.record_key == record_key,
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError(
+                f"{form.label} record of {study_number}",
+                record_key or "(the participant's one record)",
+                "list the participant's records with `cairo6 participant show`",
+            )
+        current = {k: v for k, v in row.data.items() if form.item(k) and not form.item(k).derived}  # type: ignore[union-attr]
+        merged = {**current, **changes}
+        context = _context(study, session, person, today or dt.date.today(), row.id)
+        verdict = validate_record(study, form, merged, context)
+        if verdict.problems:
+            raise FormError(form.id, verdict.problems)
+        row.data = {k: stored(v) for k, v in verdict.values.items()}
+        session.flush()
+        queries = _open_queries(session, person, form, row, verdict.soft)
+        return Saved(study_number, form.id, row.record_key, row.id, queries)
+
+
+def records_of(
+    trial: Trial, actor: Actor, study_number: str
+) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Every record of a participant: form id -> [(record key, typed items)], form order."""
+    study = trial.definition()
+    with trial.db.read() as session:
+        person = participant(session, actor, study_number, Action.VIEW_PARTICIPANT)
+        rows = session.scalars(
+            select(FormRecord).where(FormRecord.participant_id == person.id).order_by(FormRecord.id)
+        ).all()
+    out: dict[str, list[tuple[str, dict[str, Any]]]] = {f.id: [] for f in study.forms}
+    for row in rows:
+        if study.has_form(row.form):
+            out[row.form].append(
+                (row.record_key, typed_record(study, study.form(row.form), row.data))
+            )
+    return out
