@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from cairo6.errors import StudyIssue
 from cairo6.protocol.rules import Condition, CrfField, FieldType, value_fits
@@ -53,11 +54,12 @@ def _as_field(name: str, item: Item, codes: Mapping[str, tuple[str, ...]]) -> Cr
 class _Scope:
     """The names a rule may read: study items as `form.item`, facts, and a form's own items."""
 
-    def __init__(self, study: Study) -> None:
+    def __init__(self, study: Study, declared: Declared) -> None:
         from cairo6.study.study import FACTS, SYSTEM_ITEMS
 
         self.codes = {c.id: c.values() for c in study.codelists}
-        self.forms = {f.id for f in study.forms} | {"screening", "eligibility"}
+        self.forms = {f.id for f in study.forms} | {"screening", "eligibility"} | declared.forms
+        self.declared = declared.items
         self.names: dict[str, CrfField | None] = {}
         for name, dtype in {**FACTS, **SYSTEM_ITEMS}.items():
             self.names[name] = CrfField(id="x", label=name, type=_RULE_TYPE[dtype], form="x")
@@ -83,6 +85,9 @@ class _Scope:
                     issues.append(
                         StudyIssue(file, key, f"fact '{name}' is unknown; known: {known}")
                     )
+                    specs.append(None)
+                elif full in self.declared and full not in self.names:
+                    # Declared in a form that failed its own checks, reported there already.
                     specs.append(None)
                 elif full not in self.names:
                     where = f"form '{local.id}'" if local is not None and local_name else None
@@ -129,6 +134,30 @@ class _Scope:
                         )
                     )
         return issues
+
+
+@dataclass(frozen=True)
+class Declared:
+    """Forms and `form.item` names declared in the raw files, valid or not, so that a form
+    with a typo is reported once, not again by every rule that reads it."""
+
+    forms: frozenset[str] = frozenset()
+    items: frozenset[str] = frozenset()
+
+
+def declared_in(raw_forms: Mapping[str, Any] | None) -> Declared:
+    """What a raw forms.toml declares."""
+    forms: set[str] = set()
+    items: set[str] = set()
+    for form in (raw_forms or {}).get("forms") or []:
+        if not isinstance(form, dict) or not isinstance(form.get("id"), str):
+            continue
+        forms.add(form["id"])
+        for group in form.get("groups") or []:
+            for item in (group.get("items") or []) if isinstance(group, dict) else []:
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    items.add(f"{form['id']}.{item['id']}")
+    return Declared(frozenset(forms), frozenset(items))
 
 
 def _form_cycles(forms: Iterable[Form]) -> list[list[str]]:
@@ -350,9 +379,9 @@ def _check_rest(study: Study, scope: _Scope) -> list[StudyIssue]:
     return issues
 
 
-def cross_check(study: Study) -> list[StudyIssue]:
+def cross_check(study: Study, declared: Declared | None = None) -> list[StudyIssue]:
     """Every cross-reference problem among the parts of a study that validated."""
-    scope = _Scope(study)
+    scope = _Scope(study, declared or Declared())
     issues = _check_forms(study, study.manifest.forms, scope)
     if study.manifest.analysis:
         issues += _check_analysis(study, study.manifest.analysis, scope)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from cairo6.errors import ProtocolError, StudyError, StudyIssue
 from cairo6.protocol.loader import issues_from_error, protocol_from_dict
-from cairo6.study.checks import cross_check
+from cairo6.study.checks import cross_check, declared_in
 from cairo6.study.models import (
     AnalysisFile,
     ChecksFile,
@@ -124,6 +124,9 @@ def study_from_texts(texts: Mapping[str, str], source: str = "<study>") -> Study
                 issues += [StudyIssue(manifest.protocol, i.key, i.message) for i in exc.issues]
 
     forms = _file(texts, manifest.forms, FormsFile, issues)
+    raw_forms = (
+        _parse_toml(manifest.forms, texts[manifest.forms], []) if manifest.forms in texts else None
+    )
     checks = _file(texts, manifest.checks, ChecksFile, issues)
     schedule = _file(texts, manifest.schedule, ScheduleFile, issues)
     analysis = _file(texts, manifest.analysis, AnalysisFile, issues)
@@ -150,7 +153,7 @@ def study_from_texts(texts: Mapping[str, str], source: str = "<study>") -> Study
         layout_text=texts.get(manifest.layout) if manifest.layout else None,
         published_text=texts.get(manifest.published) if manifest.published else None,
     )
-    issues += cross_check(study)
+    issues += cross_check(study, declared_in(raw_forms))
     if issues:
         raise StudyError(source, issues)
     return study
