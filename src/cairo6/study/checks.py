@@ -269,11 +269,12 @@ def _check_derived(
 
 
 def _check_date_source(
-    study: Study, file: str, key: str, form_id: str, date_item: str
+    study: Study, file: str, key: str, form_id: str, date_item: str, scope: _Scope
 ) -> list[StudyIssue]:
     form = next((f for f in study.forms if f.id == form_id), None)
     if form is None:
-        return [StudyIssue(file, key, f"form '{form_id}' is not declared")]
+        known = form_id in scope.forms  # declared but broken: reported in forms.toml
+        return [] if known else [StudyIssue(file, key, f"form '{form_id}' is not declared")]
     item = form.item(date_item)
     if item is None or item.type not in (DataType.DATE, DataType.DATETIME):
         return [StudyIssue(file, key, f"'{form_id}.{date_item}' is not a date item")]
@@ -312,7 +313,9 @@ def _check_analysis(study: Study, file: str, scope: _Scope) -> list[StudyIssue]:
         for kind, sources in (("events", ep.events), ("censor", ep.censor)):
             for n, source in enumerate(sources):
                 key = f"{at}.{kind}[{n}]"
-                issues += _check_date_source(study, file, f"{key}.date", source.form, source.date)
+                issues += _check_date_source(
+                    study, file, f"{key}.date", source.form, source.date, scope
+                )
                 if source.when is not None:
                     issues += scope.check(
                         file,
@@ -333,9 +336,10 @@ def _check_rest(study: Study, scope: _Scope) -> list[StudyIssue]:
             at = f"checks[{check.id}]"
             form = next((f for f in study.forms if f.id == check.form), None)
             if form is None:
-                issues.append(
-                    StudyIssue(file, f"{at}.form", f"form '{check.form}' is not declared")
-                )
+                if check.form not in scope.forms:  # else reported where the form is declared
+                    issues.append(
+                        StudyIssue(file, f"{at}.form", f"form '{check.form}' is not declared")
+                    )
                 continue
             if form.item(check.item) is None:
                 issues.append(
