@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The domain core must stay pure and fully typed.
-CORE := src/cairo6/errors.py src/cairo6/protocol src/cairo6/scoring src/cairo6/randomization src/cairo6/schedule src/cairo6/analysis src/cairo6/design
+CORE := src/cairo6/errors.py src/cairo6/protocol src/cairo6/study src/cairo6/scoring src/cairo6/randomization src/cairo6/schedule src/cairo6/analysis src/cairo6/design
 
 .PHONY: demo test lint typecheck pytest bench clean
 

@@ -75,3 +75,39 @@ def test_flow_counts_by_arm(people: list[object]) -> None:
     counts = {(r.variable, r.group): r.stat for r in flow(study, people)}  # type: ignore[arg-type]
     assert counts["randomised", "total"] == 7
     assert counts["seen_week_12", "high_dose"] == 2
+
+
+def test_time_to_event_is_derived_from_the_definition() -> None:
+    from cairo6.analysis.tte import MONTH_DAYS, derive_tte
+
+    study = read_study(TOY)
+    start = dt.date(2024, 1, 1)
+
+    def person(pid: str, stroke: dt.date | None, visits: list[dt.date]) -> object:
+        forms: dict[str, list[dict[str, object]]] = {
+            "visit": [
+                {"week": i + 1, "visit_date": d, "systolic": 130} for i, d in enumerate(visits)
+            ]
+        }
+        if stroke is not None:
+            forms["stroke"] = [{"stroke_date": stroke}]
+        view = flatten(pid, "low_dose", "H01", forms)
+        view.values["@randomised_on"] = start  # type: ignore[index]
+        return view
+
+    people = [
+        person("a", dt.date(2024, 3, 1), [dt.date(2024, 2, 1), dt.date(2024, 6, 1)]),
+        person("b", None, [dt.date(2024, 2, 1), dt.date(2024, 6, 1)]),
+        person("c", None, []),
+    ]
+    times, missing = derive_tte(study, study.endpoint("time_to_stroke"), people)  # type: ignore[arg-type]
+    by_id = {t.participant: t for t in times}
+    # The stroke comes first; without one, the last visit censors.
+    assert by_id["a"].event
+    assert by_id["a"].time_months == pytest.approx(60 / MONTH_DAYS)
+    assert not by_id["b"].event
+    assert by_id["b"].time_months == pytest.approx(152 / MONTH_DAYS)
+    assert by_id["b"].source == "last visit"
+    assert [(m.participant, m.reason) for m in missing] == [
+        ("c", "no event and no date to censor at")
+    ]

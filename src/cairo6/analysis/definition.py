@@ -17,9 +17,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
+from typing import Any, Literal
 
-from scipy.stats import norm
+from scipy.stats import norm  # type: ignore[import-untyped]
 
 from cairo6.analysis.ard import ArdRecord
 from cairo6.analysis.stats import categorical_test, clopper_pearson, quantile, risk_ratio
@@ -98,8 +98,10 @@ def risk_difference(a: int, n1: int, b: int, n2: int, level: float) -> tuple[flo
     return p1 - p2, p1 - p2 - z * se, p1 - p2 + z * se
 
 
-def _test_rule(endpoint: EndpointDef) -> str:
-    return {"plan": "auto", "chi2": "chi2", "fisher": "fisher"}.get(endpoint.test, "auto")
+def _test_rule(endpoint: EndpointDef) -> Literal["auto", "chi2", "fisher"]:
+    if endpoint.test == "chi2":
+        return "chi2"
+    return "fisher" if endpoint.test == "fisher" else "auto"
 
 
 def binary_endpoint(
@@ -113,21 +115,21 @@ def binary_endpoint(
     counts: dict[str, tuple[int, int]] = {}
     out: list[ArdRecord] = []
     var = endpoint.id
-    for arm in study.trial_protocol.arms:
-        group = [p for p in members if p.arm == arm.id]
-        n = sum(1 for p in group if holds(endpoint.rule, p) is True)
-        total = len(group)
-        counts[arm.id] = (n, total)
+    for arm_def in study.trial_protocol.arms:
+        in_arm = [p for p in members if p.arm == arm_def.id]
+        n = sum(1 for p in in_arm if holds(endpoint.rule, p) is True)
+        total = len(in_arm)
+        counts[arm_def.id] = (n, total)
         out += [
-            ArdRecord(TABLE, var, "", arm.id, "n", n, endpoint.label),
-            ArdRecord(TABLE, var, "", arm.id, "N", total, endpoint.label),
+            ArdRecord(TABLE, var, "", arm_def.id, "n", n, endpoint.label),
+            ArdRecord(TABLE, var, "", arm_def.id, "N", total, endpoint.label),
         ]
         if total:
             low, high = clopper_pearson(n, total, level)
             out += [
-                ArdRecord(TABLE, var, "", arm.id, "pct", 100 * n / total, endpoint.label),
-                ArdRecord(TABLE, var, "", arm.id, "ci_low", 100 * low, endpoint.label),
-                ArdRecord(TABLE, var, "", arm.id, "ci_high", 100 * high, endpoint.label),
+                ArdRecord(TABLE, var, "", arm_def.id, "pct", 100 * n / total, endpoint.label),
+                ArdRecord(TABLE, var, "", arm_def.id, "ci_low", 100 * low, endpoint.label),
+                ArdRecord(TABLE, var, "", arm_def.id, "ci_high", 100 * high, endpoint.label),
             ]
     pairs = arm_pairs(study)
     for arm, comparator in pairs:

@@ -76,7 +76,7 @@ class _Scope:
             issues.append(StudyIssue(file, key, f"form '{form}' is not declared"))
         for leaf in rule.comparisons():
             names = [n for n in (leaf.field, leaf.other) if n is not None]
-            specs = []
+            specs: list[CrfField | None] = []
             for name in names:
                 local_name = local is not None and "." not in name and not name.startswith("@")
                 full = f"{local.id}.{name}" if local is not None and local_name else name

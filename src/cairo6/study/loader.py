@@ -57,7 +57,7 @@ def _validate(
             if info.is_required():
                 issues.append(StudyIssue(name, key, "required key is missing"))
             continue
-        adapter: TypeAdapter[Any] = TypeAdapter(info.annotation)
+        adapter: TypeAdapter[Any] = TypeAdapter(info.annotation)  # type: ignore[arg-type]
         try:
             parts[key] = adapter.validate_python(raw[key])
             if info.metadata and isinstance(parts[key], list):
