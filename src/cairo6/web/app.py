@@ -16,7 +16,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cairo6 import __version__
 from cairo6.config import Settings
 from cairo6.store.engine import Database
-from cairo6.web import api, errors, pages_account, pages_admin, pages_reports, pages_trial
+from cairo6.web import (
+    api,
+    api_records,
+    errors,
+    pages_account,
+    pages_admin,
+    pages_records,
+    pages_reports,
+    pages_trial,
+)
 from cairo6.web.context import WebApp, make_templates, static_dir
 from cairo6.web.settings import WebSettings
 
@@ -162,8 +171,11 @@ def create_app(target: str | Path | Database, settings: WebSettings | None = Non
     app.include_router(pages_admin.writes)
     app.include_router(pages_reports.router)
     app.include_router(pages_reports.writes)
+    app.include_router(pages_records.router)
+    app.include_router(pages_records.writes)
     app.include_router(api.public)
     app.include_router(api.router)
+    app.include_router(api_records.router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.add_middleware(GuardMiddleware)
     app.add_middleware(HeadersMiddleware, worker_header=web.settings.worker_header)

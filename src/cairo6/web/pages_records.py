@@ -1,0 +1,154 @@
+"""Pages for the forms of a study definition: a participant's records, new and corrected ones.
+
+Generated from forms.toml through `recordfields`; the record service decides who may enter
+what and checks every value, and a refused form saves nothing and shows every problem at its
+item. Available in trials created from a study definition (`cairo6 db init --study`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from cairo6.errors import FormError, InvalidValueError, StateError
+from cairo6.service import records
+from cairo6.service.trial import Trial
+from cairo6.study.models import Form as FormDef
+from cairo6.web import auth
+from cairo6.web.context import Form, Web, page_csrf, signed_in
+from cairo6.web.recordfields import display, parse_record, record_fields, shown_values
+from cairo6.web.render import page, problems_by_field, redirect
+
+router = APIRouter(include_in_schema=False)
+writes = APIRouter(include_in_schema=False, dependencies=[Depends(page_csrf)])
+Signed = Annotated[auth.SignedIn, Depends(signed_in)]
+
+
+@router.get("/participants/{study_number}/records", name="record_list")
+def record_list(request: Request, web: Web, user: Signed, study_number: str) -> Response:
+    """Every form of the study for this participant, with the values people read."""
+    trial = web.trial()
+    study = trial.definition()
+    saved = records.records_of(trial, user.actor, study_number)
+    forms = [
+        {
+            "form": form,
+            "records": [(key, display(study, form, values)) for key, values in saved[form.id]],
+            "can_add": form.repeating or not saved[form.id],
+        }
+        for form in study.forms
+    ]
+    return page(
+        request,
+        "records.html",
+        {"study_number": study_number, "forms": forms, "study": study},
+    )
+
+
+def _record_page(
+    request: Request,
+    trial: Trial,
+    form: FormDef,
+    study_number: str,
+    values: dict[str, str],
+    *,
+    record_key: str | None = None,
+    error: Exception | None = None,
+) -> Response:
+    fields = record_fields(trial.definition(), form)
+    errors, general = (
+        problems_by_field(error, {f.name for f in fields} | {"reason"}) if error else ({}, [])
+    )
+    base = f"/participants/{study_number}/records/{form.id}"
+    return page(
+        request,
+        "record_form.html",
+        {
+            "form": form,
+            "study_number": study_number,
+            "fields": fields,
+            "values": values,
+            "action": base + ("/update" if record_key is not None else ""),
+            "record_key": record_key,
+            "errors": errors,
+            "general": general,
+        },
+        status=200 if error is None else (400 if isinstance(error, StateError) else 422),
+    )
+
+
+@router.get("/participants/{study_number}/records/{form_id}/new", name="record_new")
+def record_new(
+    request: Request, web: Web, user: Signed, study_number: str, form_id: str
+) -> Response:
+    """A blank form of the study."""
+    trial = web.trial()
+    records.records_of(trial, user.actor, study_number)  # the participant must be visible
+    return _record_page(request, trial, trial.definition().form(form_id), study_number, {})
+
+
+@writes.post("/participants/{study_number}/records/{form_id}", name="record_save")
+def record_save(
+    request: Request, web: Web, user: Signed, study_number: str, form_id: str, data: Form
+) -> Response:
+    """Save a new record; every problem is shown at its item and nothing is saved."""
+    trial = web.trial()
+    study = trial.definition()
+    form = study.form(form_id)
+    parsed, found = parse_record(study, form, data)
+    try:
+        if found:
+            raise FormError(form.id, found)
+        saved = records.record_form(trial, user.actor, study_number, form.id, parsed)
+    except (InvalidValueError, StateError) as exc:
+        return _record_page(request, trial, form, study_number, dict(data), error=exc)
+    message = "saved" if not saved.queries else "saved; a check opened a query"
+    return redirect(f"/participants/{study_number}/records", msg=message)
+
+
+@router.get("/participants/{study_number}/records/{form_id}/edit", name="record_edit")
+def record_edit(
+    request: Request, web: Web, user: Signed, study_number: str, form_id: str, key: str = ""
+) -> Response:
+    """A saved record for correction; a change asks for its reason."""
+    trial = web.trial()
+    study = trial.definition()
+    form = study.form(form_id)
+    saved = dict(records.records_of(trial, user.actor, study_number)[form.id])
+    if key not in saved:
+        raise InvalidValueError(
+            "record", key, "a record of this participant", "open the record from the list"
+        )
+    values = shown_values(study, form, saved[key])
+    return _record_page(request, trial, form, study_number, values, record_key=key)
+
+
+@writes.post("/participants/{study_number}/records/{form_id}/update", name="record_update")
+def record_update(
+    request: Request, web: Web, user: Signed, study_number: str, form_id: str, data: Form
+) -> Response:
+    """Save a correction with its reason; the whole record is checked again."""
+    trial = web.trial()
+    study = trial.definition()
+    form = study.form(form_id)
+    key = data.get("record_key", "")
+    parsed, found = parse_record(study, form, data)
+    try:
+        if found:
+            raise FormError(form.id, found)
+        records.update_form(
+            trial,
+            user.actor,
+            study_number,
+            form.id,
+            parsed,
+            reason=data.get("reason", "").strip(),
+            record_key=key,
+        )
+    except (InvalidValueError, StateError) as exc:
+        return _record_page(
+            request, trial, form, study_number, dict(data), record_key=key, error=exc
+        )
+    return redirect(f"/participants/{study_number}/records", msg="correction saved")

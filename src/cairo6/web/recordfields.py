@@ -1,0 +1,87 @@
+"""Web inputs generated from a study definition's forms, and what comes back from them.
+
+Each item's type, code list (people choose a label, the code is stored), range, unit, help
+and widget come from forms.toml, so a page can only offer what the service will accept; the
+service still checks everything, and every problem is shown at its item at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cairo6.errors import FieldProblem
+from cairo6.study.models import DataType, Form, Item, Widget
+from cairo6.study.study import Study
+from cairo6.study.validate import allowed_text, stored
+from cairo6.web.formfields import YES_NO, FieldSpec, parse_form, raw_values
+
+
+def _spec(study: Study, item: Item) -> FieldSpec:
+    hint = item.help or allowed_text(study, item)
+    if item.widget is Widget.PCI_GRID:
+        return FieldSpec(item.id, item.label, "pci", item.required, unit=item.unit, hint=hint)
+    if item.widget is Widget.DOSES:
+        return FieldSpec(item.id, item.label, "doses", item.required, unit=item.unit, hint=hint)
+    if item.widget is Widget.LIST:
+        return FieldSpec(item.id, item.label, "textarea", item.required, hint=hint)
+    if item.repeated:
+        return FieldSpec(item.id, item.label, "prgs", item.required, hint=hint)
+    if item.type is DataType.CODED:
+        codes = study.codelist(item.codelist or "").codes
+        options = tuple((c.value, c.label) for c in codes)
+        return FieldSpec(item.id, item.label, "select", item.required, options, hint=hint)
+    if item.type is DataType.BOOLEAN:
+        return FieldSpec(item.id, item.label, "select", item.required, YES_NO, hint=hint)
+    if item.type is DataType.DATE:
+        return FieldSpec(item.id, item.label, "date", item.required, hint="YYYY-MM-DD")
+    if item.type in (DataType.INTEGER, DataType.DECIMAL):
+        return FieldSpec(
+            item.id,
+            item.label,
+            "number",
+            item.required,
+            minimum=item.min,
+            maximum=item.max,
+            step="1" if item.type is DataType.INTEGER else "any",
+            unit=item.unit,
+            hint=hint,
+        )
+    return FieldSpec(item.id, item.label, "text", item.required, hint=hint, maxlength=2000)
+
+
+def record_fields(study: Study, form: Form) -> list[FieldSpec]:
+    """The inputs of a form (derived items are computed, so they have none)."""
+    return [_spec(study, item) for item in form.items() if item.derived is None]
+
+
+def parse_record(
+    study: Study, form: Form, raw: Mapping[str, str]
+) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Entered text to the values the record service checks (empty inputs left out)."""
+    data, problems = parse_form(record_fields(study, form), raw)
+    return {k: v for k, v in data.items() if v not in ("", None, [], {})}, problems
+
+
+def shown_values(study: Study, form: Form, values: Mapping[str, Any]) -> dict[str, str]:
+    """A saved record as the text its inputs show."""
+    return raw_values(record_fields(study, form), {k: stored(v) for k, v in values.items()})
+
+
+def display(study: Study, form: Form, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, value people read) for every item with a value: labels, not codes."""
+    out = []
+    for item in form.items():
+        value = values.get(item.id)
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            text = ", ".join(f"{k}: {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            text = ", ".join(study.label_of(item, v) for v in value)
+        else:
+            text = study.label_of(item, stored(value))
+        unit = f" {item.unit}" if item.unit and text else ""
+        label = item.label + (" (computed)" if item.derived is not None else "")
+        out.append((label, text + unit))
+    return out
