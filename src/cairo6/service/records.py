@@ -123,52 +123,59 @@ def record_form(
     """Enter a new record of a form; one transaction with its audit record and queries."""
     study = trial.definition()
     form = study.form(form_id)
-    action = RECORD_ACTION[form.recorded_by]
     with trial.db.write(actor) as session:
-        person = participant(session, actor, study_number, action)
-        existing = session.scalars(
-            select(FormRecord).where(
-                FormRecord.participant_id == person.id, FormRecord.form == form.id
-            )
-        ).all()
-        if existing and not form.repeating:
-            raise StateError(
-                f"{study_number} already has a {form.label} record",
-                f"change it with `cairo6 update {form.id}` and a reason",
-            )
-        present = {
-            row.form
-            for row in session.scalars(
-                select(FormRecord).where(FormRecord.participant_id == person.id)
-            )
-        }
-        missing = [r for r in form.requires if r not in present and study.has_form(r)]
-        if missing:
-            raise StateError(
-                f"{form.label} needs {', '.join(study.form(m).label for m in missing)} first",
-                "enter the forms it depends on first",
-            )
-        context = _context(study, session, person, today or dt.date.today(), None)
-        verdict = validate_record(study, form, values, context)
-        if verdict.problems:
-            raise FormError(form.id, verdict.problems)
-        key = _record_key(form, verdict.values, {row.record_key for row in existing})
-        if any(row.record_key == key for row in existing):
-            raise FormError(
-                form.id,
-                [FieldProblem(",".join(form.key_items), key, "a record with these keys exists")],
-            )
-        row = FormRecord(
-            participant_id=person.id,
-            form=form.id,
-            record_key=key,
-            data={k: stored(v) for k, v in verdict.values.items()},
-            study_version=1,
+        person = participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
+        return record_in(session, study, person, form, values, today or dt.date.today())
+
+
+def record_in(
+    session: StoreSession,
+    study: Study,
+    person: Participant,
+    form: Form,
+    values: Mapping[str, Any],
+    today: dt.date,
+) -> Saved:
+    """`record_form` inside the caller's transaction, for a participant already checked.
+
+    Raises before writing anything when the record is refused, so a caller collecting the
+    problems of many records (an import) can go on with the next one.
+    """
+    rows = session.scalars(select(FormRecord).where(FormRecord.participant_id == person.id)).all()
+    existing = [row for row in rows if row.form == form.id]
+    if existing and not form.repeating:
+        raise StateError(
+            f"{person.study_number} already has a {form.label} record",
+            f"change it with `cairo6 update {form.id}` and a reason",
         )
-        session.add(row)
-        session.flush()
-        queries = _open_queries(session, person, form, row, verdict.soft)
-        return Saved(study_number, form.id, key, row.id, queries)
+    present = {row.form for row in rows}
+    missing = [r for r in form.requires if r not in present and study.has_form(r)]
+    if missing:
+        raise StateError(
+            f"{form.label} needs {', '.join(study.form(m).label for m in missing)} first",
+            "enter the forms it depends on first",
+        )
+    context = _context(study, session, person, today, None)
+    verdict = validate_record(study, form, values, context)
+    if verdict.problems:
+        raise FormError(form.id, verdict.problems)
+    key = _record_key(form, verdict.values, {row.record_key for row in existing})
+    if any(row.record_key == key for row in existing):
+        raise FormError(
+            form.id,
+            [FieldProblem(",".join(form.key_items), key, "a record with these keys exists")],
+        )
+    row = FormRecord(
+        participant_id=person.id,
+        form=form.id,
+        record_key=key,
+        data={k: stored(v) for k, v in verdict.values.items()},
+        study_version=1,
+    )
+    session.add(row)
+    session.flush()
+    queries = _open_queries(session, person, form, row, verdict.soft)
+    return Saved(person.study_number, form.id, key, row.id, queries)
 
 
 def update_form(
