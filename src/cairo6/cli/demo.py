@@ -31,10 +31,10 @@ def demo_command(
     """Run a study from its definition and data: check, database, import, audit, report."""
     from sqlalchemy import select
 
-    from cairo6.report.study_report import build_report, write_report
+    from cairo6.cli.report import write_study_report
     from cairo6.service.admin import add_user, bootstrap_admin
     from cairo6.service.setup import initialise_study
-    from cairo6.service.study_data import analysis_people, import_study_data, screened_count
+    from cairo6.service.study_data import import_study_data
     from cairo6.store.audit import Actor, verify
     from cairo6.store.engine import Database
     from cairo6.store.schema import User
@@ -74,17 +74,7 @@ def demo_command(
         console.print(
             f"audit trail: {check.records} records, {'intact' if check.ok else check.problem}"
         )
-        report = build_report(definition, analysis_people(trial), screened_count(trial))
-        written = write_report(report, folder / "report")
+        write_study_report(trial, folder / "report")
         database.dispose()
     except Cairo6Error as exc:
         raise fail(exc) from exc
-    for endpoint in definition.endpoints:
-        if endpoint.kind == "primary":
-            table = next(t for t in report.tables if t.id == "endpoints")
-            row = next((cells for label, cells in table.rows if label == endpoint.label), None)
-            if row is not None:
-                console.print(Text(f"{endpoint.label}: ", style="bold") + Text("; ".join(row)))
-    if report.comparison_summary:
-        console.print(Text(report.comparison_summary, style="bold"))
-    console.print(f"report written: {', '.join(str(p) for p in written)}")

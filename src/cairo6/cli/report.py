@@ -23,6 +23,7 @@ from cairo6.report.document import Effect, Report
 from cairo6.report.files import STEPS
 from cairo6.report.run import RunOutcome, run_report
 from cairo6.service.setup import open_trial
+from cairo6.service.trial import Trial
 from cairo6.store.extract import extract
 
 __all__ = ["report_command"]
@@ -88,6 +89,9 @@ def report_command(
     database = open_database(db)
     try:
         trial = open_trial(database)
+        if trial.study is not None and trial.study.manifest.layout is None:
+            write_study_report(trial, out)
+            return
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -128,3 +132,21 @@ def report_command(
             f"to {out} (open {out / 'report.html'})"
         )
     )
+
+
+def write_study_report(trial: Trial, out: Path) -> None:
+    """The report generated from the study definition (a study without a table layout)."""
+    from cairo6.report.study_report import build_report, write_report
+    from cairo6.service.study_data import analysis_people, screened_count
+
+    study = trial.definition()
+    report = build_report(study, analysis_people(trial), screened_count(trial))
+    files = write_report(report, out)
+    table = next(t for t in report.tables if t.id == "endpoints")
+    for endpoint in study.endpoints:
+        row = next((cells for label, cells in table.rows if label == endpoint.label), None)
+        if endpoint.kind == "primary" and row is not None:
+            console.print(Text(f"{endpoint.label}: ", style="bold") + Text("; ".join(row)))
+    if report.comparison_summary:
+        console.print(Text(report.comparison_summary, style="bold"))
+    console.print(Text(f"{len(files)} files written to {out} (open {out / 'report.html'})"))

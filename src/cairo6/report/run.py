@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,13 +20,12 @@ from cairo6.analysis.result import AnalysisResult
 from cairo6.analysis.spec import TablesSpec, default_spec
 from cairo6.protocol import Protocol
 from cairo6.reference.compare import Comparison, compare, summary
-from cairo6.reference.published import load_published
+from cairo6.reference.published import PublishedNumber, parse_published
 from cairo6.report.document import PrimaryOutcome, Report, ReportInput
 from cairo6.report.files import write_report
 
-__all__ = ["PUBLISHED_TRIAL", "RunOutcome", "primary_outcomes", "report_input", "run_report"]
+__all__ = ["RunOutcome", "primary_outcomes", "published_for", "report_input", "run_report"]
 
-PUBLISHED_TRIAL = "CAIRO6"
 """The trial whose phase 2 paper the reproduced numbers are compared with."""
 
 Progress = Callable[[str], None]
@@ -86,12 +85,23 @@ def report_input(
     )
 
 
+def published_for(trial_id: str) -> list[PublishedNumber] | None:
+    """The published numbers of the bundled study with this trial id, if it carries a paper's."""
+    from cairo6.study.loader import bundled_study_for
+
+    study = bundled_study_for(trial_id)
+    if study is None or study.published_text is None:
+        return None
+    return parse_published(study.published_text)
+
+
 def run_report(
     protocol: Protocol,
     frames: Mapping[str, pd.DataFrame],
     out: Path,
     *,
     spec: TablesSpec | None = None,
+    published: Sequence[PublishedNumber] | None = None,
     source: str = "",
     progress: Progress | None = None,
 ) -> RunOutcome:
@@ -104,9 +114,11 @@ def run_report(
     result = analyse(protocol, frames, layout)
     seconds["analysis"] = time.perf_counter() - start
     comparisons = None
-    if protocol.trial.id == PUBLISHED_TRIAL:
+    if published is None:
+        published = published_for(protocol.trial.id)
+    if published:
         step("comparing with the published numbers")
-        comparisons = compare(result.ard, load_published())
+        comparisons = compare(result.ard, published)
     start = time.perf_counter()
     given = report_input(protocol, layout, result, comparisons, source)
     report, files = write_report(given, out, step)

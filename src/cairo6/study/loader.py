@@ -216,3 +216,14 @@ def resolve_study(name_or_folder: str) -> tuple[Study, dict[str, str]]:
         path = bundled_study_folder(bundled)
     texts = read_study_texts(path)
     return study_from_texts(texts, str(path)).with_folder(path), texts
+
+
+def bundled_study_for(trial_id: str) -> Study | None:
+    """The bundled study whose protocol has this trial id (for databases created from a
+    protocol file alone), or None."""
+    for name in bundled_studies():
+        folder = bundled_study_folder(name)
+        manifest = tomllib.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("id") == trial_id:
+            return read_study(folder)
+    return None
