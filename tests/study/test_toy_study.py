@@ -111,3 +111,31 @@ def test_time_to_event_is_derived_from_the_definition() -> None:
     assert [(m.participant, m.reason) for m in missing] == [
         ("c", "no event and no date to censor at")
     ]
+
+
+def test_a_continuous_endpoint_gets_the_plans_t_test() -> None:
+    study = read_study(TOY)
+
+    def person(pid: str, arm: str, systolic: int) -> object:
+        return flatten(pid, arm, "H01", {"baseline": [{"systolic": systolic}]})
+
+    people = [
+        person("1", "usual_care", 150),
+        person("2", "usual_care", 160),
+        person("3", "usual_care", 171),
+        person("4", "low_dose", 148),
+        person("5", "low_dose", 152),
+        person("6", "low_dose", 158),
+        person("7", "high_dose", 140),
+    ]
+    ard = {(r.variable, r.group, r.stat_name): r.stat for r in binary_endpoints(study, people)}  # type: ignore[arg-type]
+    assert ard["baseline_systolic", "usual_care", "median"] == 160
+    # R: t.test(c(150, 160, 171), c(148, 152, 158), var.equal = TRUE)$p.value = 0.3178887
+    assert ard["baseline_systolic", "usual_care_vs_low_dose", "p_value"] == pytest.approx(
+        0.3178887, abs=1e-7
+    )
+    assert ard["baseline_systolic", "usual_care_vs_low_dose", "mean_diff"] == pytest.approx(
+        7.6667, abs=1e-4
+    )
+    # One value in an arm: no test, and the ARD says why.
+    assert ard["baseline_systolic", "usual_care_vs_high_dose", "p_value"] is None

@@ -38,7 +38,7 @@ Summary = Literal["mean_sd", "median_range", "median_iqr", "all"]
 STAT_NAMES: tuple[str, ...] = (
     "n", "N", "pct", "mean", "sd", "median", "p25", "p75", "min", "max",
     "rr", "rr_low", "rr_high", "p_value", "test", "ci_low", "ci_high",
-    "rd", "rd_low", "rd_high",
+    "rd", "rd_low", "rd_high", "mean_diff",
 )  # fmt: skip
 COLUMNS: tuple[str, ...] = (
     "table", "variable", "variable_level", "group", "stat_name", "stat", "label", "note",

@@ -22,7 +22,15 @@ from typing import Any, Literal
 from scipy.stats import norm  # type: ignore[import-untyped]
 
 from cairo6.analysis.ard import ArdRecord
-from cairo6.analysis.stats import categorical_test, clopper_pearson, quantile, risk_ratio
+from cairo6.analysis.stats import (
+    categorical_test,
+    clopper_pearson,
+    describe_continuous,
+    mann_whitney,
+    quantile,
+    risk_ratio,
+    t_test,
+)
 from cairo6.errors import InvalidValueError
 from cairo6.protocol.rules import Condition
 from cairo6.study.models import DataType, EndpointDef, EndpointType
@@ -179,12 +187,67 @@ def binary_endpoint(
     return out
 
 
+def _numbers(endpoint: EndpointDef, members: Sequence[Participant]) -> list[float]:
+    values = [_first(p.values.get(endpoint.item or "")) for p in members]
+    return [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+
+
+def measured_endpoint(
+    study: Study, endpoint: EndpointDef, people: Sequence[Participant]
+) -> list[ArdRecord]:
+    """A continuous, count or ordinal endpoint: N, mean, SD, median and quartiles per arm; per
+    pair the plan's test (t test, or Mann-Whitney by default for ordinal and counts) and,
+    where asked, the difference in means."""
+    members = population(study, endpoint.population, people)
+    var = endpoint.id
+    out: list[ArdRecord] = []
+    values: dict[str, list[float]] = {}
+    for arm in _groups(study):
+        numbers = _numbers(endpoint, [p for p in members if p.arm == arm])
+        values[arm] = numbers
+        out.append(ArdRecord(TABLE, var, "", arm, "N", len(numbers), endpoint.label))
+        if numbers:
+            described = describe_continuous(numbers)
+            for name in ("mean", "median", "p25", "p75", "min", "max"):
+                out.append(
+                    ArdRecord(TABLE, var, "", arm, name, getattr(described, name), endpoint.label)
+                )
+            out.append(ArdRecord(TABLE, var, "", arm, "sd", described.sd, endpoint.label))
+    pairs = arm_pairs(study)
+    default = "t_test" if endpoint.type is EndpointType.CONTINUOUS else "mann_whitney"
+    test = default if endpoint.test in ("plan", "none") else endpoint.test
+    for arm, comparator in pairs:
+        group = "comparison" if len(pairs) == 1 else f"{arm}_vs_{comparator}"
+        x, y = values[arm], values[comparator]
+        if len(x) < 2 or len(y) < 2 or endpoint.test == "none":
+            out.append(
+                ArdRecord(TABLE, var, "", group, "p_value", None, note="too few values to test")
+            )
+            continue
+        if "mean_difference" in endpoint.measures:
+            difference = sum(x) / len(x) - sum(y) / len(y)
+            out.append(ArdRecord(TABLE, var, "", group, "mean_diff", difference))
+        try:
+            result = t_test(x, y) if test == "t_test" else mann_whitney(x, y)
+        except InvalidValueError as exc:
+            # A test that cannot be computed (no variation) is reported as such, never raised.
+            out.append(ArdRecord(TABLE, var, "", group, "p_value", None, note=f"no test: {exc}"))
+            continue
+        out += [
+            ArdRecord(TABLE, var, "", group, "test", result.test),
+            ArdRecord(TABLE, var, "", group, "p_value", result.p_value),
+        ]
+    return out
+
+
 def binary_endpoints(study: Study, people: Sequence[Participant]) -> list[ArdRecord]:
-    """The ARD of every binary endpoint of the study."""
+    """The ARD of every binary, continuous, count and ordinal endpoint of the study."""
     out: list[ArdRecord] = []
     for endpoint in study.endpoints:
         if endpoint.type is EndpointType.BINARY:
             out += binary_endpoint(study, endpoint, people)
+        elif endpoint.type is not EndpointType.TIME_TO_EVENT:
+            out += measured_endpoint(study, endpoint, people)
     return out
 
 

@@ -139,6 +139,33 @@ def _estimate(ard: Ard, variable: str, group: str, stat: str, digits: int) -> Ce
     return f"{jama_number(value, digits)} ({_ci(low, high, digits)})"
 
 
+def _p_cell(ard: Ard, variable: str, group: str) -> Cell:
+    p = _get(ard, "endpoints", variable, "", group, "p_value")
+    test = _get(ard, "endpoints", variable, "", group, "test")
+    return f"{jama_p(p)} ({test})" if isinstance(p, int | float) else "no test"
+
+
+def _measured_cells(
+    ard: Ard, variable: str, arms: list[tuple[str, str]], pairs: list[tuple[str, str]]
+) -> tuple[Cell, ...]:
+    """Median (IQR) and N per arm; per pair the test's P value (no ratio or risk difference)."""
+    cells: list[Cell] = []
+    for arm, _ in arms:
+        total = _get(ard, "endpoints", variable, "", arm, "N")
+        numbers = [
+            _get(ard, "endpoints", variable, "", arm, stat) for stat in ("median", "p25", "p75")
+        ]
+        if all(isinstance(v, int | float) for v in numbers):
+            mid, q1, q3 = (jama_number(v, 1) for v in numbers)  # type: ignore[arg-type]
+            cells.append(f"{mid} ({q1}-{q3}), N = {total}")
+        else:
+            cells.append(f"N = {total}")
+    for arm, comparator in pairs:
+        group = "comparison" if len(pairs) == 1 else f"{arm}_vs_{comparator}"
+        cells += ["", "", _p_cell(ard, variable, group)]
+    return tuple(cells)
+
+
 def _endpoint_table(study: Study, ard: Ard) -> Table:
     arms = _groups(study)
     pairs = arm_pairs(study)
@@ -151,9 +178,12 @@ def _endpoint_table(study: Study, ard: Ard) -> Table:
         ]
     rows: list[tuple[str, tuple[Cell, ...]]] = []
     for endpoint in study.endpoints:
-        if endpoint.type.value != "binary":
+        if endpoint.type.value == "time_to_event":
             continue
         var = endpoint.id
+        if endpoint.type.value != "binary":
+            rows.append((endpoint.label, _measured_cells(ard, var, arms, pairs)))
+            continue
         cells: list[Cell] = []
         for arm, _ in arms:
             n = _get(ard, "endpoints", var, "", arm, "n")
@@ -167,10 +197,7 @@ def _endpoint_table(study: Study, ard: Ard) -> Table:
             group = "comparison" if len(pairs) == 1 else f"{arm}_vs_{comparator}"
             rr_text = _estimate(ard, var, group, "rr", 2)
             rd_text = _estimate(ard, var, group, "rd", 1)
-            p = _get(ard, "endpoints", var, "", group, "p_value")
-            test = _get(ard, "endpoints", var, "", group, "test")
-            p_text = f"{jama_p(p)} ({test})" if isinstance(p, int | float) else "no test"
-            cells += [rr_text, rd_text, p_text]
+            cells += [rr_text, rd_text, _p_cell(ard, var, group)]
         rows.append((endpoint.label, tuple(cells)))
     return Table("endpoints", "Outcomes", tuple(columns), tuple(rows), "Outcome")
 
