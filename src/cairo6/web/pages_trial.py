@@ -408,6 +408,7 @@ def _participant_page(
         "participant.html",
         {
             "p": record,
+            "study": trial.study,
             "arm": trial.protocol.arm(record.arm),
             "on": on,
             "tables": tables,

@@ -27,14 +27,15 @@ def _spec(study: Study, item: Item) -> FieldSpec:
         return FieldSpec(item.id, item.label, "textarea", item.required, hint=hint)
     if item.repeated:
         return FieldSpec(item.id, item.label, "prgs", item.required, hint=hint)
+    # A list or a date picker shows what is allowed; only the definition's help is added.
     if item.type is DataType.CODED:
         codes = study.codelist(item.codelist or "").codes
         options = tuple((c.value, c.label) for c in codes)
-        return FieldSpec(item.id, item.label, "select", item.required, options, hint=hint)
+        return FieldSpec(item.id, item.label, "select", item.required, options, hint=item.help)
     if item.type is DataType.BOOLEAN:
-        return FieldSpec(item.id, item.label, "select", item.required, YES_NO, hint=hint)
+        return FieldSpec(item.id, item.label, "select", item.required, YES_NO, hint=item.help)
     if item.type is DataType.DATE:
-        return FieldSpec(item.id, item.label, "date", item.required, hint="YYYY-MM-DD")
+        return FieldSpec(item.id, item.label, "date", item.required, hint=item.help)
     if item.type in (DataType.INTEGER, DataType.DECIMAL):
         return FieldSpec(
             item.id,
