@@ -76,7 +76,8 @@ class _Scope:
             names = [n for n in (leaf.field, leaf.other) if n is not None]
             specs = []
             for name in names:
-                full = f"{local.id}.{name}" if local is not None and "." not in name else name
+                own = local is not None and "." not in name and not name.startswith("@")
+                full = f"{local.id}.{name}" if own and local is not None else name
                 if full.startswith("@") and full not in self.names:
                     known = ", ".join(n for n in self.names if n.startswith("@"))
                     issues.append(
