@@ -47,7 +47,7 @@ def _read(folder: Path) -> Study:
             f"[bold red]{folder}: {len(exc.issues)} error(s)[/]", highlight=False, markup=True
         )
         for issue in exc.issues:
-            err_console.print(f"  {issue}", markup=False, highlight=False)
+            err_console.print(f"  {issue}", markup=False, highlight=False, soft_wrap=True)
         err_console.print(
             "What to do: fix each key listed and run `cairo6 study check` again.", markup=False
         )
