@@ -117,3 +117,19 @@ def test_negate_flips_a_single_comparison_and_wraps_the_rest() -> None:
     assert negate(negate(both)) == both
     record = {"age": 20, "sex": "1"}
     assert negate(both).evaluate(record) is (not both.evaluate(record))
+
+
+def test_filled_in_tests_map_for_branching_only() -> None:
+    def filled(text: str) -> Condition:
+        return parse_logic(text, resolve, filled_tests=True)
+
+    assert filled("[note] <> ''") == Condition(field="note", op="ne", value="")
+    assert filled('[sex] != ""') == Condition(field="sex", op="in", value=["1", "2"])
+    assert filled("[smoker] <> ''") == Condition(field="smoker", op="in", value=[True, False])
+    assert filled("[sex] <> ''").evaluate({}) is None
+    with pytest.raises(LogicError, match="filled in"):
+        filled("[age] <> ''")
+    with pytest.raises(LogicError, match="blank value"):
+        filled("[note] = ''")
+    with pytest.raises(LogicError, match="blank value"):
+        rule("[note] <> ''")

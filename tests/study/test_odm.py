@@ -161,6 +161,6 @@ def test_round_trip_keeps_branching_rules_and_derivations_are_listed() -> None:
     _same_forms(imported.forms, back.forms)
     assert back.codelists == imported.codelists
     shown = [i.visible_when for f in back.forms for i in f.items() if i.visible_when]
-    assert len(shown) == 8
+    assert len(shown) == 9
     methods = {u.where for u in back.unmapped if u.what == "MethodDef"}
     assert methods == {"enrolment.bsa", "visit.days_from_consent"}

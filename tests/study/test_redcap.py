@@ -117,6 +117,11 @@ def test_branching_logic_becomes_visible_when(result: ImportResult) -> None:
     assert analgesics.describe() == (
         "pain_score one of [4, 5, 6, 7, 8, 9, 10] and (age ≥ 18 or pregnant ≠ yes)"
     )
+    # "Is filled in" holds for any recorded text and is unknown, so hidden, when blank.
+    filled = item(result, "enrolment.other_days").visible_when
+    assert filled == Condition(field="symptom_other", op="ne", value="")
+    assert filled.evaluate({"symptom_other": "itch"}) is True
+    assert filled.evaluate({}) is None
     assert item(result, "visit.dbp_check").visible_when == Condition(
         field="dbp", op="lt", other="sbp"
     )
@@ -196,3 +201,16 @@ def test_a_file_that_is_not_a_dictionary_is_refused() -> None:
         read_dictionary("name,type\nage,integer\n")
     with pytest.raises(InvalidValueError, match="at least one field"):
         read_dictionary(",".join(f'"{c}"' for c in COLUMNS) + "\n")
+
+
+def test_the_api_export_with_snake_case_headings_reads_alike(result: ImportResult) -> None:
+    api = (
+        "field_name,form_name,section_header,field_type,field_label,"
+        "select_choices_or_calculations,field_note,text_validation_type_or_show_slider_number,"
+        "text_validation_min,text_validation_max,identifier,branching_logic,required_field,"
+        "custom_alignment,question_number,matrix_group_name,matrix_ranking,field_annotation"
+    )
+    lines = DICTIONARY.read_text(encoding="utf-8").splitlines()
+    again = read_dictionary("\n".join([api, *lines[1:]]))
+    assert again.forms == result.forms
+    assert again.unmapped == result.unmapped

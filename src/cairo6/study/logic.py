@@ -1,9 +1,10 @@
 """Simple logic expressions of other tools (REDCap branching logic) as rules of the rule language.
 
 Understood: comparisons `[field] = '1'`, `<>`/`!=`, `<`, `<=`, `>`, `>=` of a field with a
-literal or another field, checkbox choices `[field(2)] = '1'`, `and`/`or` and parentheses.
-Anything else (functions, events, blank tests, smart variables) raises `LogicError` with the
-reason, so that the caller lists the expression as not mapped instead of guessing.
+literal or another field, checkbox choices `[field(2)] = '1'`, `and`/`or` and parentheses, and
+(for branching) the "is filled in" test `[field] <> ''` on text, coded and yes/no items.
+Anything else (functions, events, "is blank" tests, smart variables) raises `LogicError` with
+the reason, so that the caller lists the expression as not mapped instead of guessing.
 """
 
 from __future__ import annotations
@@ -110,10 +111,11 @@ def _tokens(text: str, bare_names: bool) -> list[_Tok]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[_Tok], resolve: Resolve) -> None:
+    def __init__(self, tokens: list[_Tok], resolve: Resolve, filled_tests: bool) -> None:
         self.tokens = tokens
         self.pos = 0
         self.resolve = resolve
+        self.filled_tests = filled_tests
 
     def peek(self) -> _Tok:
         return self.tokens[self.pos]
@@ -174,6 +176,8 @@ class _Parser:
             return Condition(field=target.name, op=cast(Op, op), other=other.name)
         if right.kind not in ("str", "num"):
             raise LogicError(f"expected a value after '{left.text}', found '{right.text}'")
+        if right.kind == "str" and not right.text.strip() and op == "ne" and self.filled_tests:
+            return _filled(target, left.text)
         return _leaf(target, op, right.text, left.text)
 
 
@@ -183,6 +187,19 @@ def _flat(parts: list[Condition], kind: Literal["all", "any"]) -> list[Condition
         inner = getattr(part, kind)
         out += inner if inner is not None and part.at_least is None else [part]
     return out
+
+
+def _filled(target: Target, name: str) -> Condition:
+    """`[field] <> ''`: true for every recorded value, unknown (so hidden) when not recorded."""
+    if target.type is DataType.TEXT:
+        return Condition(field=target.name, op="ne", value="")
+    if target.type is DataType.CODED:
+        return Condition(
+            field=target.name, op="in", value=list(dict.fromkeys(target.codes.values()))
+        )
+    if target.type is DataType.BOOLEAN:
+        return Condition(field=target.name, op="in", value=[True, False])
+    raise LogicError(f"a test of the {target.type.value} [{name}] for being filled in has no rule")
 
 
 def _leaf(target: Target, op: str, text: str, name: str) -> Condition:
@@ -235,14 +252,18 @@ def _coded(target: Target, op: str, text: str, name: str) -> Condition:
     return Condition(field=target.name, op="in", value=cast(list[Any], chosen))
 
 
-def parse_logic(text: str, resolve: Resolve, bare_names: bool = False) -> Condition:
+def parse_logic(
+    text: str, resolve: Resolve, bare_names: bool = False, filled_tests: bool = False
+) -> Condition:
     """The rule an expression states; `LogicError` names the part that does not map.
 
     `bare_names` reads unbracketed names as fields (ODM formal expressions name items by OID).
+    `filled_tests` reads `[field] <> ''` as "recorded": right for a branching condition, where
+    unknown hides the item, and wrong for anything that is negated later.
     """
     if not text.strip():
         raise LogicError("empty expression")
-    return _Parser(_tokens(text, bare_names), resolve).parse()
+    return _Parser(_tokens(text, bare_names), resolve, filled_tests).parse()
 
 
 def negate(rule: Condition) -> Condition:

@@ -116,7 +116,10 @@ class _Mapped:
 def _rows(text: str) -> list[_Row]:
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = next(reader, None)
-    if header is None or len(header) < len(COLUMNS) or not header[0].startswith("Variable"):
+    # By position, as REDCap reads it back: the API export names the same columns in snake case
+    # (form_name, field_type), and some edited files lose the first heading.
+    names = [h.strip().lower().replace("_", " ") for h in header or []]
+    if len(names) < len(COLUMNS) or names[1] != "form name" or names[3] != "field type":
         raise InvalidValueError(
             "data dictionary header",
             ", ".join(header or [])[:80],
@@ -486,7 +489,7 @@ class _Builder:
         if not row.branching:
             return None
         try:
-            return parse_logic(row.branching, resolve)
+            return parse_logic(row.branching, resolve, filled_tests=True)
         except LogicError as exc:
             self.skip(row, "branching logic", row.branching, f"{exc}; the item is always shown")
             return None
