@@ -41,6 +41,7 @@ def test_forms_groups_and_items_follow_the_metadata(result: ImportResult) -> Non
     assert [(f.id, f.label) for f in result.forms] == [
         ("demographics_v1", "Demographics - V1"),
         ("vitals_v1", "Vital signs - V1"),
+        ("pregnancy_v1", "Pregnancy - V1"),
     ]
     demog = result.forms[0]
     assert [g.id for g in demog.groups] == ["demog_ungrouped"]
@@ -94,13 +95,22 @@ def test_collection_exceptions_become_visible_when(result: ImportResult) -> None
     assert item(result, "demographics_v1.conmed").visible_when is None
     [xpath] = [u for u in result.unmapped if u.where == "demographics_v1.conmed"
                and u.what == "collection exception"]  # fmt: skip
-    assert xpath.detail.startswith("XPath: count(")
+    assert xpath.detail.startswith("C_XPATH (XPath): count(")
+
+
+def test_a_group_exception_holds_for_each_item_with_the_items_own(result: ImportResult) -> None:
+    female = Condition(field="demographics_v1.sex", op="eq", value="F")
+    assert item(result, "pregnancy_v1.pregweeks").visible_when == female
+    assert item(result, "pregnancy_v1.duedat").visible_when == Condition(
+        all=[female, Condition(field="pregweeks", op="ge", value=12)]
+    )
 
 
 def test_what_does_not_map_is_listed(result: ImportResult) -> None:
     assert {
         ("demographics_v1.age", "MethodDef"),
         ("demographics_v1.sex", "ItemDef/ItemRef attributes"),
+        ("demographics_v1 IG_DEMOG_UNGROUPED", "ItemGroupDef attributes"),
         ("vitals_v1.vstime", "data type"),
         ("vitals_v1", "repeating item group"),
         ("C_UNUSED", "ConditionDef"),

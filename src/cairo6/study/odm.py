@@ -66,6 +66,7 @@ _COMPARATORS = {
 }
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _KNOWN_ITEM_ATTRS = {"OID", "Name", "DataType", "SDSVarName"}
+_GROUP_REF_ATTRS = {"ItemGroupOID", "OrderNumber", "Mandatory", "CollectionExceptionConditionOID"}
 _KNOWN_REF_ATTRS = {
     "ItemOID",
     "OrderNumber",
@@ -339,13 +340,14 @@ class _Reader:
 
         return resolve
 
-    def visible_when(self, oid: str, form_id: str, item: Item) -> Item:
+    def shown_when(self, oid: str, form_id: str, item: Item) -> Condition | None:
+        """When the item is asked: the negation of a collection exception, None if unmapped."""
         self.used_conditions.add(oid)
         where = f"{form_id}.{item.id}"
         node = self.conditions.get(oid)
         if node is None:
             self.ctx.skip(where, "CollectionExceptionConditionOID", oid, "no ConditionDef")
-            return item
+            return None
         expression = node.find(self.ctx.q("FormalExpression"))
         context = expression.get("Context", "") if expression is not None else ""
         text = (expression.text or "").strip() if expression is not None else ""
@@ -361,17 +363,33 @@ class _Reader:
             self.ctx.skip(
                 where,
                 "collection exception",
-                f"{context}: {text}",
-                f"{reason}; the item is always asked",
+                f"{oid} ({context}): {text}",
+                f"{reason}; asked whatever the condition says",
             )
-            return item
-        return item.model_copy(update={"visible_when": negate(exception)})
+            return None
+        return negate(exception)
 
-    def form(self, node: ET.Element, form_ids: Ids) -> tuple[Form, list[tuple[Item, str]]] | None:
+    def visible_when(self, oids: list[str], form_id: str, item: Item) -> Item:
+        """The item asked only when none of its (and its group's) exceptions hold."""
+        rules = [r for r in (self.shown_when(oid, form_id, item) for oid in oids) if r]
+        if not rules:
+            return item
+        rule = rules[0] if len(rules) == 1 else Condition(all=rules)
+        return item.model_copy(update={"visible_when": rule})
+
+    def extra_attributes(self, node: ET.Element, known: set[str], where: str) -> None:
+        """List attributes of an ODM element that have no counterpart."""
+        extra = [f"{k}={v}" for k, v in node.attrib.items() if k not in known and k[0] != "{"]
+        if extra:
+            tag = _local(node.tag)
+            self.ctx.skip(where, f"{tag} attributes", ", ".join(extra), "no counterpart")
+
+    def form(self, node: ET.Element, form_ids: Ids) -> tuple[Form, dict[str, list[str]]] | None:
         form_id = form_ids.new(_id_from_oid(node.get("OID", ""), "F", "form"), "form")
+        self.extra_attributes(node, {"OID", "Name", "Repeating"}, form_id)
         ids, group_ids = Ids(), Ids()
         groups: list[ItemGroup] = []
-        exceptions: list[tuple[Item, str]] = []
+        exceptions: dict[str, list[str]] = {}
         repeating_groups = []
         for group_ref in _ordered(self.ctx.all(node, "ItemGroupRef")):
             group = self.groups.get(group_ref.get("ItemGroupOID", ""))
@@ -383,14 +401,19 @@ class _Reader:
                     "no ItemGroupDef with this OID",
                 )
                 continue
+            where = f"{form_id} {group.get('OID', '')}"
+            self.extra_attributes(group, {"OID", "Name", "Repeating"}, where)
+            self.extra_attributes(group_ref, _GROUP_REF_ATTRS, where)
+            group_exception = group_ref.get("CollectionExceptionConditionOID")
             items = []
             for ref in _ordered(self.ctx.all(group, "ItemRef")):
                 item = self.item(ref, form_id, ids)
                 if item is None:
                     continue
                 items.append(item)
-                if ref.get("CollectionExceptionConditionOID"):
-                    exceptions.append((item, ref.get("CollectionExceptionConditionOID", "")))
+                # A group's exception holds for each of its items, with the item's own.
+                oids = [group_exception, ref.get("CollectionExceptionConditionOID")]
+                exceptions[item.id] = [oid for oid in oids if oid]
             if not items:
                 self.ctx.skip(form_id, "ItemGroupDef", group.get("OID", ""), "no item; left out")
                 continue
@@ -525,7 +548,11 @@ def read_odm_metadata(text: str, source: str = "ODM 1.3 metadata") -> ImportResu
         if built is None:
             continue
         form, exceptions = built
-        by_id = {item.id: reader.visible_when(oid, form.id, item) for item, oid in exceptions}
+        by_id = {
+            item.id: reader.visible_when(exceptions[item.id], form.id, item)
+            for item in form.items()
+            if exceptions.get(item.id)
+        }
         forms.append(_with_items(form, by_id))
     for oid, node in reader.conditions.items():
         if oid not in reader.used_conditions:
