@@ -175,6 +175,7 @@ def test_date_limits_become_edit_checks(result: ImportResult) -> None:
 def test_everything_without_a_place_is_listed(result: ImportResult) -> None:
     listed = {(u.where, u.what) for u in result.unmapped}
     assert {
+        ("(project)", "project settings"),
         ("enrolment.record_id", "record id field"),
         ("enrolment.initials", "identifier flag"),
         ("enrolment.email", "text validation"),

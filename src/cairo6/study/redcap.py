@@ -499,10 +499,17 @@ def read_dictionary(text: str, source: str = "REDCap data dictionary") -> Import
     """Forms, code lists and edit checks from the text of a REDCap data dictionary (CSV)."""
     builder = _Builder(_rows(text))
     forms = builder.build()
+    project = Unmapped(
+        "(project)",
+        "project settings",
+        "repeating instruments, events and arms, instrument titles, surveys",
+        "a data dictionary does not hold them: set `repeating = true` on forms that repeat, "
+        "give forms their titles, and write schedule.toml and the protocol by hand",
+    )
     return ImportResult(
         source=source,
         forms=tuple(forms),
         codelists=tuple(builder.codelists.values()),
         checks=tuple(builder.checks),
-        unmapped=tuple(builder.unmapped),
+        unmapped=(project, *builder.unmapped),
     )
