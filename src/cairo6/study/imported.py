@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -64,9 +65,10 @@ class Ids:
         return candidate
 
 
-def snake_id(text: str, fallback: str = "item", max_length: int = 60) -> str:
+def snake_id(text: str, fallback: str = "item", max_length: int = 100) -> str:
     """A valid definition id (`^[a-z][a-z0-9_]*$`) made from any text."""
-    core = _NOT_ID.sub("_", text.lower()).strip("_")[:max_length].strip("_")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    core = _NOT_ID.sub("_", ascii_text.lower()).strip("_")[:max_length].strip("_")
     if not core:
         return fallback
     return core if core[0].isalpha() else f"{fallback}_{core}"
