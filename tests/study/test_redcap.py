@@ -215,3 +215,16 @@ def test_the_api_export_with_snake_case_headings_reads_alike(result: ImportResul
     again = read_dictionary("\n".join([api, *lines[1:]]))
     assert again.forms == result.forms
     assert again.unmapped == result.unmapped
+
+
+def test_a_field_that_is_no_valid_item_is_listed_not_raised() -> None:
+    header = ",".join(f'"{c}"' for c in COLUMNS)
+    rows = [
+        "record_id,main,,text,ID,,,,,,,,,,,,,",
+        "dose,main,,text,Dose,,,number,10,5,,,,,,,,",
+        "weight,main,,text,Weight,,,number,1,2,,,,,,,,@FORCE-MINMAX",
+    ]
+    result = read_dictionary("\n".join([header, *rows]))
+    assert [i.id for i in result.forms[0].items()] == ["weight"]
+    [bad] = [u for u in result.unmapped if u.where == "main.dose" and u.what == "field"]
+    assert "greater than max" in bad.why

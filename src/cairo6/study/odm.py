@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from cairo6.errors import InvalidValueError
 from cairo6.protocol.rules import Condition
 from cairo6.study.imported import Ids, ImportResult, Unmapped, code_value, plain_text, snake_id
-from cairo6.study.logic import LogicError, Target, negate, parse_logic
+from cairo6.study.logic import LogicError, Resolve, Target, negate, parse_logic
 from cairo6.study.models import (
     Code,
     CodeList,
@@ -246,7 +246,11 @@ class _Reader:
         if len(unit_refs) > 1:
             self.ctx.skip(where, "MeasurementUnitRef", "several units", "only the first is kept")
         self.leftovers(node, ref, where)
-        item = Item(type=dtype, **attrs)
+        try:
+            item = Item(type=dtype, **attrs)
+        except ValidationError as exc:
+            self.ctx.skip(where, "ItemDef", oid, f"not a valid item: {exc.errors()[0]['msg']}")
+            return None
         item = self.ranges(node, item, form_id, codes)
         self.refs.setdefault(oid, []).append(_Ref(form_id, item, codes))
         return item
@@ -327,7 +331,7 @@ class _Reader:
             self.ctx.skip(f"{form_id}.{item.id}", "RangeCheck", str(update), str(exc))
             return item
 
-    def resolver(self, form_id: str) -> Any:
+    def resolver(self, form_id: str) -> Resolve:
         def resolve(name: str, choice: str | None) -> Target:
             refs = self.refs.get(name) or [
                 r for rs in self.refs.values() for r in rs if r.item.id == snake_id(name)

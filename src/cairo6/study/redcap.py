@@ -17,10 +17,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from cairo6.errors import InvalidValueError
 from cairo6.protocol.rules import Condition
 from cairo6.study.imported import Ids, ImportResult, Unmapped, code_value, plain_text, snake_id
-from cairo6.study.logic import LogicError, Target, parse_logic
+from cairo6.study.logic import LogicError, Resolve, Target, parse_logic
 from cairo6.study.models import (
     Code,
     CodeList,
@@ -370,7 +372,7 @@ class _Builder:
         )
         return None
 
-    def resolver(self, form_id: str) -> Any:
+    def resolver(self, form_id: str) -> Resolve:
         def resolve(name: str, choice: str | None) -> Target:
             mapped = self.fields.get(name)
             if mapped is None:
@@ -431,7 +433,12 @@ class _Builder:
                     title = plain_text(row.section)
                     groups.append((group_ids.new(title, "section"), title, []))
                 self.layout_notes(row)
-                mapped = self.map_field(row, ids)
+                try:
+                    mapped = self.map_field(row, ids)
+                except ValidationError as exc:
+                    error = exc.errors()[0]
+                    self.skip(row, "field", row.label, f"not a valid item: {error['msg']}")
+                    continue
                 if mapped is None:
                     continue
                 self.fields[row.name] = mapped
@@ -485,7 +492,7 @@ class _Builder:
             inputs[param] = name if own else f"{self.form_of[name]}.{name}"
         return derived.model_copy(update={"inputs": inputs})
 
-    def branching(self, row: _Row, resolve: Any) -> Condition | None:
+    def branching(self, row: _Row, resolve: Resolve) -> Condition | None:
         if not row.branching:
             return None
         try:
