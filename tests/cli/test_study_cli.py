@@ -184,3 +184,16 @@ def test_import_of_a_file_of_the_wrong_kind_fails_plainly(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "well-formed XML" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_dictionary_saved_by_excel_as_windows_1252_is_read(tmp_path: Path) -> None:
+    text = (DATA / "redcap_dictionary.csv").read_text(encoding="utf-8")
+    legacy = tmp_path / "dictionary.csv"
+    legacy.write_bytes(text.replace("Date of birth", "Date de naissance (né le)").encode("cp1252"))
+    out = tmp_path / "study"
+    result = runner.invoke(app, ["study", "import-redcap", str(legacy), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "not UTF-8; read as Windows-1252" in result.output
+    dob = read_study(out).form("enrolment").item("dob")
+    assert dob is not None
+    assert dob.label == "Date de naissance (né le)"

@@ -174,3 +174,15 @@ def test_round_trip_keeps_branching_rules_and_derivations_are_listed() -> None:
     assert len(shown) == 9
     methods = {u.where for u in back.unmapped if u.what == "MethodDef"}
     assert methods == {"enrolment.bsa", "visit.days_from_consent"}
+
+
+def test_bytes_are_read_in_the_encoding_the_document_declares() -> None:
+    text = (DATA / "odm_metadata.xml").read_text(encoding="utf-8")
+    latin = text.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace(
+        "<TranslatedText>Weight</TranslatedText>", "<TranslatedText>Körpergewicht</TranslatedText>"
+    )
+    result = read_odm_metadata(latin.encode("iso-8859-1"))
+    assert item(result, "vitals_v1.weight").label == "Körpergewicht"
+    bomb = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "a">]><ODM>&a;</ODM>'
+    with pytest.raises(InvalidValueError, match="document type declaration"):
+        read_odm_metadata(bomb.encode("utf-16"))

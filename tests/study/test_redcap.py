@@ -228,3 +228,10 @@ def test_a_field_that_is_no_valid_item_is_listed_not_raised() -> None:
     assert [i.id for i in result.forms[0].items()] == ["weight"]
     [bad] = [u for u in result.unmapped if u.where == "main.dose" and u.what == "field"]
     assert "greater than max" in bad.why
+
+
+def test_a_file_the_csv_reader_cannot_read_is_refused_plainly() -> None:
+    header = ",".join(f'"{c}"' for c in COLUMNS)
+    huge = "x" * 200_000  # longer than any CSV field the reader accepts
+    with pytest.raises(InvalidValueError, match="a CSV file"):
+        read_dictionary(f"{header}\nnote,main,,notes,{huge},,,,,,,,,,,,,\n")

@@ -174,16 +174,27 @@ def _study_id(given: str | None, found: str | None, file: Path) -> str:
     return cleaned.upper() if given is None else cleaned
 
 
-def _read_text(file: Path) -> str:
+def _read_bytes(file: Path) -> bytes:
     from cairo6.cli.common import fail
     from cairo6.errors import InvalidValueError
 
     try:
-        return file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        return file.read_bytes()
+    except OSError as exc:
         raise fail(
-            InvalidValueError(str(file), "unreadable", "a UTF-8 text file", "check the path")
+            InvalidValueError(str(file), exc.strerror, "a readable file", "check the path")
         ) from exc
+
+
+def _csv_text(data: bytes, file: Path) -> str:
+    """UTF-8, or Windows-1252 with a warning: a dictionary edited in Excel is often saved so."""
+    from cairo6.cli.common import err_console
+
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        err_console.print(f"warning: {file} is not UTF-8; read as Windows-1252", markup=False)
+        return data.decode("cp1252", errors="replace")
 
 
 def _import(
@@ -195,13 +206,13 @@ def _import(
     from cairo6.study.odm import read_odm_metadata
     from cairo6.study.redcap import read_dictionary
 
-    readers = {
-        "REDCap": (read_dictionary, f"REDCap data dictionary {file.name}"),
-        "ODM": (read_odm_metadata, f"ODM 1.3 metadata {file.name}"),
-    }
-    read, source = readers[kind]
+    data = _read_bytes(file)
     try:
-        result = read(_read_text(file), source)
+        if kind == "ODM":
+            # Bytes: the XML declaration names the encoding.
+            result = read_odm_metadata(data, f"ODM 1.3 metadata {file.name}")
+        else:
+            result = read_dictionary(_csv_text(data, file), f"REDCap data dictionary {file.name}")
     except Cairo6Error as exc:
         raise fail(exc) from exc
     chosen = _study_id(study_id, result.study_id, file)

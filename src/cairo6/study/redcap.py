@@ -116,8 +116,13 @@ class _Mapped:
 
 
 def _rows(text: str) -> list[_Row]:
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
+    try:
+        table = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    except csv.Error as exc:
+        raise InvalidValueError(
+            "data dictionary", str(exc), "a CSV file", "save the dictionary from REDCap again"
+        ) from exc
+    header = table[0] if table else None
     # By position, as REDCap reads it back: the API export names the same columns in snake case
     # (form_name, field_type), and some edited files lose the first heading.
     names = [h.strip().lower().replace("_", " ") for h in header or []]
@@ -129,7 +134,7 @@ def _rows(text: str) -> list[_Row]:
             "download the dictionary from REDCap (Project Setup > Data Dictionary) as CSV",
         )
     rows = []
-    for line, cells in enumerate(reader, start=2):
+    for line, cells in enumerate(table[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
         padded = [c.strip() for c in cells] + [""] * (len(COLUMNS) - len(cells))
