@@ -186,3 +186,12 @@ def test_bytes_are_read_in_the_encoding_the_document_declares() -> None:
     bomb = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "a">]><ODM>&a;</ODM>'
     with pytest.raises(InvalidValueError, match="document type declaration"):
         read_odm_metadata(bomb.encode("utf-16"))
+
+
+def test_metadata_without_forms_is_refused() -> None:
+    define = (
+        '<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3"><Study OID="S"><MetaDataVersion OID="M">'
+        '<ItemGroupDef OID="IG.DM" Name="DM" Repeating="No"/></MetaDataVersion></Study></ODM>'
+    )
+    with pytest.raises(InvalidValueError, match="Define-XML"):
+        read_odm_metadata(define)

@@ -200,8 +200,13 @@ def test_everything_without_a_place_is_listed(result: ImportResult) -> None:
 def test_a_file_that_is_not_a_dictionary_is_refused() -> None:
     with pytest.raises(InvalidValueError, match="18 columns"):
         read_dictionary("name,type\nage,integer\n")
+    header = ",".join(f'"{c}"' for c in COLUMNS)
     with pytest.raises(InvalidValueError, match="at least one field"):
-        read_dictionary(",".join(f'"{c}"' for c in COLUMNS) + "\n")
+        read_dictionary(header + "\n")
+    with pytest.raises(InvalidValueError, match="makes an item"):
+        read_dictionary(
+            header + "\nrecord_id,a,,text,ID,,,,,,,,,,,,,\nnote,a,,descriptive,Hi,,,,,,,,,,,,,\n"
+        )
 
 
 def test_the_api_export_with_snake_case_headings_reads_alike(result: ImportResult) -> None:

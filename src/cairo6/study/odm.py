@@ -553,10 +553,17 @@ def read_odm_metadata(document: str | bytes, source: str = "ODM 1.3 metadata") -
             "only the first metadata version is read",
         )
     mdv = versions[0]
+    if not ctx.all(mdv, "FormDef"):
+        raise InvalidValueError(
+            "ODM file",
+            "no <FormDef>",
+            "case report form metadata (FormDef, ItemGroupDef, ItemDef)",
+            "export the study's CRF metadata; Define-XML describes datasets, not forms",
+        )
     reader = _Reader(ctx, mdv, units)
     form_ids = Ids()
     read = [reader.form(node, form_ids) for node in ctx.all(mdv, "FormDef")]
-    forms = []
+    forms: list[Form] = []
     for built in read:
         if built is None:
             continue
@@ -579,6 +586,13 @@ def read_odm_metadata(document: str | bytes, source: str = "ODM 1.3 metadata") -
                 "events and layout are written in schedule.toml by hand",
             )
     ctx.unmapped += _extensions(ctx, study, study.get("OID", "Study"))
+    if not forms:
+        raise InvalidValueError(
+            "ODM file",
+            "no form with an item",
+            "at least one FormDef with items",
+            "check the export",
+        )
     globals_ = study.find(ctx.q("GlobalVariables"))
     names = {}
     if globals_ is not None:

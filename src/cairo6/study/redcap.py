@@ -511,6 +511,13 @@ def read_dictionary(text: str, source: str = "REDCap data dictionary") -> Import
     """Forms, code lists and edit checks from the text of a REDCap data dictionary (CSV)."""
     builder = _Builder(_rows(text))
     forms = builder.build()
+    if not forms:
+        raise InvalidValueError(
+            "data dictionary",
+            f"{len(builder.rows)} fields",
+            "at least one field that makes an item (text, notes, dropdown, radio, ...)",
+            "check the Field Type column",
+        )
     project = Unmapped(
         "(project)",
         "project settings",
