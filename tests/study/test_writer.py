@@ -33,6 +33,9 @@ def test_the_texts_load_as_a_study_with_a_marked_placeholder_protocol(
     assert study.forms == final.forms == imported.forms
     assert study.codelists == imported.codelists
     assert study.checks == imported.checks
+    # A fact compared in a form's own check (`consent_date` <= `@today`) is a fact, not an item.
+    not_future = next(c for c in study.checks if c.id == "consent_date_max")
+    assert not_future.rule == Condition(field="consent_date", op="le", other="@today")
     protocol = study.trial_protocol
     assert [a.id for a in protocol.arms] == ["control", "experimental"]
     assert "PLACEHOLDER" in texts["protocol.toml"].splitlines()[0]
