@@ -23,6 +23,7 @@ from cairo6.cli.forms import participant_app, query_app, record_command, update_
 from cairo6.cli.protocol import protocol_app
 from cairo6.cli.report import report_command
 from cairo6.cli.simulate import simulate_app
+from cairo6.cli.study import study_app
 from cairo6.cli.web import serve_command, user_password_command
 from cairo6.errors import Cairo6Error
 
@@ -35,6 +36,7 @@ app = typer.Typer(
 )
 # Commands are registered here, in one place, so `--help` lists everything the system does.
 app.add_typer(protocol_app, name="protocol")
+app.add_typer(study_app, name="study")
 app.command("calendar")(calendar_command)
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(db_app, name="db")
