@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from cairo6.study.models import CodeList, EditCheck, Form
 
-_TAG = re.compile(r"<[^>]+>")
+# Only real tags (`<b>`, `</span>`, `<br/>`): "CC-1 < 2.5 mm; CC-3 > 2.5 cm" keeps its signs.
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _NOT_ID = re.compile(r"[^a-z0-9_]+")
 _CODE_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+/ -]*$")
 
