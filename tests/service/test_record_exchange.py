@@ -109,3 +109,37 @@ def test_the_dictionary_names_every_item_with_its_allowed_values() -> None:
     assert rows["visit", "days_since_baseline"].derived_from == (
         "days_between(baseline.visit_date, visit_date)"
     )
+
+
+def test_the_odm_snapshot_holds_the_definition_and_every_record(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from cairo6.service.record_exchange import export_records_odm
+    from cairo6.study.odm import read_odm_metadata
+
+    trial, nurse, dm, number = _trial(tmp_path / "a.db")
+    record_form(
+        trial, nurse, number, "baseline",
+        {"visit_date": "2024-01-12", "systolic": 158, "smoking": "never"}, today=TODAY,
+    )  # fmt: skip
+    record_form(
+        trial, nurse, number, "visit",
+        {"week": 12, "visit_date": "2024-04-05", "systolic": 138}, today=TODAY,
+    )  # fmt: skip
+    out = tmp_path / "snapshot.xml"
+    assert export_records_odm(trial, dm, out) == 1
+    ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
+    root = ET.parse(out).getroot()
+    values = {
+        item.get("ItemOID"): item.get("Value")
+        for item in root.iterfind(".//odm:SubjectData/odm:StudyEventData//odm:ItemData", ns)
+    }
+    assert values["I.baseline.smoking"] == "never"
+    assert values["I.visit.systolic"] == "138"
+    assert values["I.visit.days_since_baseline"] == "84"
+    visit = root.find(".//odm:FormData[@FormOID='F.visit']", ns)
+    assert visit is not None
+    assert visit.get("FormRepeatKey") == "12"
+    # The metadata part reads back as the same forms.
+    imported = read_odm_metadata(out.read_bytes())
+    assert [f.id for f in imported.forms] == ["baseline", "visit", "stroke"]

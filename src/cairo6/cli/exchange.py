@@ -24,6 +24,7 @@ from cairo6.cli.common import (
     load_protocol,
     open_trial_and_actor,
 )
+from cairo6.errors import FormError, InvalidValueError
 from cairo6.service.dictionary import DictionaryEntry, dictionary
 from cairo6.service.exchange import (
     ImportProblem,
@@ -34,6 +35,8 @@ from cairo6.service.exchange import (
     export_parquet,
     import_directory,
 )
+from cairo6.service.trial import Trial
+from cairo6.store.audit import Actor
 
 
 class ExportFormat(StrEnum):
@@ -87,6 +90,9 @@ def export_command(
 ) -> None:
     """Export the trial record as CSV files, Parquet files or one CDISC ODM 1.3 XML file."""
     trial, actor = open_trial_and_actor(db, user)
+    if trial.study is not None:
+        _export_study(trial, actor, out, fmt)
+        return
     if fmt is ExportFormat.ODM:
         subjects = export_odm(trial, actor, out)
         console.print(f"{subjects} participants written to {out} (CDISC ODM 1.3 snapshot)")
@@ -95,6 +101,23 @@ def export_command(
     counts = writer(trial, actor, out)
     console.print(_counts_table(f"{fmt.value} export", counts))
     console.print(Text(f"{len(counts)} {fmt.value} files written to {out}"))
+
+
+def _export_study(trial: Trial, actor: Actor, out: Path, fmt: ExportFormat) -> None:
+    """A study's form records: CSV per form (columns from the definition) or ODM 1.3."""
+    from cairo6.service.record_exchange import export_records, export_records_odm
+
+    if fmt is ExportFormat.ODM:
+        subjects = export_records_odm(trial, actor, out)
+        console.print(f"{subjects} participants written to {out} (CDISC ODM 1.3 snapshot)")
+        return
+    if fmt is ExportFormat.PARQUET:
+        raise InvalidValueError(
+            "--format", fmt.value, "csv or odm for a study's form records", "use --format csv"
+        )
+    counts = export_records(trial, actor, out)
+    console.print(_counts_table("csv export", counts))
+    console.print(Text(f"{len(counts)} csv files written to {out}"))
 
 
 def _show(value: Any) -> str:
@@ -135,6 +158,9 @@ def import_command(
 ) -> None:
     """Import a directory of CSV files: every row is checked; all are written or none."""
     trial, actor = open_trial_and_actor(db, user)
+    if trial.study is not None:
+        _import_study(trial, actor, directory)
+        return
     summary: ImportSummary | None = None
     rejected: ImportRejectedError | None = None
     with Progress(
@@ -169,6 +195,29 @@ def import_command(
     console.print(Text(f"{summary.total} rows imported from {directory} in one transaction"))
 
 
+def _import_study(trial: Trial, actor: Actor, directory: Path) -> None:
+    """A study's `<form>.csv` files: every row checked as at a site; all or nothing."""
+    from cairo6.service.record_exchange import import_records
+
+    try:
+        counts = import_records(trial, actor, directory)
+    except FormError as exc:
+        table = Table("where", "value", "reason", title=f"{len(exc.problems)} problem(s)")
+        for found in exc.problems:
+            table.add_row(Text(found.field), Text(_show(found.value)), Text(found.message))
+        console.print(table)
+        err_console.print(
+            Text(
+                f"import of {directory} refused: nothing was written. Correct each row listed "
+                "and import the whole directory again.",
+                style="bold red",
+            )
+        )
+        raise typer.Exit(1) from exc
+    console.print(_counts_table("imported", counts))
+    console.print(Text(f"{sum(counts.values())} rows imported from {directory} in one transaction"))
+
+
 def _dictionary_rows(entries: list[DictionaryEntry]) -> list[list[str]]:
     return [
         [
@@ -187,6 +236,13 @@ def _dictionary_rows(entries: list[DictionaryEntry]) -> list[list[str]]:
 
 def dictionary_command(
     protocol: ProtocolOption = None,
+    study: Annotated[
+        str | None,
+        typer.Option(
+            "--study",
+            help="A study definition folder or bundled study name: the dictionary of its forms.",
+        ),
+    ] = None,
     fmt: Annotated[
         DictionaryFormat, typer.Option("--format", help="table, csv or json.")
     ] = DictionaryFormat.TABLE,
@@ -195,10 +251,42 @@ def dictionary_command(
     ] = None,
 ) -> None:
     """The data dictionary: every variable of the exchange files, and the derived ones."""
+    if study is not None:
+        from cairo6.study.dictionary import COLUMNS
+        from cairo6.study.dictionary import dictionary as study_dictionary
+        from cairo6.study.loader import resolve_study
+
+        definition, _ = resolve_study(study)
+        records = [
+            {name: getattr(row, name) for name in COLUMNS} for row in study_dictionary(definition)
+        ]
+        rows = [
+            ["yes" if v is True else "" if v is False else str(v) for v in r.values()]
+            for r in records
+        ]
+        _emit(COLUMNS, rows, records, fmt, out)
+        return
     entries = dictionary(load_protocol(protocol))
+    _emit(
+        DICTIONARY_COLUMNS,
+        _dictionary_rows(entries),
+        [e.as_dict() for e in entries],
+        fmt,
+        out,
+    )
+
+
+def _emit(
+    columns: tuple[str, ...],
+    rows: list[list[str]],
+    records: list[dict[str, Any]],
+    fmt: DictionaryFormat,
+    out: Path | None,
+) -> None:
+    """Print or write a dictionary as a table, CSV or JSON."""
     if fmt is DictionaryFormat.TABLE:
-        table = Table(*DICTIONARY_COLUMNS, title="Data dictionary")
-        for row in _dictionary_rows(entries):
+        table = Table(*columns, title="Data dictionary")
+        for row in rows:
             table.add_row(*(Text(cell) for cell in row))
         if out is None:
             console.print(table)
@@ -207,12 +295,12 @@ def dictionary_command(
             Console(file=handle, width=240).print(table)
         return
     if fmt is DictionaryFormat.JSON:
-        text = json.dumps([e.as_dict() for e in entries], indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(DICTIONARY_COLUMNS)
-        writer.writerows(_dictionary_rows(entries))
+        writer.writerow(columns)
+        writer.writerows(rows)
         text = buffer.getvalue()
     if out is None:
         typer.echo(text, nl=False)

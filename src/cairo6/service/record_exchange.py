@@ -148,3 +148,25 @@ def import_records(
         if problems:
             raise FormError("CSV import", problems)
     return counts
+
+
+def export_records_odm(trial: Trial, actor: Actor, out_file: Path) -> int:
+    """Write the study's metadata and every participant's records as one CDISC ODM 1.3
+    snapshot; returns the number of subjects written."""
+    from cairo6.study.odm_export import study_to_odm
+
+    require(actor, Action.EXPORT)
+    study = trial.definition()
+    with trial.db.read() as session:
+        numbers = dict(session.execute(select(Participant.id, Participant.study_number)).all())
+        rows = session.scalars(select(FormRecord).order_by(FormRecord.id)).all()
+    subjects: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {
+        number: {} for number in numbers.values()
+    }
+    for row in rows:
+        subject = subjects[numbers[row.participant_id]]
+        subject.setdefault(row.form, []).append((row.record_key, dict(row.data)))
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    out_file.write_text(study_to_odm(study, subjects, created), encoding="utf-8")
+    return len(subjects)

@@ -322,6 +322,10 @@ class Manifest(_Model):
     """How the columns of a data file map onto the forms (`mapping.toml`)."""
     data_note: str = ""
     """Provenance and licence of `data`; shown wherever the data is used."""
+    per_form_tables: bool = False
+    """Transitional: the study's records still live in the per-form tables of the first
+    release (CAIRO6) rather than in the generic form store, so it cannot yet be bound to a
+    database as a study definition; `cairo6 db init` without `--study` runs it."""
 
 
 class FormsFile(_Model):

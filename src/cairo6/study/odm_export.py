@@ -10,13 +10,16 @@ A derived item names its scoring function in a MethodDef. The creation time is p
 from __future__ import annotations
 
 import datetime as dt
+import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from cairo6 import __version__
 from cairo6.study.logic import negate
 from cairo6.study.models import CodeList, DataType, Form, Item
 from cairo6.study.odm import ODM_NS, RULE_CONTEXT, XML_LANG
+from cairo6.study.study import Study
 
 ET.register_namespace("", ODM_NS)
 
@@ -91,12 +94,68 @@ def forms_to_odm(
     created: dt.datetime,
 ) -> str:
     """ODM 1.3.2 XML holding the study metadata of these forms."""
-    forms = list(forms)
+    return _text(_metadata_root(study_id, title, list(forms), codelists, created))
+
+
+def _text(root: ET.Element) -> str:
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+SubjectRecords = Mapping[str, Mapping[str, Sequence[tuple[str, Mapping[str, Any]]]]]
+"""Study number -> form id -> [(record key, items as stored)]."""
+
+
+def study_to_odm(study: Study, subjects: SubjectRecords, created: dt.datetime) -> str:
+    """A snapshot of a study: its metadata and every subject's records as ClinicalData."""
+    forms = list(study.forms)
+    root = _metadata_root(
+        study.id, study.manifest.title, forms, study.codelists, created, file_type="Snapshot"
+    )
+    data = _sub(root, "ClinicalData", StudyOID=study.id, MetaDataVersionOID="MDV.1")
+    for subject, by_form in subjects.items():
+        subject_node = _sub(data, "SubjectData", SubjectKey=subject)
+        event = _sub(subject_node, "StudyEventData", StudyEventOID="SE.STUDY")
+        for form in forms:
+            for key, values in by_form.get(form.id, ()):
+                attrs = {"FormOID": f"F.{form.id}"}
+                if form.repeating:
+                    attrs["FormRepeatKey"] = key
+                form_node = _sub(event, "FormData", **attrs)
+                for group in form.groups:
+                    group_node = _sub(
+                        form_node, "ItemGroupData", ItemGroupOID=f"IG.{form.id}.{group.id}"
+                    )
+                    for item in group.items:
+                        value = values.get(item.id)
+                        if value is None:
+                            continue
+                        text = (
+                            json.dumps(value, sort_keys=True)
+                            if isinstance(value, dict | list)
+                            else (
+                                ("true" if value else "false")
+                                if isinstance(value, bool)
+                                else str(value)
+                            )
+                        )
+                        _sub(group_node, "ItemData", ItemOID=f"I.{form.id}.{item.id}", Value=text)
+    return _text(root)
+
+
+def _metadata_root(
+    study_id: str,
+    title: str,
+    forms: list[Form],
+    codelists: Iterable[CodeList],
+    created: dt.datetime,
+    file_type: str = "Snapshot",
+) -> ET.Element:
     root = ET.Element(
         f"{{{ODM_NS}}}ODM",
         {
             "FileOID": f"{study_id}.metadata",
-            "FileType": "Snapshot",
+            "FileType": file_type,
             "CreationDateTime": created.isoformat(),
             "ODMVersion": "1.3.2",
             "SourceSystem": "cairo6",
@@ -163,5 +222,4 @@ def forms_to_odm(
             entry = _sub(node, "CodeListItem", CodedValue=code.value)
             _translated(entry, "Decode", code.label)
     _conditions_and_methods(mdv, forms)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+    return root
