@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/cairo6 protocol show -s trial -s arms -s randomization -s regimens -s windows -s stopping
 	$(DEMO_ENV) $(BIN)/cairo6 db init --admin admin
 	$(DEMO_ENV) $(BIN)/cairo6 user add dm --role data_manager
-	$(DEMO_ENV) $(BIN)/cairo6 import data/reference --user dm
+	$(DEMO_ENV) $(BIN)/cairo6 import src/cairo6/studies/cairo6/data --user dm
 	$(DEMO_ENV) $(BIN)/cairo6 audit verify
 	$(DEMO_ENV) $(BIN)/cairo6 report --out demo-output/report
 	$(DEMO_ENV) $(BIN)/cairo6 user add statistician --role statistician

@@ -1,11 +1,11 @@
 """Report speed: `cairo6 report` on the reference database and on large SYNTHETIC trials.
 
-1. Reference: the SYNTHETIC reference cohort (data/reference, 80 patients) imported into a
+1. Reference: the SYNTHETIC reference cohort (the CAIRO6 study's data/, 80 patients) imported into a
    fresh SQLite database (not timed), then `report_command` (what `cairo6 report --db --out`
    runs) in a new Python process; wall time of that process, interpreter start and imports
    included. Target <= 5 s.
 2. Large: trials of 10,000 and 100,000 SYNTHETIC participants from
-   `cairo6.reference.synthetic_large` (the reference patients resampled), as the frames the
+   `cairo6.studies.cairo6.synthetic_large` (the reference patients resampled), as the frames the
    database extract would give, each in its own process: analysis plus every report output.
    Wall time and peak RSS of the process (from wait4). Target for 100,000: <= 60 s and <= 2 GiB.
    Both sizes are printed so the growth is visible.
@@ -27,8 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from cairo6.studies.cairo6 import REFERENCE_DATA
+
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "data" / "reference"
+REFERENCE = REFERENCE_DATA
 SIZES = (10_000, 100_000)
 TARGET_REFERENCE_S = 5.0
 TARGET_LARGE_S = 60.0
@@ -117,8 +119,8 @@ def reference(work: Path) -> bool:
 def worker(participants: int, out: Path) -> None:
     """In a child process: generate the frames, analyse and write the report; print timings."""
     from cairo6.protocol import default_protocol
-    from cairo6.reference.synthetic_large import extract_frames
     from cairo6.report.run import run_report
+    from cairo6.studies.cairo6.synthetic_large import extract_frames
 
     start = time.perf_counter()
     frames = extract_frames(participants)
@@ -149,7 +151,7 @@ def large(work: Path) -> bool:
 
 def through_database(work: Path, participants: int = 10_000) -> None:
     """Part 3: exchange files, import into SQLite, `report_command` on the database."""
-    from cairo6.reference.synthetic_large import generate, write_exchange
+    from cairo6.studies.cairo6.synthetic_large import generate, write_exchange
 
     files = work / "exchange"
     write_exchange(generate(participants), files)

@@ -42,13 +42,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cairo6.protocol import default_protocol, default_protocol_text
-from cairo6.reference.examples import ELIGIBLE_CHECKLIST
 from cairo6.service import admin, enrolment
 from cairo6.service.exchange import import_directory
 from cairo6.service.setup import initialise, open_trial
 from cairo6.service.trial import Trial, actor_for
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database, database_url
+from cairo6.studies.cairo6.examples import ELIGIBLE_CHECKLIST
 
 CENTRES = ("C01", "C02", "C03", "C04")
 PATIENTS = 400

@@ -46,12 +46,12 @@ import httpx
 from sqlalchemy import func, select, text
 
 from cairo6.protocol import default_protocol, default_protocol_text
-from cairo6.reference.examples import ELIGIBLE_CHECKLIST
 from cairo6.service import admin, enrolment
 from cairo6.service.setup import initialise
 from cairo6.service.trial import actor_for
 from cairo6.store.engine import Database
 from cairo6.store.schema import Participant, Randomisation, Toxicity
+from cairo6.studies.cairo6.examples import ELIGIBLE_CHECKLIST
 from cairo6.web.auth import hash_password
 
 CENTRES = ("C01", "C02", "C03", "C04")

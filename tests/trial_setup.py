@@ -15,8 +15,9 @@ from cairo6.service.trial import Trial, actor_for
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database
 from cairo6.store.extract import extract
+from cairo6.studies.cairo6 import REFERENCE_DATA
 
-REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
+REFERENCE = REFERENCE_DATA
 
 
 @contextmanager

@@ -9,7 +9,7 @@ import pytest
 from cairo6.errors import InvalidValueError
 from cairo6.protocol import Protocol
 from cairo6.protocol.eligibility import Verdict, assess, validate_record
-from cairo6.reference.examples import ELIGIBLE_CHECKLIST
+from cairo6.studies.cairo6.examples import ELIGIBLE_CHECKLIST
 
 ELIGIBLE: dict[str, Any] = dict(ELIGIBLE_CHECKLIST)
 

@@ -19,12 +19,12 @@ from scipy import stats  # type: ignore[import-untyped]
 
 from cairo6.protocol import Protocol
 from cairo6.protocol.eligibility import assess
-from cairo6.reference import builder
-from cairo6.reference.cohort_solve import BuildError
+from cairo6.studies.cairo6 import REFERENCE_DATA, builder
+from cairo6.studies.cairo6.cohort_solve import BuildError
 from tests.trial_setup import trial_with_data_manager
 
 REPO = Path(__file__).resolve().parents[2]
-COMMITTED = REPO / "data" / "reference"
+COMMITTED = REFERENCE_DATA
 MONTH = 365.25 / 12
 Frames = dict[str, pd.DataFrame]
 
@@ -113,7 +113,7 @@ def test_regenerates_byte_identically(built: Path, tmp_path: Path) -> None:
 
 def test_committed_files_are_current(built: Path) -> None:
     if not COMMITTED.is_dir():
-        pytest.skip("data/reference not generated yet")
+        pytest.skip("the reference cohort is not generated yet")
     for path in sorted(built.iterdir()):
         committed = COMMITTED / path.name
         assert committed.is_file(), f"{committed} missing: run the builder"

@@ -4,7 +4,7 @@ prints, rounded as printed.
 
 The only differences allowed are at entries where the paper contradicts itself (marked
 `inconsistent` in published.toml; a percentage of such a count inherits the mark), and they are
-listed by name: the data follow the readings documented in data/reference/README.md, so
+listed by name: the data follow the readings documented in the study's data/README.md, so
 - Table 2, Clavien-Dindo >=3 details, intra-abdominal abscess grade 4 total: 2 + 1 = 3 (4%),
   printed 2 (3);
 - Table 2, reoperations, control: 1 of 42 is 2%, printed (1) in three rows;

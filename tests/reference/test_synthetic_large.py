@@ -9,7 +9,7 @@ import pytest
 
 from cairo6.analysis.engine import analyse
 from cairo6.protocol import default_protocol
-from cairo6.reference.synthetic_large import (
+from cairo6.studies.cairo6.synthetic_large import (
     SCREENED_PER_RANDOMISED,
     SyntheticTrial,
     generate,

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from cairo6.protocol import default_protocol
-from cairo6.reference.synthetic_large import reference_trial, to_extract
 from cairo6.report.run import run_report
+from cairo6.studies.cairo6.synthetic_large import reference_trial, to_extract
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -72,7 +72,7 @@ def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reference cohort's report, made by the real analysis (no database needed)."""
     out = tmp_path_factory.mktemp("report")
     frames = to_extract(reference_trial())
-    run_report(default_protocol(), frames, out, source="data/reference (frames)")
+    run_report(default_protocol(), frames, out, source="reference cohort (frames)")
     return out / "report.html"
 
 

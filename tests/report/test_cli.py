@@ -33,7 +33,7 @@ def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh SQLite trial with data/reference imported through the services."""
+    """A fresh SQLite trial with the reference cohort imported through the services."""
     path = tmp_path_factory.mktemp("trial") / "trial.db"
     with trial_with_data_manager(path) as (trial, dm):
         exchange.import_directory(trial, dm, REFERENCE)

@@ -9,8 +9,8 @@ import pytest
 
 from cairo6.analysis.spec import default_spec
 from cairo6.protocol import Protocol, default_protocol
-from cairo6.reference.synthetic_large import reference_trial, to_extract
 from cairo6.report.run import primary_outcomes, run_report
+from cairo6.studies.cairo6.synthetic_large import reference_trial, to_extract
 
 
 @pytest.fixture(scope="module")

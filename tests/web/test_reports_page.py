@@ -22,12 +22,13 @@ from cairo6.service import admin, exchange
 from cairo6.service.setup import initialise
 from cairo6.service.trial import actor_for
 from cairo6.store.engine import Database
+from cairo6.studies.cairo6 import REFERENCE_DATA
 from cairo6.web import create_app
 from cairo6.web.settings import WebSettings
 from tests.web.conftest import USERS, World, login, password_hash
 from tests.web.test_permissions import Case, _check, _get
 
-REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference"
+REFERENCE = REFERENCE_DATA
 ALLOWED = {"stat": "statistician", "dmc": "dmc_member", "dm": "data_manager"}
 REFUSED = {"inv": "investigator", "monitor": "monitor", "radiologist": "radiology_reviewer"}
 # The protocol's three phase 2 rules and the interim look at overall survival (follow-up exists).

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cairo6.reference import cohort_solve as solve
-from cairo6.reference.cohort_people import (
+from cairo6.scoring import Region
+from cairo6.studies.cairo6 import cohort_solve as solve
+from cairo6.studies.cairo6.cohort_people import (
     ABSCESS,
     AL,
     CONTROL,
@@ -34,8 +35,7 @@ from cairo6.reference.cohort_people import (
     groups,
     pick,
 )
-from cairo6.reference.cohort_solve import BuildError
-from cairo6.scoring import Region
+from cairo6.studies.cairo6.cohort_solve import BuildError
 
 _MORBIDITY_CONTROL: list[list[Event]] = [
     [Event(AL, "IIIb", True), Event(FASCIA, "IIIb", True)],

@@ -4,7 +4,7 @@ The builder calls `verify` on the rows it is about to write and refuses to write
 target is missed, listing each one. The analysis groups are derived from the rows as the trial's
 analysis does (the treatment started), not from the builder's own bookkeeping, so a wrong row
 cannot hide behind a right label. Where the paper contradicts itself the reading chosen (see
-`data/reference/README.md`) is what is checked; those values are marked READING below.
+`data/README.md` of the study) is what is checked; those values are marked READING below.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from cairo6.reference.cohort_checks_outcomes import results, table2, table3, table4
-from cairo6.reference.cohort_stats import MONTH_DAYS
-from cairo6.reference.cohort_verify import (
+from cairo6.studies.cairo6.cohort_checks_outcomes import results, table2, table3, table4
+from cairo6.studies.cairo6.cohort_stats import MONTH_DAYS
+from cairo6.studies.cairo6.cohort_verify import (
     CTL,
     EXP,
     Checker,

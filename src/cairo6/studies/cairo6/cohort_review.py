@@ -25,8 +25,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from cairo6.reference.cohort_people import OPEN_CLOSE_EXPERIMENTAL, Patient, Site, by_key, groups
-from cairo6.reference.cohort_solve import BuildError
+from cairo6.studies.cairo6.cohort_people import (
+    OPEN_CLOSE_EXPERIMENTAL,
+    Patient,
+    Site,
+    by_key,
+    groups,
+)
+from cairo6.studies.cairo6.cohort_solve import BuildError
 
 PRGS_OF_TRG = {1: 1, 2: 2, 3: 2, 4: 3, 5: 4}
 """PRGS given a Mandard grade: both complete = 1; major/partial regression = 2; little = 3/4."""

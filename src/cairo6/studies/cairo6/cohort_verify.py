@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cairo6.reference.cohort_solve import BuildError
-from cairo6.reference.cohort_stats import half_up, median, sd
+from cairo6.studies.cairo6.cohort_solve import BuildError
+from cairo6.studies.cairo6.cohort_stats import half_up, median, sd
 
 Row = dict[str, Any]
 Tables = dict[str, list[Row]]

@@ -1,3 +1,124 @@
+"""Build the SYNTHETIC CAIRO6 phase 2 reference cohort: pseudonymous, patient-level CSV files.
+
+Nothing here is real patient data. The cohort is made up so that an analysis of it reproduces
+every number the CAIRO6 phase 2 paper (Rovers et al., JAMA Surg 2021;156:710-720) prints: the
+233 screened and 80 randomised patients with their baseline, treatment, surgery, morbidity,
+toxicity and central review, written in the project's CSV import format (one file per form, see
+`cairo6.service.exchange`). The construction is deterministic (one seeded numpy Generator):
+
+1. constructive counts: each patient's story and categories are dealt out so that every printed
+   count is exact and the joint constraints hold (`cohort_people`, `cohort_review`);
+2. continuous values: integer vectors per group solved by a seeded hill climb until every printed
+   mean, SD, median, quartile, range and P value rounds as printed (`cohort_solve`);
+3. dates along the protocol's calendar with the published window misses (`cohort_dates`);
+4. SYNTHETIC follow-up visits for survival (`cohort_followup`, a generator of its own; not in
+   the paper);
+5. the rows (`cohort_forms`), checked against the paper (`cohort_checks`) before anything is
+   written; a missed target stops the build with the list of misses.
+
+    python -m cairo6.studies.cairo6.builder --out src/cairo6/studies/cairo6/data
+
+regenerates the committed files byte for byte. The method and every choice are documented in
+src/cairo6/studies/cairo6/data/README.md, which this module writes as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from cairo6.protocol import Protocol, default_protocol
+from cairo6.service.dictionary import FILE_ORDER, file_variables
+from cairo6.service.exchange_tables import cell_text
+from cairo6.studies.cairo6 import (
+    cohort_assign,
+    cohort_dates,
+    cohort_followup,
+    cohort_people,
+    cohort_review,
+)
+from cairo6.studies.cairo6.cohort_checks import verify
+from cairo6.studies.cairo6.cohort_forms import Tables, build_tables
+from cairo6.studies.cairo6.cohort_solve import BuildError
+from cairo6.studies.cairo6.cohort_verify import Checker
+
+__all__ = ["SEED", "BuildError", "build", "main", "write"]
+
+SEED = 20210519
+"""The generator seed: the paper's online publication date (2021-05-19)."""
+
+HEADER = "SYNTHETIC"
+
+
+def build(seed: int = SEED, protocol: Protocol | None = None) -> Tables:
+    """The cohort's rows per exchange file, checked against the paper (raises `BuildError`)."""
+    protocol = protocol or default_protocol()
+    rng = np.random.default_rng(seed)
+    people = cohort_people.make_patients()
+    cohort_assign.assign_surgery_categories(rng, people)
+    cohort_assign.assign_morbidity_counts(rng, people)
+    cohort_assign.assign_continuous(rng, people)
+    cohort_assign.assign_baseline(rng, people)
+    cohort_assign.add_grade1_toxicity(rng, people)
+    cohort_review.assign_radiology(rng, people)
+    cohort_review.assign_pathology(rng, people)
+    dates = cohort_dates.enrolment(rng, people)
+    screened = cohort_dates.screening(rng, dates)
+    cohort_dates.clinical(rng, people, dates)
+    tables = build_tables(rng, protocol, people, dates, screened)
+    # SYNTHETIC follow-up from its own generator: the other files do not depend on it.
+    tables["follow_up"] = cohort_followup.follow_up(seed, tables)
+    verify(tables)
+    return tables
+
+
+def csv_text(tables: Tables, protocol: Protocol) -> dict[str, str]:
+    """Each exchange file's text: the dictionary's columns in order, cells as the export writes."""
+    variables = file_variables(protocol)
+    out: dict[str, str] = {}
+    for form in FILE_ORDER:
+        entries = variables[form]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([e.variable for e in entries])
+        for row in tables.get(form, []):
+            unknown = set(row) - {e.variable for e in entries}
+            if unknown:
+                raise BuildError(f"{form}: columns {sorted(unknown)} are not in the import format")
+            writer.writerow([cell_text(e, row.get(e.variable)) for e in entries])
+        out[form] = buffer.getvalue()
+    return out
+
+
+def write(
+    tables: Tables, out: Path, protocol: Protocol | None = None, seed: int = SEED
+) -> list[Path]:
+    """Write the CSV files and README.md into `out`; returns the paths written."""
+    protocol = protocol or default_protocol()
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for form, text in csv_text(tables, protocol).items():
+        path = out / f"{form}.csv"
+        path.write_text(text, encoding="utf-8", newline="")
+        written.append(path)
+    readme = out / "README.md"
+    readme.write_text(readme_text(tables, seed), encoding="utf-8", newline="")
+    written.append(readme)
+    return written
+
+
+def readme_text(tables: Tables, seed: int) -> str:
+    """The README: what the files are, how they were made, and every choice."""
+    counts = "\n".join(f"| {form}.csv | {len(tables.get(form, []))} |" for form in FILE_ORDER)
+    return README.format(seed=seed, counts=counts)
+
+
+README = """\
 # SYNTHETIC reference cohort: CAIRO6 phase 2
 
 **Every row in this directory is SYNTHETIC.** No real patient is described here. The cohort was
@@ -7,8 +128,9 @@ Results text. It is pseudonymous (study numbers `CAIRO6-<centre>-<NNN>`, screeni
 `<centre>-S<NNNN>`, centres `Centre N (synthetic)`), and it is the project's end-to-end test
 data: import it, analyse it, compare with the paper.
 
-Regenerate (byte-identical): `python -m cairo6.reference.builder --out data/reference`
-(seed 20210519, the paper's online publication date; one `numpy.random.default_rng(seed)`).
+Regenerate (byte-identical):
+`python -m cairo6.studies.cairo6.builder --out src/cairo6/studies/cairo6/data`
+(seed {seed}, the paper's online publication date; one `numpy.random.default_rng(seed)`).
 The builder checks its rows against every target listed below and refuses to write when one
 is missed; `tests/reference/test_builder.py` recomputes the key numbers from these CSV files.
 
@@ -20,24 +142,7 @@ Dates YYYY-MM-DD, booleans true/false, JSON columns as JSON text, empty = not en
 
 | file | rows |
 |---|---|
-| centre.csv | 9 |
-| screening.csv | 233 |
-| eligibility.csv | 80 |
-| randomisation.csv | 80 |
-| baseline.csv | 80 |
-| cycle.csv | 231 |
-| restaging.csv | 37 |
-| surgery.csv | 79 |
-| discharge.csv | 79 |
-| readmission.csv | 24 |
-| reoperation.csv | 16 |
-| complication.csv | 63 |
-| toxicity.csv | 68 |
-| radiology.csv | 74 |
-| pathology.csv | 90 |
-| off_study.csv | 22 |
-| deviation.csv | 4 |
-| follow_up.csv | 920 |
+{counts}
 
 Note: `README.md` is not an exchange file; import a copy of the `*.csv` files, or an import
 that skips non-CSV files.
@@ -170,3 +275,25 @@ on its date (vital status dead, death date); 3 event-free patients are lost to f
   late. Screening within 14 days before enrolment; eligibility assessed in between.
 - Eligibility laboratory values are synthetic and normal; previous chemotherapy ends 4-7 months
   after diagnosis and at least 6 months (plus a margin) before enrolment.
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: build the cohort and write it to --out."""
+    parser = argparse.ArgumentParser(description="Build the SYNTHETIC CAIRO6 reference cohort.")
+    parser.add_argument("--out", type=Path, default=Path("src/cairo6/studies/cairo6/data"))
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    tables = build(args.seed)
+    for path in write(tables, args.out, seed=args.seed):
+        print(path)
+    return 0
+
+
+def report(tables: Tables) -> Checker:
+    """The checks of a built cohort (for tests and tools)."""
+    return verify(tables)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

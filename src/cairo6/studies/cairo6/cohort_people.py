@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cairo6.reference.cohort_solve import BuildError
+from cairo6.studies.cairo6.cohort_solve import BuildError
 
 EXPERIMENTAL = "experimental"
 CONTROL = "control"

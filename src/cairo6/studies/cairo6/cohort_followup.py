@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from cairo6.reference.cohort_stats import MONTH_DAYS
+from cairo6.studies.cairo6.cohort_stats import MONTH_DAYS
 
 __all__ = ["CUTOFF", "STREAM", "follow_up"]
 

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from cairo6.protocol import DoseUnit, Protocol
-from cairo6.reference.cohort_dates import CENTRES, Dates, ScreeningEntry
-from cairo6.reference.cohort_people import Patient
-from cairo6.reference.cohort_stats import MONTH_DAYS
 from cairo6.scoring import body_surface_area
+from cairo6.studies.cairo6.cohort_dates import CENTRES, Dates, ScreeningEntry
+from cairo6.studies.cairo6.cohort_people import Patient
+from cairo6.studies.cairo6.cohort_stats import MONTH_DAYS
 
 Row = dict[str, Any]
 Tables = dict[str, list[Row]]

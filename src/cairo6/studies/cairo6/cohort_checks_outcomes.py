@@ -1,6 +1,6 @@
 """Checks of the SYNTHETIC reference cohort's outcomes: Tables 2-4 and the Results text.
 
-Where the paper contradicts itself the reading documented in data/reference/README.md is what
+Where the paper contradicts itself the reading documented in the study's data/README.md is what
 is checked; those targets are marked READING.
 """
 
@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from cairo6.reference.cohort_stats import (
+from cairo6.studies.cairo6.cohort_stats import (
     chi2_p,
     fisher_p,
     mann_whitney_p,
@@ -19,7 +19,7 @@ from cairo6.reference.cohort_stats import (
     sd,
     t_test_p,
 )
-from cairo6.reference.cohort_verify import (
+from cairo6.studies.cairo6.cohort_verify import (
     CTL,
     EXP,
     Checker,

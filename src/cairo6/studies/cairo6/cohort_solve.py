@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from cairo6.reference.cohort_stats import (
+from cairo6.studies.cairo6.cohort_stats import (
     MONTH_DAYS,
     mann_whitney_p,
     median,

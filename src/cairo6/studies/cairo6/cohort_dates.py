@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cairo6.reference.cohort_people import (
+from cairo6.studies.cairo6.cohort_people import (
     LAST_PATIENT,
     NO_BEVACIZUMAB,
     Patient,
     groups,
 )
-from cairo6.reference.cohort_solve import BuildError
+from cairo6.studies.cairo6.cohort_solve import BuildError
 
 FIRST_ENROLMENT = dt.date(2017, 6, 15)
 LAST_ENROLMENT = dt.date(2019, 1, 9)
