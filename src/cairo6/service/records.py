@@ -50,13 +50,12 @@ class Saved:
 
 def _facts(session: StoreSession, person: Participant, today: dt.date) -> dict[str, Any]:
     alloc = allocation(session, person.id)
-    randomised_on = (
-        dt.datetime.fromisoformat(alloc.allocated_at).date() if alloc is not None else None
-    )
+    # The clinical date of randomisation is the enrolment date the site gives; the allocation's
+    # own timestamp is when the system was asked, which for entered history can be years later.
     return {
         "@arm": alloc.arm if alloc is not None else None,
         "@randomised": alloc is not None,
-        "@randomised_on": randomised_on or person.enrolled_on,
+        "@randomised_on": person.enrolled_on if alloc is not None else None,
         "@enrolled_on": person.enrolled_on,
         "@today": today,
     }
@@ -65,18 +64,27 @@ def _facts(session: StoreSession, person: Participant, today: dt.date) -> dict[s
 def _context(
     study: Study, session: StoreSession, person: Participant, today: dt.date, skip: int | None
 ) -> dict[str, Any]:
-    """Facts and the participant's other once-per-participant records, as rules read them."""
+    """Facts, which forms exist, and the participant's other once-per-participant records, as
+    rules read them. Repeating forms' records are not read: a save costs the same at the
+    300th adverse event as at the first."""
     context = _facts(session, person, today)
-    rows = session.scalars(select(FormRecord).where(FormRecord.participant_id == person.id))
-    for row in rows:
-        if not study.has_form(row.form):
-            continue
-        form = study.form(row.form)
-        context[row.form] = True
-        if row.id == skip or form.repeating:
-            continue
-        for key, value in typed_record(study, form, row.data).items():
-            context[f"{row.form}.{key}"] = value
+    present = session.scalars(
+        select(FormRecord.form).where(FormRecord.participant_id == person.id).distinct()
+    ).all()
+    context.update(dict.fromkeys(present, True))
+    once = [f.id for f in study.forms if not f.repeating and f.id in present]
+    if once:
+        rows = session.scalars(
+            select(FormRecord).where(
+                FormRecord.participant_id == person.id, FormRecord.form.in_(once)
+            )
+        )
+        for row in rows:
+            if row.id == skip:
+                continue
+            form = study.form(row.form)
+            for key, value in typed_record(study, form, row.data).items():
+                context[f"{row.form}.{key}"] = value
     return context
 
 
@@ -141,26 +149,30 @@ def record_in(
     Raises before writing anything when the record is refused, so a caller collecting the
     problems of many records (an import) can go on with the next one.
     """
-    rows = session.scalars(select(FormRecord).where(FormRecord.participant_id == person.id)).all()
-    existing = [row for row in rows if row.form == form.id]
-    if existing and not form.repeating:
+    taken = set(
+        session.scalars(
+            select(FormRecord.record_key).where(
+                FormRecord.participant_id == person.id, FormRecord.form == form.id
+            )
+        )
+    )
+    if taken and not form.repeating:
         raise StateError(
             f"{person.study_number} already has a {form.label} record",
             f"change it with `cairo6 update {form.id}` and a reason",
         )
-    present = {row.form for row in rows}
-    missing = [r for r in form.requires if r not in present and study.has_form(r)]
+    context = _context(study, session, person, today, None)
+    missing = [r for r in form.requires if not context.get(r) and study.has_form(r)]
     if missing:
         raise StateError(
             f"{form.label} needs {', '.join(study.form(m).label for m in missing)} first",
             "enter the forms it depends on first",
         )
-    context = _context(study, session, person, today, None)
     verdict = validate_record(study, form, values, context)
     if verdict.problems:
         raise FormError(form.id, verdict.problems)
-    key = _record_key(form, verdict.values, {row.record_key for row in existing})
-    if any(row.record_key == key for row in existing):
+    key = _record_key(form, verdict.values, taken)
+    if key in taken:
         raise FormError(
             form.id,
             [FieldProblem(",".join(form.key_items), key, "a record with these keys exists")],
