@@ -139,3 +139,17 @@ def test_a_continuous_endpoint_gets_the_plans_t_test() -> None:
     )
     # One value in an arm: no test, and the ARD says why.
     assert ard["baseline_systolic", "usual_care_vs_high_dose", "p_value"] is None
+
+
+def test_the_report_of_a_three_arm_study_compares_every_pair(people: list[object]) -> None:
+    from cairo6.report.study_report import build_report
+
+    study = read_study(TOY)
+    report = build_report(study, people)  # type: ignore[arg-type]
+    outcomes = next(t for t in report.tables if t.id == "endpoints")
+    assert outcomes.columns[:3] == ("Usual care", "Low dose", "High dose")
+    assert sum("P value" in c for c in outcomes.columns) == 3
+    row = dict(outcomes.rows)["Blood pressure controlled at 12 weeks"]
+    assert row[:3] == ("1/2 (50.0%)", "1/2 (50.0%)", "2/3 (66.7%)")
+    flow_rows = dict(next(t for t in report.tables if t.id == "flow").rows)
+    assert flow_rows["Seen at week 12"][:3] == ("2", "2", "2")
