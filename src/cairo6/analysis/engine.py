@@ -118,7 +118,12 @@ def _survival(ctx: Context) -> list[SurvivalCurve]:
         return []
     control = next((a.id for a in ctx.protocol.arms if a.is_control), ctx.arms[-1])
     records, curves, warnings = survival_analysis(
-        ctx.people, follow_up, ctx.frames["surgery"], ctx.arms, control
+        ctx.people,
+        follow_up,
+        ctx.frames["surgery"],
+        ctx.arms,
+        control,
+        ctx.protocol.analysis.methods,
     )
     ctx.ard.extend(records)
     ctx.labels.setdefault((SURVIVAL, ""), "Survival")

@@ -52,6 +52,8 @@ class TestResult:
     df: float | None = None
     warning: str | None = None
     min_expected: float | None = None
+    method: str = ""
+    """How the P value was obtained, when the test has variants (e.g. exact or normal)."""
 
 
 @dataclass(frozen=True)
