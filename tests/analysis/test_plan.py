@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
 from cairo6.analysis.plan import compare_counts, planned_test
-from cairo6.protocol import Endpoint, default_protocol
+from cairo6.errors import ProtocolError
+from cairo6.protocol import Endpoint, default_protocol, default_protocol_text, protocol_from_dict
 from cairo6.protocol.models import Test as PlanTest
 
 
@@ -48,3 +51,15 @@ def test_case7_risk_ratio_when_every_patient_has_the_event() -> None:
     assert result.risk_ratio is not None
     rr = result.risk_ratio
     assert (rr.rr, rr.low, rr.high, rr.corrected) == (1.0, 1.0, 1.0, False)
+
+
+def test_methods_are_settings_of_the_plan() -> None:
+    data = tomllib.loads(default_protocol_text())
+    assert default_protocol().analysis.methods.cox_ties == "efron"  # R coxph's default
+    data["analysis"]["methods"] = {"cox_ties": "breslow", "mann_whitney": "exact"}
+    methods = protocol_from_dict(data).analysis.methods
+    assert (methods.cox_ties, methods.mann_whitney) == ("breslow", "exact")
+    assert methods.cox_tolerance == 1e-9  # R coxph.control(eps)
+    data["analysis"]["methods"] = {"median_rule": "latest"}
+    with pytest.raises(ProtocolError, match="analysis.methods.median_rule"):
+        protocol_from_dict(data)

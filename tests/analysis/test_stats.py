@@ -519,3 +519,11 @@ def test_mann_whitney_normal_flags_small_arms() -> None:
     small = mann_whitney([1, 2, 3], [4, 5, 6, 7], small_arm=20)
     assert small.warning == "small_arms_normal"
     assert mann_whitney([1, 2, 3], [4, 5, 6, 7]).warning is None
+
+
+def test_mann_whitney_exact_falls_back_to_normal_in_large_arms() -> None:
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(0, 1, 300).tolist(), rng.normal(0.2, 1, 300).tolist()
+    exact = mann_whitney(x, y, exact=True)
+    assert exact.p_value == mann_whitney(x, y).p_value
+    assert exact.method.endswith("(arms too large for the exact distribution)")

@@ -397,13 +397,14 @@ def mann_whitney(
             "at least two different values",
             "report the values without a test",
         )
-    if exact:
+    if exact and _exact_states(ranks, n1) <= _EXACT_MAX_STATES:
         return TestResult(
             test="mann_whitney",
             statistic=w,
             p_value=_exact_rank_sum_p(ranks, n1),
             method="exact",
         )
+    # Arms too large to enumerate are where the normal approximation is excellent.
     centred = w - n1 * n2 / 2
     if continuity and centred != 0:
         centred -= math.copysign(0.5, centred)
@@ -413,7 +414,9 @@ def mann_whitney(
         statistic=w,
         p_value=min(1.0, 2 * float(stats.norm.sf(abs(z)))),
         warning=SMALL_ARMS if min(n1, n2) < small_arm else None,
-        method="normal approximation" + (", continuity correction" if continuity else ""),
+        method="normal approximation"
+        + (", continuity correction" if continuity else "")
+        + (" (arms too large for the exact distribution)" if exact else ""),
     )
 
 
@@ -421,18 +424,17 @@ def mann_whitney(
 _EXACT_MAX_STATES = 50_000_000
 
 
+def _exact_states(ranks: NDArray[np.float64], n1: int) -> int:
+    """The work of counting the exact distribution: subset sizes x rank sums x values."""
+    top = int(np.rint(2 * np.sort(ranks)[-n1:]).sum())
+    return (n1 + 1) * (top + 1) * ranks.size
+
+
 def _exact_rank_sum_p(ranks: NDArray[np.float64], n1: int) -> float:
     """P(|S - E S| >= |s - E S|) for the rank sum S of n1 of the ranks drawn at random."""
     doubled = np.rint(2 * ranks).astype(np.int64)  # midranks are multiples of 1/2
     total = int(doubled[:n1].sum())
     top = int(np.sort(doubled)[-n1:].sum())
-    if (n1 + 1) * (top + 1) * doubled.size > _EXACT_MAX_STATES:
-        raise InvalidValueError(
-            "mann_whitney exact",
-            (n1, doubled.size - n1),
-            "arms small enough to enumerate the exact distribution",
-            "use the normal approximation for arms this large",
-        )
     # ways[k, s]: subsets of k of the values seen so far with doubled rank sum s (as
     # probabilities relative to C(n, n1), to stay in floating-point range).
     ways = np.zeros((n1 + 1, top + 1), dtype=np.float64)
