@@ -61,5 +61,5 @@ def test_methods_are_settings_of_the_plan() -> None:
     assert (methods.cox_ties, methods.mann_whitney) == ("breslow", "exact")
     assert methods.cox_tolerance == 1e-9  # R coxph.control(eps)
     data["analysis"]["methods"] = {"median_rule": "latest"}
-    with pytest.raises(ProtocolError, match="analysis.methods.median_rule"):
+    with pytest.raises(ProtocolError, match=r"analysis\.methods\.median_rule"):
         protocol_from_dict(data)
