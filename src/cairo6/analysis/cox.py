@@ -91,11 +91,11 @@ def _inputs(
 
 
 def _risk_sets(t: FloatArray, e: NDArray[np.bool_], x: NDArray[np.bool_]) -> _RiskSets:
-    times = np.unique(t[e])
+    times, which = np.unique(t[e], return_inverse=True)
     order = np.sort(t)
     order_exposed = np.sort(t[x])
-    deaths = np.array([np.sum(e & (t == u)) for u in times], dtype=np.float64)
-    deaths_exposed = np.array([np.sum(e & x & (t == u)) for u in times], dtype=np.float64)
+    deaths = np.bincount(which, minlength=times.size).astype(np.float64)
+    deaths_exposed = np.bincount(which, weights=x[e].astype(np.float64), minlength=times.size)
     at_risk = (t.size - np.searchsorted(order, times, side="left")).astype(np.float64)
     exposed = (order_exposed.size - np.searchsorted(order_exposed, times, side="left")).astype(
         np.float64
