@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from cairo6.analysis.ard import (
     COLUMNS,
     STAT_NAMES,
+    TEXT_STATS,
     Ard,
     ArdRecord,
     add_comparison,
@@ -179,7 +180,7 @@ def test_add_interval() -> None:
 
 def test_collection_behaviour() -> None:
     ard = primary_ard()
-    assert len(ard) == 14
+    assert len(ard) == 15  # 3 x (n, pct), population N x 3, P, test, min_expected, RR x 3
     assert ard[0].stat_name == "N"
     assert [r.stat_name for r in ard[1:3]] == ["n", "pct"]
     assert ard.find(T2, "crs", "complete", "experimental", "mean") is None
@@ -193,7 +194,7 @@ def test_collection_behaviour() -> None:
         ard.append("record")  # type: ignore[arg-type]
     assert Ard(list(ard)) == ard
     assert ard != list(ard)
-    assert "14 records" in repr(ard)
+    assert "15 records" in repr(ard)
 
 
 def test_to_frame_columns_and_types() -> None:
@@ -263,7 +264,7 @@ def test_json_and_frame_round_trip_property(
 ) -> None:
     ard = Ard()
     for i, (group, stat_name, stat) in enumerate(rows):
-        value = "fisher" if stat_name == "test" else stat
+        value = "fisher" if stat_name in TEXT_STATS else stat
         ard.add("t", f"v{i}", "", group, stat_name, value)
     assert Ard.from_json_text(ard.to_json_text()) == ard
     assert Ard.from_frame(ard.to_frame()) == ard

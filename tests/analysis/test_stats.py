@@ -9,6 +9,7 @@ R could not be run here. Each expected value says where it comes from:
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -491,3 +492,38 @@ def test_result_types_are_frozen() -> None:
     with pytest.raises(AttributeError):
         result.p_value = 0.5  # type: ignore[misc]
     assert not stats.TestResult.__test__
+
+
+def test_mann_whitney_exact_as_r_without_ties() -> None:
+    # R: wilcox.test(c(1.1, 2.3, 3.5, 4.2, 8.1), c(5.5, 6.1, 7.2, 9.9, 10.4, 11.0),
+    #    exact = TRUE): W = 3, p-value = 0.0303030303030303 (= 14 / 462).
+    result = mann_whitney([1.1, 2.3, 3.5, 4.2, 8.1], [5.5, 6.1, 7.2, 9.9, 10.4, 11.0], exact=True)
+    assert result.statistic == 3
+    assert result.p_value == pytest.approx(0.0303030303030303, rel=1e-12)
+    assert result.method == "exact"
+
+
+def test_mann_whitney_exact_with_ties_by_enumeration() -> None:
+    # SAS EXACT WILCOXON: the permutation distribution of the midrank sum. Checked against
+    # listing every one of the C(9, 4) = 126 ways to choose the first arm's ranks.
+    x, y = [1, 2, 2, 3], [2, 3, 3, 4, 5]
+    ranks = sps.rankdata(x + y)
+    observed = ranks[:4].sum()
+    mean = 4 * (len(ranks) + 1) / 2
+    sums = [sum(c) for c in itertools.combinations(ranks, 4)]
+    expected = sum(abs(s - mean) >= abs(observed - mean) - 1e-9 for s in sums) / len(sums)
+    assert mann_whitney(x, y, exact=True).p_value == pytest.approx(expected, rel=1e-12)
+
+
+def test_mann_whitney_normal_flags_small_arms() -> None:
+    small = mann_whitney([1, 2, 3], [4, 5, 6, 7], small_arm=20)
+    assert small.warning == "small_arms_normal"
+    assert mann_whitney([1, 2, 3], [4, 5, 6, 7]).warning is None
+
+
+def test_mann_whitney_exact_falls_back_to_normal_in_large_arms() -> None:
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(0, 1, 300).tolist(), rng.normal(0.2, 1, 300).tolist()
+    exact = mann_whitney(x, y, exact=True)
+    assert exact.p_value == mann_whitney(x, y).p_value
+    assert exact.method.endswith("(arms too large for the exact distribution)")

@@ -38,8 +38,14 @@ Summary = Literal["mean_sd", "median_range", "median_iqr", "all"]
 STAT_NAMES: tuple[str, ...] = (
     "n", "N", "pct", "mean", "sd", "median", "p25", "p75", "min", "max",
     "rr", "rr_low", "rr_high", "p_value", "test", "ci_low", "ci_high",
+    "statistic", "df", "min_expected", "coef", "se", "method",
     "rd", "rd_low", "rd_high", "mean_diff",
 )  # fmt: skip
+"""`statistic` is the test's own (chi-square, W, t, log-rank chi-square) with its `df`;
+`min_expected` the smallest expected count of a chi-square table; `coef` and `se` a model's
+coefficient (Cox: log hazard ratio); `method` (text) the conventions a number was computed by;
+`rd` a risk difference (percentage points) with its interval, `mean_diff` a difference in means."""
+TEXT_STATS = frozenset({"test", "method"})
 COLUMNS: tuple[str, ...] = (
     "table", "variable", "variable_level", "group", "stat_name", "stat", "label", "note",
 )  # fmt: skip
@@ -62,10 +68,10 @@ def _stat_value(stat_name: str, stat: object) -> StatValue:
     """The stat as a plain Python value (numpy scalars unwrapped), or an error."""
     if stat is None:
         return None
-    if stat_name == "test":
+    if stat_name in TEXT_STATS:
         if isinstance(stat, str) and stat:
             return stat
-        raise InvalidValueError("stat", stat, "the test name as a non-empty string for 'test'")
+        raise InvalidValueError("stat", stat, f"a non-empty text for {stat_name!r}")
     if isinstance(stat, bool | np.bool_) or not isinstance(stat, Real):
         raise InvalidValueError("stat", stat, f"a number or None for {stat_name!r}")
     if isinstance(stat, Integral):
@@ -347,19 +353,18 @@ def add_comparison(
     ard: Ard,
     table: str,
     variable: str,
-    test_result: TestResult,
+    test_result: TestResult | None,
     rr: RiskRatio | None = None,
     level: str = "",
     label: str = "",
 ) -> None:
-    """Record a between-arm comparison (group `comparison`): P value, test name, risk ratio.
+    """Record a between-arm comparison (group `comparison`): the test, the risk ratio.
 
     The test's warning (e.g. small_expected) goes in the note of the `test` record; a risk ratio
     with a 0.5 zero-cell correction is noted as "corrected" on its records.
     """
-    ard.add(table, variable, level, COMPARISON, "p_value", test_result.p_value, label)
-    warning = test_result.warning or ""
-    ard.add(table, variable, level, COMPARISON, "test", test_result.test, label, warning)
+    if test_result is not None:
+        add_test(ard, table, variable, test_result, level, label)
     if rr is not None:
         note = "corrected" if rr.corrected else ""
         ard.add(table, variable, level, COMPARISON, "rr", rr.rr, label, note)
@@ -379,3 +384,23 @@ def add_interval(
     """Record a confidence interval (e.g. Clopper-Pearson) as ci_low and ci_high."""
     ard.add(table, variable, level, group, "ci_low", interval[0], label)
     ard.add(table, variable, level, group, "ci_high", interval[1], label)
+
+
+def add_test(
+    ard: Ard, table: str, variable: str, result: TestResult, level: str = "", label: str = ""
+) -> None:
+    """Record a test (group `comparison`): P value, name, and what re-derives the P value.
+
+    The statistic with its df, and for chi-square the smallest expected count, as R's `cards`
+    keeps them; the test's warning (e.g. small_expected) goes in the note of the `test` record.
+    """
+    ard.add(table, variable, level, COMPARISON, "p_value", result.p_value, label)
+    ard.add(table, variable, level, COMPARISON, "test", result.test, label, result.warning or "")
+    if result.test != "fisher":  # Fisher's P is an enumeration, not a statistic's tail
+        ard.add(table, variable, level, COMPARISON, "statistic", result.statistic, label)
+    for name in ("df", "min_expected"):
+        value = getattr(result, name)
+        if value is not None:
+            ard.add(table, variable, level, COMPARISON, name, value, label)
+    if result.method:
+        ard.add(table, variable, level, COMPARISON, "method", result.method, label)

@@ -108,6 +108,7 @@ def analyse(
         labels=dict(ctx.labels),
         synthetic=_synthetic(ctx.frames, layout.synthetic_marker),
         survival=curves,
+        plan=protocol.analysis,
     )
 
 
@@ -118,12 +119,20 @@ def _survival(ctx: Context) -> list[SurvivalCurve]:
         return []
     control = next((a.id for a in ctx.protocol.arms if a.is_control), ctx.arms[-1])
     records, curves, warnings = survival_analysis(
-        ctx.people, follow_up, ctx.frames["surgery"], ctx.arms, control
+        ctx.people,
+        follow_up,
+        ctx.frames["surgery"],
+        ctx.arms,
+        control,
+        ctx.protocol.analysis.methods,
     )
     ctx.ard.extend(records)
     ctx.labels.setdefault((SURVIVAL, ""), "Survival")
     for record in records:
         ctx.labels.setdefault((SURVIVAL, record.variable), record.label)
+        if record.variable_level:
+            level = f"{record.variable}/{record.variable_level}"
+            ctx.labels.setdefault((SURVIVAL, level), record.label)
     for study_number, message in warnings:
         ctx.log.add(study_number, "follow_up", "", message)
     return curves

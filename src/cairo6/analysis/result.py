@@ -14,6 +14,7 @@ import pandas as pd
 
 from cairo6.analysis.ard import Ard
 from cairo6.analysis.survival import SurvivalCurve
+from cairo6.protocol.models import AnalysisPlan
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class AnalysisResult:
     data_source: Literal["database", "files"] = "database"
     survival: list[SurvivalCurve] = field(default_factory=list)
     """Kaplan-Meier steps and numbers at risk per endpoint and arm (empty without follow-up)."""
+    plan: AnalysisPlan | None = None
+    """The analysis plan the numbers were computed under (for the report's methods note)."""
 
     def timing_frame(self) -> pd.DataFrame:
         """The timing points as a DataFrame (one row per participant and window)."""

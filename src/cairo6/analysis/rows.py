@@ -16,14 +16,12 @@ import pandas as pd
 from cairo6.analysis.ard import TOTAL, add_comparison, add_count, add_descriptives
 from cairo6.analysis.common import mask, raw_key
 from cairo6.analysis.context import Context, group_size, members, record_rate
+from cairo6.analysis.plan import compare_counts, planned_test
 from cairo6.analysis.spec import RowSpec, TableSpec, opt_list, opt_map, opt_str
 from cairo6.analysis.stats import (
-    RiskRatio,
     TestResult,
-    categorical_test,
     describe_continuous,
     mann_whitney,
-    risk_ratio,
     t_test,
 )
 from cairo6.analysis.values import evaluate
@@ -81,11 +79,7 @@ def _warn_missing(
 
 
 def _rule(ctx: Context, row: RowSpec, default: str) -> str:
-    endpoint = ctx.endpoint(row)
-    if endpoint is not None:
-        test = endpoint.test.value
-        return {"auto_categorical": "auto", "logrank": "none"}.get(test, test)
-    return row.test or default
+    return planned_test(ctx.endpoint(row), row.test, default)
 
 
 def _test_note(ctx: Context, table: TableSpec, row: RowSpec, problem: Exception) -> None:
@@ -137,46 +131,19 @@ def _compare_levels(
     counts = [
         [int((named.loc[members(frame, arm)] == level).sum()) for arm in arms] for level in levels
     ]
-    plan = ctx.protocol.analysis.categorical_rule
-    try:
-        result = categorical_test(
-            counts,
-            rule=rule,  # type: ignore[arg-type]
-            expected_below=plan.expected_below,
-            correction=plan.chi2_correction,
-        )
-    except InvalidValueError as exc:
-        _test_note(ctx, table, row, exc)
-        return
-    add_comparison(ctx.ard, table.id, row.variable, result)
     endpoint = ctx.endpoint(row)
-    if endpoint is None or endpoint.effect != "risk_ratio" or row.event_level is None:
-        return
-    rr = _risk_ratio(ctx, table, row, counts, levels)
-    if rr is not None:
+    wants_ratio = endpoint is not None and endpoint.effect == "risk_ratio" and len(arms) == 2
+    event_level = row.event_level if wants_ratio else None
+    result = compare_counts(counts, levels, ctx.protocol.analysis, rule, event_level)
+    for problem in result.problems:
+        ctx.log.add("", table.id, row.variable, f"no test computed: {problem}")
+    if result.test is not None:
+        add_comparison(ctx.ard, table.id, row.variable, result.test)
+    if result.risk_ratio is not None and row.event_level is not None:
         where = row.effect_table or table.id
-        add_comparison(ctx.ard, where, row.variable, result, rr, level=row.event_level)
-
-
-def _risk_ratio(
-    ctx: Context, table: TableSpec, row: RowSpec, counts: list[list[int]], levels: list[str]
-) -> RiskRatio | None:
-    if len(ctx.arms) != 2 or row.event_level not in levels:
-        return None
-    events = counts[levels.index(row.event_level)]
-    totals = [sum(column) for column in zip(*counts, strict=True)]
-    try:
-        return risk_ratio(
-            events[0],
-            totals[0],
-            events[1],
-            totals[1],
-            level=ctx.protocol.analysis.ci_level,
-            zero_correction=True,
+        add_comparison(
+            ctx.ard, where, row.variable, result.test, result.risk_ratio, level=row.event_level
         )
-    except InvalidValueError as exc:
-        _test_note(ctx, table, row, exc)
-        return None
 
 
 def _numbers(ctx: Context, row: RowSpec, values: pd.Series) -> pd.Series:
@@ -222,7 +189,14 @@ def continuous(ctx: Context, table: TableSpec, row: RowSpec) -> None:
         return
     x, y = (values.loc[members(frame, arm)].dropna().to_list() for arm in arms)
     try:
-        result: TestResult = t_test(x, y) if rule == "t_test" else mann_whitney(x, y)
+        methods = ctx.protocol.analysis.methods
+        result: TestResult = (
+            t_test(x, y)
+            if rule == "t_test"
+            else mann_whitney(
+                x, y, exact=methods.mann_whitney == "exact", small_arm=methods.small_arm
+            )
+        )
     except InvalidValueError as exc:
         _test_note(ctx, table, row, exc)
         return

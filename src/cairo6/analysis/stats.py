@@ -29,6 +29,8 @@ from cairo6.errors import InvalidValueError
 
 SMALL_EXPECTED = "small_expected"
 """Warning code: a chi-square test was computed with an expected count below the threshold."""
+SMALL_ARMS = "small_arms_normal"
+"""Warning code: a Mann-Whitney P by normal approximation with an arm below the plan's size."""
 
 CategoricalRule = Literal["auto", "chi2", "fisher"]
 
@@ -52,6 +54,8 @@ class TestResult:
     df: float | None = None
     warning: str | None = None
     min_expected: float | None = None
+    method: str = ""
+    """How the P value was obtained, when the test has variants (e.g. exact or normal)."""
 
 
 @dataclass(frozen=True)
@@ -357,11 +361,22 @@ def t_test(x: Iterable[object], y: Iterable[object], equal_var: bool = True) -> 
     )
 
 
-def mann_whitney(x: Iterable[object], y: Iterable[object], continuity: bool = True) -> TestResult:
-    """Two-sided Mann-Whitney (Wilcoxon rank-sum) test, normal approximation with tie correction.
+def mann_whitney(
+    x: Iterable[object],
+    y: Iterable[object],
+    continuity: bool = True,
+    *,
+    exact: bool = False,
+    small_arm: int = 0,
+) -> TestResult:
+    """Two-sided Mann-Whitney (Wilcoxon rank-sum) test.
 
-    The statistic is R's W: the rank sum of x minus n_x (n_x + 1) / 2. `continuity` (default on,
-    as SAS NPAR1WAY) moves |W - E(W)| towards zero by 0.5.
+    The statistic is R's W: the rank sum of x minus n_x (n_x + 1) / 2. By default the normal
+    approximation with tie correction; `continuity` (default on, as SAS NPAR1WAY) moves
+    |W - E(W)| towards zero by 0.5, and the result is flagged `small_arms_normal` when an arm
+    has fewer than `small_arm` values. `exact` gives the permutation distribution of the
+    (mid)rank sum, as SAS's EXACT WILCOXON (R `wilcox.test(exact = TRUE)` without ties):
+    P = Prob(|S - E S| >= |s - E S|).
     """
     xs, _ = _clean(x, "x")
     ys, _ = _clean(y, "y")
@@ -382,6 +397,14 @@ def mann_whitney(x: Iterable[object], y: Iterable[object], continuity: bool = Tr
             "at least two different values",
             "report the values without a test",
         )
+    if exact and _exact_states(ranks, n1) <= _EXACT_MAX_STATES:
+        return TestResult(
+            test="mann_whitney",
+            statistic=w,
+            p_value=_exact_rank_sum_p(ranks, n1),
+            method="exact",
+        )
+    # Arms too large to enumerate are where the normal approximation is excellent.
     centred = w - n1 * n2 / 2
     if continuity and centred != 0:
         centred -= math.copysign(0.5, centred)
@@ -390,7 +413,42 @@ def mann_whitney(x: Iterable[object], y: Iterable[object], continuity: bool = Tr
         test="mann_whitney",
         statistic=w,
         p_value=min(1.0, 2 * float(stats.norm.sf(abs(z)))),
+        warning=SMALL_ARMS if min(n1, n2) < small_arm else None,
+        method="normal approximation"
+        + (", continuity correction" if continuity else "")
+        + (" (arms too large for the exact distribution)" if exact else ""),
     )
+
+
+# Beyond this many (subset size x rank-sum) states the exact distribution is too large to count.
+_EXACT_MAX_STATES = 50_000_000
+
+
+def _exact_states(ranks: NDArray[np.float64], n1: int) -> int:
+    """The work of counting the exact distribution: subset sizes x rank sums x values."""
+    top = int(np.rint(2 * np.sort(ranks)[-n1:]).sum())
+    return (n1 + 1) * (top + 1) * ranks.size
+
+
+def _exact_rank_sum_p(ranks: NDArray[np.float64], n1: int) -> float:
+    """P(|S - E S| >= |s - E S|) for the rank sum S of n1 of the ranks drawn at random."""
+    doubled = np.rint(2 * ranks).astype(np.int64)  # midranks are multiples of 1/2
+    total = int(doubled[:n1].sum())
+    top = int(np.sort(doubled)[-n1:].sum())
+    # ways[k, s]: subsets of k of the values seen so far with doubled rank sum s (as
+    # probabilities relative to C(n, n1), to stay in floating-point range).
+    ways = np.zeros((n1 + 1, top + 1), dtype=np.float64)
+    ways[0, 0] = 1.0
+    for value in doubled:
+        shifted = np.zeros_like(ways)
+        shifted[1:, value:] = ways[:-1, : top + 1 - value]
+        ways += shifted
+    counts = ways[n1]
+    sums = np.arange(top + 1, dtype=np.float64)
+    probability = counts / counts.sum()
+    expected = float(np.sum(sums * probability))
+    distance = abs(total - expected)
+    return min(1.0, float(probability[np.abs(sums - expected) >= distance - 1e-7].sum()))
 
 
 # --- descriptives ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Survival endpoints from the follow-up visits: Kaplan-Meier, log-rank, Cox, follow-up.
+"""Survival endpoints from the follow-up visits, and the survival summary of any two arms.
 
-Pure (frames in, ARD records and curves out). Times are in months (days / (365.25 / 12)).
+Pure (frames or plain arrays in, ARD records and curves out). Times are in months
+(days / (365.25 / 12)).
 
 - Overall survival (ITT, allocated arm): randomisation to death from any cause.
 - Progression-free survival (ITT): randomisation to recurrence/progression or death.
@@ -12,26 +13,27 @@ of a row that reports a recurrence, and the last date known alive (the latest vi
 status is alive, or the death). Without an event, a time is censored at the last date known
 alive; a participant without any follow-up row is left out (with a warning).
 
-Per endpoint and group (each arm and the total): the number at risk (N) and of events (n); the
-Kaplan-Meier median with its 95% CI (Brookmeyer-Crowley on lifelines' log(-log) pointwise band);
-the 3-year rate with its 95% CI (Greenwood variance, log(-log) transform); the median follow-up
-by reverse Kaplan-Meier (censoring as the event; Schemper & Smith 1996). Between the arms: the
-log-rank test and the Cox hazard ratio (experimental vs control, Efron ties) with its Wald 95% CI.
+`compare_survival` is the plain entry point (time, event, arm), which the report's path uses
+too: per group the number at risk (N) and of events (n), the Kaplan-Meier median with its CI,
+the landmark rate, the median follow-up by reverse Kaplan-Meier (censoring as the event;
+Schemper & Smith 1996); between two arms the log-rank test and the Cox hazard ratio (other arm
+vs control). The conventions (`cairo6.protocol.models.Methods`) are documented in
+`kaplan_meier` and `cox`, and recorded with the numbers in the ARD.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter, KaplanMeierFitter  # type: ignore[import-untyped]
-from lifelines.statistics import logrank_test  # type: ignore[import-untyped]
-from lifelines.utils import median_survival_times  # type: ignore[import-untyped]
+from numpy.typing import ArrayLike
 
-from cairo6.analysis.ard import COMPARISON, TOTAL, ArdRecord
+from cairo6.analysis.ard import COMPARISON, TOTAL, ArdRecord, StatValue
+from cairo6.analysis.cox import CoxFit, LogRank, cox_fit, logrank
+from cairo6.analysis.kaplan_meier import Estimate, KaplanMeier, kaplan_meier
+from cairo6.protocol.models import Methods
 
 __all__ = [
     "ENDPOINTS",
@@ -39,15 +41,19 @@ __all__ = [
     "MONTH_DAYS",
     "TABLE",
     "Estimate",
+    "GroupSurvival",
     "KaplanMeier",
+    "SurvivalComparison",
     "SurvivalCurve",
     "SurvivalEndpoint",
-    "cox_hazard_ratio",
+    "compare_survival",
     "endpoint_times",
-    "kaplan_meier",
-    "logrank",
+    "fit_kaplan_meier",
+    "landmark_level",
+    "not_estimable",
     "participant_outcomes",
     "survival_analysis",
+    "survival_records",
 ]
 
 TABLE = "survival"
@@ -81,35 +87,6 @@ ENDPOINTS: tuple[SurvivalEndpoint, ...] = (
 
 
 @dataclass(frozen=True)
-class Estimate:
-    """A point estimate with its 95% CI; None where not estimable (e.g. median not reached)."""
-
-    value: float | None
-    low: float | None
-    high: float | None
-
-
-@dataclass(frozen=True)
-class KaplanMeier:
-    """A Kaplan-Meier fit: the step function with its pointwise 95% band."""
-
-    times: tuple[float, ...]
-    survival: tuple[float, ...]
-    lower: tuple[float, ...]
-    upper: tuple[float, ...]
-    median: Estimate
-    n: int
-    events: int
-
-    def at(self, t: float) -> Estimate:
-        """S(t) with its CI; None beyond the last observed time."""
-        if not self.times or t > self.times[-1]:
-            return Estimate(None, None, None)
-        i = int(np.searchsorted(np.asarray(self.times), t, side="right")) - 1
-        return Estimate(self.survival[i], self.lower[i], self.upper[i])
-
-
-@dataclass(frozen=True)
 class SurvivalCurve:
     """What the report draws for one endpoint and group: the steps and the numbers at risk."""
 
@@ -122,74 +99,6 @@ class SurvivalCurve:
     """Times of censored observations (tick marks)."""
     at_risk: tuple[tuple[float, int], ...]
     """(month, number still at risk) every `AT_RISK_EVERY` months."""
-
-
-def _finite(value: object) -> float | None:
-    number = float(value)  # type: ignore[arg-type]
-    return number if math.isfinite(number) else None
-
-
-def kaplan_meier(time: Sequence[float], event: Sequence[bool]) -> KaplanMeier:
-    """The Kaplan-Meier estimate (lifelines) with log(-log) 95% CIs and the median's CI."""
-    fitter = KaplanMeierFitter(alpha=0.05).fit(
-        np.asarray(time, dtype=float), np.asarray(event, dtype=bool)
-    )
-    sf = fitter.survival_function_.iloc[:, 0]
-    band = fitter.confidence_interval_survival_function_
-    # lifelines leaves the band NaN where S = 1 (log(-log 1)); the band is then [1, 1].
-    lower = band.iloc[:, 0].fillna(1.0)
-    upper = band.iloc[:, 1].fillna(1.0)
-    limits = median_survival_times(fitter.confidence_interval_)
-    median = Estimate(
-        _finite(fitter.median_survival_time_),
-        _finite(limits.iloc[0, 0]),
-        _finite(limits.iloc[0, 1]),
-    )
-    return KaplanMeier(
-        times=tuple(float(t) for t in sf.index),
-        survival=tuple(float(s) for s in sf),
-        lower=tuple(float(v) for v in lower),
-        upper=tuple(float(v) for v in upper),
-        median=median,
-        n=len(time),
-        events=int(np.asarray(event, dtype=bool).sum()),
-    )
-
-
-def logrank(
-    time: Sequence[float], event: Sequence[bool], group: Sequence[bool]
-) -> tuple[float, float]:
-    """The log-rank chi-square statistic (1 df) and its P value; `group` marks one arm."""
-    t = np.asarray(time, dtype=float)
-    e = np.asarray(event, dtype=bool)
-    g = np.asarray(group, dtype=bool)
-    result = logrank_test(t[g], t[~g], e[g], e[~g])
-    return float(result.test_statistic), float(result.p_value)
-
-
-def cox_hazard_ratio(
-    time: Sequence[float], event: Sequence[bool], exposed: Sequence[bool]
-) -> Estimate:
-    """The Cox hazard ratio of `exposed` vs not, with the Wald 95% CI (None if not estimable)."""
-    frame = pd.DataFrame(
-        {
-            "time": np.asarray(time, dtype=float),
-            "event": np.asarray(event, dtype=bool),
-            "x": np.asarray(exposed, dtype=float),
-        }
-    )
-    if frame["event"].sum() == 0 or frame["x"].nunique() < 2:
-        return Estimate(None, None, None)
-    try:
-        fitter = CoxPHFitter().fit(frame, "time", "event")
-    except Exception:  # lifelines raises its own convergence errors
-        return Estimate(None, None, None)
-    ci = fitter.confidence_intervals_.loc["x"]
-    return Estimate(
-        _finite(math.exp(float(fitter.params_["x"]))),
-        _finite(math.exp(float(ci.iloc[0]))),
-        _finite(math.exp(float(ci.iloc[1]))),
-    )
 
 
 def _dates(series: pd.Series) -> pd.Series:
@@ -232,19 +141,176 @@ def endpoint_times(
     return pd.DataFrame({"time": days / MONTH_DAYS, "event": event}, index=start.index)
 
 
-def _estimate_records(
-    variable: str, level: str, group: str, stat: str, est: Estimate, label: str, note: str
-) -> Iterable[ArdRecord]:
-    yield ArdRecord(TABLE, variable, level, group, stat, est.value, label, note)
-    yield ArdRecord(TABLE, variable, level, group, "ci_low", est.low, label, note)
-    yield ArdRecord(TABLE, variable, level, group, "ci_high", est.high, label, note)
+@dataclass(frozen=True)
+class GroupSurvival:
+    """One group's Kaplan-Meier summary."""
+
+    group: str
+    n: int
+    events: int
+    km: KaplanMeier
+    landmark: Estimate
+    """S at the horizon, as a proportion."""
+    follow_up: Estimate
+    """Median follow-up by reverse Kaplan-Meier."""
+    censored: tuple[float, ...]
 
 
-def _percent(est: Estimate) -> Estimate:
-    def scale(v: float | None) -> float | None:
-        return None if v is None else 100.0 * v
+@dataclass(frozen=True)
+class SurvivalComparison:
+    """Everything the survival table reports for one endpoint (see `compare_survival`)."""
 
-    return Estimate(scale(est.value), scale(est.low), scale(est.high))
+    groups: tuple[GroupSurvival, ...]
+    control: str
+    other: str | None
+    """The arm compared with the control (None without a two-arm comparison)."""
+    logrank: LogRank | None
+    cox: CoxFit | None
+    horizon: float
+    methods: Methods
+
+
+def fit_kaplan_meier(
+    time: ArrayLike, event: ArrayLike, methods: Methods, level: float = 0.95
+) -> KaplanMeier:
+    """`kaplan_meier` with the plan's conventions."""
+    return kaplan_meier(
+        time,
+        event,
+        level=level,
+        transform=methods.km_ci_transform,
+        median_rule=methods.median_rule,
+    )
+
+
+def compare_survival(
+    time: ArrayLike,
+    event: ArrayLike,
+    arm: ArrayLike,
+    *,
+    arms: Sequence[str],
+    control: str,
+    methods: Methods | None = None,
+    horizon: float = HORIZON_MONTHS,
+    level: float = 0.95,
+) -> SurvivalComparison:
+    """Kaplan-Meier per arm of `arms` and in total; log-rank and Cox when exactly two arms
+    (the control and one other) have participants. Plain sequences of one length in."""
+    plan = methods or Methods()
+    t = np.asarray(time, dtype=np.float64)
+    e = np.asarray(event, dtype=bool)
+    a = np.asarray(arm, dtype=object)
+    groups = []
+    for group in [*arms, TOTAL]:
+        pick = np.ones(t.size, dtype=bool) if group == TOTAL else a == group
+        if not pick.any():
+            continue
+        km = fit_kaplan_meier(t[pick], e[pick], plan, level)
+        reverse = fit_kaplan_meier(t[pick], ~e[pick], plan, level)
+        groups.append(
+            GroupSurvival(
+                group,
+                int(pick.sum()),
+                int(e[pick].sum()),
+                km,
+                km.at(horizon),
+                reverse.median,
+                tuple(float(v) for v in t[pick & ~e]),
+            )
+        )
+    present = [g for g in arms if (a == g).any()]
+    others = [g for g in present if g != control]
+    if control not in present or len(present) != 2:
+        return SurvivalComparison(tuple(groups), control, None, None, None, horizon, plan)
+    exposed = a == others[0]
+    fit = cox_fit(
+        t,
+        e,
+        exposed,
+        ties=plan.cox_ties,
+        tolerance=plan.cox_tolerance,
+        max_iterations=plan.cox_max_iterations,
+        level=level,
+    )
+    test = logrank(t, e, exposed)
+    return SurvivalComparison(tuple(groups), control, others[0], test, fit, horizon, plan)
+
+
+def landmark_level(horizon: float) -> str:
+    """The ARD level of the landmark rate: "rate_3y" for 36 months."""
+    return f"rate_{horizon / 12:g}y".replace(".", "_")
+
+
+def not_estimable(reason: str) -> str:
+    """The note of a statistic that has no estimate."""
+    return f"not estimable ({reason})"
+
+
+def _conventions(methods: Methods) -> tuple[str, str, str]:
+    """The method notes of the medians, the landmark rates and the hazard ratio."""
+    band = f"{methods.km_ci_transform} pointwise band"
+    rule = (
+        "midpoint where S(t) = 0.5 over an interval (R survfit, SAS LIFETEST)"
+        if methods.median_rule == "midpoint"
+        else "smallest time with S(t) <= 0.5"
+    )
+    return (
+        f"Kaplan-Meier; median: {rule}; CI: Brookmeyer-Crowley on the {band}",
+        f"Kaplan-Meier; CI: Greenwood variance, {band}",
+        f"Cox proportional hazards, {methods.cox_ties} ties, Newton-Raphson to a relative "
+        f"log-likelihood change <= {methods.cox_tolerance:g} (at most "
+        f"{methods.cox_max_iterations} iterations); Wald CI",
+    )
+
+
+def survival_records(endpoint: str, label: str, comparison: SurvivalComparison) -> list[ArdRecord]:
+    """The ARD records (table "survival") of one endpoint's comparison."""
+    median_method, rate_method, cox_method = _conventions(comparison.methods)
+    rate_level = landmark_level(comparison.horizon)
+    rate_label = f"{comparison.horizon / 12:g}-year rate (%)"
+    out: list[ArdRecord] = []
+
+    def add(level: str, group: str, stat: str, value: StatValue, name: str, note: str = "") -> None:
+        out.append(ArdRecord(TABLE, endpoint, level, group, stat, value, name, note))
+
+    def estimate(level: str, group: str, stat: str, est: Estimate, name: str, method: str) -> None:
+        add(level, group, stat, est.value, name)
+        add(level, group, "ci_low", est.low, name)
+        add(level, group, "ci_high", est.high, name)
+        add(level, group, "method", method, name)
+
+    for g in comparison.groups:
+        add("", g.group, "N", g.n, label)
+        add("", g.group, "n", g.events, label)
+        estimate("median", g.group, "median", g.km.median, "Median (months)", median_method)
+        pct = Estimate(*(None if v is None else 100.0 * v for v in g.landmark.values()))
+        estimate(rate_level, g.group, "pct", pct, rate_label, rate_method)
+        follow_up = "reverse Kaplan-Meier (censoring as the event); " + median_method
+        estimate("median_follow_up", g.group, "median", g.follow_up, "Median follow-up", follow_up)
+    fit, test = comparison.cox, comparison.logrank
+    if fit is not None and comparison.other is not None:
+        note = not_estimable(fit.reason) if fit.reason else ""
+        name = "Hazard ratio"
+        for stat, value in (
+            ("rr", fit.hazard_ratio),
+            ("rr_low", fit.low),
+            ("rr_high", fit.high),
+            ("coef", fit.coef),
+            ("se", fit.se),
+            ("n", fit.events),
+        ):
+            add("hazard_ratio", COMPARISON, stat, value, name, note)
+        method = f"{cox_method}; {comparison.other} vs {comparison.control}"
+        add("hazard_ratio", COMPARISON, "method", method, name)
+    if test is not None:
+        name = "Log-rank P"
+        note = f"no test ({test.reason})" if test.reason else ""
+        add("logrank", COMPARISON, "p_value", test.p_value, name, note)
+        add("logrank", COMPARISON, "test", "log-rank", name, note)
+        add("logrank", COMPARISON, "statistic", test.chi2, name, note)
+        add("logrank", COMPARISON, "df", 1 if test.chi2 is not None else None, name, note)
+        add("logrank", COMPARISON, "n", test.events, name, note)
+    return out
 
 
 def _at_risk(time: np.ndarray, until: float) -> tuple[tuple[float, int], ...]:
@@ -258,6 +324,7 @@ def survival_analysis(
     surgery: pd.DataFrame,
     arms: Sequence[str],
     control: str,
+    methods: Methods | None = None,
 ) -> tuple[list[ArdRecord], list[SurvivalCurve], list[tuple[str, str]]]:
     """ARD records (table "survival"), curves for the figure, and (study number, warning) pairs.
 
@@ -287,86 +354,38 @@ def survival_analysis(
         data = endpoint_times(endpoint, start, outcomes)
         data["group"] = frame[group_column].astype(str)
         data = data[data["time"].notna() & (data["time"] >= 0)]
-        label = endpoint.label
-        for group in [*arms, TOTAL]:
-            part = data if group == TOTAL else data[data["group"] == group]
-            records.append(ArdRecord(TABLE, endpoint.id, "", group, "N", len(part), label))
-            records.append(
-                ArdRecord(TABLE, endpoint.id, "", group, "n", int(part["event"].sum()), label)
-            )
-            if not len(part):
+        comparison = compare_survival(
+            data["time"].tolist(),
+            data["event"].astype(bool).tolist(),
+            data["group"].tolist(),
+            arms=arms,
+            control=control,
+            methods=methods,
+        )
+        present = {g.group for g in comparison.groups}
+        records += survival_records(endpoint.id, endpoint.label, comparison)
+        records += [
+            ArdRecord(TABLE, endpoint.id, "", group, stat, 0, endpoint.label)
+            for group in [*arms, TOTAL]
+            if group not in present
+            for stat in ("N", "n")
+        ]
+        if data.empty:
+            continue
+        until = float(data["time"].max())
+        for g in comparison.groups:
+            if g.group == TOTAL:
                 continue
-            km = kaplan_meier(part["time"].tolist(), part["event"].tolist())
-            reverse = kaplan_meier(part["time"].tolist(), (~part["event"]).tolist())
-            records += _estimate_records(
-                endpoint.id, "median", group, "median", km.median, "Median (months)", ""
-            )
-            records += _estimate_records(
-                endpoint.id,
-                "rate_3y",
-                group,
-                "pct",
-                _percent(km.at(HORIZON_MONTHS)),
-                "3-year rate (%)",
-                "Kaplan-Meier, 95% CI log(-log)",
-            )
-            records += _estimate_records(
-                endpoint.id,
-                "median_follow_up",
-                group,
-                "median",
-                reverse.median,
-                "Median follow-up (months)",
-                "reverse Kaplan-Meier",
-            )
-            if group != TOTAL:
-                curves.append(
-                    SurvivalCurve(
-                        endpoint.id,
-                        label,
-                        group,
-                        km.times,
-                        km.survival,
-                        tuple(float(t) for t in part.loc[~part["event"], "time"]),
-                        (),
-                    )
-                )
-        if control in set(data["group"]) and data["group"].nunique() == 2:
-            exposed = (data["group"] != control).tolist()
-            hr = cox_hazard_ratio(data["time"].tolist(), data["event"].tolist(), exposed)
-            note = "hazard ratio (Cox, Efron ties), other arm vs control; Wald 95% CI"
-            for stat, value in (("rr", hr.value), ("rr_low", hr.low), ("rr_high", hr.high)):
-                records.append(
-                    ArdRecord(
-                        TABLE,
-                        endpoint.id,
-                        "hazard_ratio",
-                        COMPARISON,
-                        stat,
-                        value,
-                        "Hazard ratio",
-                        note,
-                    )
-                )
-            _, p = logrank(data["time"].tolist(), data["event"].tolist(), exposed)
-            records.append(
-                ArdRecord(TABLE, endpoint.id, "logrank", COMPARISON, "p_value", p, "Log-rank P")
-            )
-            records.append(
-                ArdRecord(
-                    TABLE, endpoint.id, "logrank", COMPARISON, "test", "log-rank", "Log-rank P"
+            times = data.loc[data["group"] == g.group, "time"].to_numpy(dtype=float)
+            curves.append(
+                SurvivalCurve(
+                    endpoint.id,
+                    endpoint.label,
+                    g.group,
+                    g.km.times,
+                    g.km.survival,
+                    g.censored,
+                    _at_risk(times, until),
                 )
             )
-        for i, curve in enumerate(curves):
-            if curve.endpoint == endpoint.id and not curve.at_risk:
-                times = data.loc[data["group"] == curve.group, "time"].to_numpy(dtype=float)
-                curves[i] = SurvivalCurve(
-                    curve.endpoint,
-                    curve.label,
-                    curve.group,
-                    curve.times,
-                    curve.survival,
-                    curve.censored,
-                    _at_risk(times, float(data["time"].max())),
-                )
     return records, curves, warnings

@@ -285,6 +285,27 @@ class CategoricalRule(_Model):
     chi2_correction: bool = False
 
 
+class Methods(_Model):
+    """Conventions of the estimators, defaulting to R's and SAS's; the report's methods note
+    prints them."""
+
+    cox_ties: Literal["efron", "breslow"] = "efron"
+    """R coxph's default; SAS PHREG's default is Breslow (TIES=BRESLOW)."""
+    cox_tolerance: float = Field(default=1e-9, gt=0, lt=1e-3)
+    """Relative change of the log partial likelihood that ends the fit (R coxph.control eps)."""
+    cox_max_iterations: int = Field(default=20, ge=1, le=1000)
+    """R coxph.control iter.max."""
+    km_ci_transform: Literal["log-log", "log", "plain"] = "log-log"
+    """Pointwise Kaplan-Meier band: SAS LIFETEST CONFTYPE=LOGLOG (R survfit conf.type)."""
+    median_rule: Literal["midpoint", "first"] = "midpoint"
+    """Midpoint where S(t) = 0.5 over an interval (R survfit, SAS LIFETEST)."""
+    mann_whitney: Literal["normal", "exact"] = "normal"
+    """Normal approximation with continuity correction (SAS NPAR1WAY's default) or the exact
+    permutation distribution (SAS EXACT WILCOXON)."""
+    small_arm: int = Field(default=20, ge=1)
+    """Below this many values in an arm a normal-approximation Mann-Whitney P is flagged."""
+
+
 class AnalysisPlan(_Model):
     """Populations, significance level, confidence intervals and rounding."""
 
@@ -294,6 +315,7 @@ class AnalysisPlan(_Model):
     risk_ratio_ci: Literal["log"] = "log"
     proportion_ci: Literal["clopper_pearson"] = "clopper_pearson"
     categorical_rule: CategoricalRule = CategoricalRule()
+    methods: Methods = Methods()
     rounding: Literal["jama"] = "jama"
     missing_data: Literal["not_imputed"] = "not_imputed"
     populations: list[Population] = Field(min_length=1)

@@ -17,6 +17,7 @@ from cairo6.reference.compare import Comparison
 from cairo6.report.consort import consort_figure
 from cairo6.report.figures import RenderedFigure
 from cairo6.report.format import TEST_NAMES, Stats, format_count, format_p, format_rr
+from cairo6.report.methods import methods_note
 from cairo6.report.survival import SurvivalRow, survival_figure, survival_rows
 from cairo6.report.tables import FIGURE, RESULTS, ArdView, Column, DisplayTable, display_table
 from cairo6.report.timing import Limits, timing_figure
@@ -107,6 +108,8 @@ class Report:
     survival: RenderedFigure | None = None
     """Kaplan-Meier curves with the numbers at risk; None without follow-up data."""
     survival_rows: list[SurvivalRow] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    """The methods note: one paragraph per topic (see `cairo6.report.methods`)."""
 
     @property
     def result(self) -> AnalysisResult:
@@ -246,4 +249,5 @@ def build_report(given: ReportInput) -> Report:
             {g: view.group_label(g) for g in {c.group for c in given.result.survival}},
         ),
         survival_rows=survival_rows(view, arms),
+        methods=methods_note(given.result.plan),
     )

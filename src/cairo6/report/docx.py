@@ -137,6 +137,10 @@ def render_docx(report: Report) -> bytes:
         document.add_paragraph(report.input.subtitle)
     for display in report.tables:
         _table(document, display)
+    if report.methods:
+        document.add_heading("Methods", level=2)
+        for line in report.methods:
+            document.add_paragraph(line).paragraph_format.space_after = Pt(4)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

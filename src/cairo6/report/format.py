@@ -51,6 +51,7 @@ TEST_NAMES: Mapping[str, str] = {
 }
 TEST_WARNINGS: Mapping[str, str] = {
     "small_expected": "expected count below 5 in at least one cell",
+    "small_arms_normal": "normal approximation in a small arm; the exact test is preferable",
 }
 
 # Regimen codes and abbreviations read better in capitals; the analysis labels most levels, and

@@ -1,7 +1,11 @@
 """The Survival section: Kaplan-Meier curves with numbers at risk, and the summary table.
 
 Everything printed comes from the analysis result (`AnalysisResult.survival` for the steps and
-the numbers at risk, the ARD table "survival" for the estimates); nothing is computed here.
+the numbers at risk, the ARD table "survival" for the estimates); nothing is computed here,
+only rounded: months to 1 decimal, rates to whole percentages, hazard ratios to 2 decimals.
+A median or limit the curve or its band never reaches is "NR"; a rate past the last follow-up
+or a limit where the variance is infinite is "NA"; a hazard ratio or test that does not exist
+says why, from the note of its ARD record.
 """
 
 from __future__ import annotations
@@ -12,14 +16,25 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 
 from cairo6.analysis.ard import COMPARISON, TOTAL
-from cairo6.analysis.rounding import jama_p
+from cairo6.analysis.rounding import jama_number, jama_p
 from cairo6.analysis.survival import TABLE, SurvivalCurve
 from cairo6.report.figures import RenderedFigure, render
+from cairo6.report.format import NOT_AVAILABLE, Stats
 from cairo6.report.tables import ArdView
 
-__all__ = ["SurvivalRow", "survival_figure", "survival_rows"]
+__all__ = [
+    "MONTH_DIGITS",
+    "NOT_REACHED",
+    "SurvivalRow",
+    "survival_figure",
+    "survival_rows",
+]
 
 COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#7f7f7f")
+NOT_REACHED = "NR"
+MONTH_DIGITS = 1
+RATE_DIGITS = 0
+HR_DIGITS = 2
 
 
 @dataclass(frozen=True)
@@ -30,22 +45,51 @@ class SurvivalRow:
     group: str
     events: str
     median: str
-    rate_3y: str
+    rate: str
     follow_up: str
     hazard_ratio: str
     logrank: str
+    rate_heading: str = "Landmark rate, % (95% CI)"
 
 
-def _number(value: object) -> str:
-    return "NR" if not isinstance(value, int | float) else f"{value:.1f}"
+def _value(stats: Stats, name: str) -> float | int | None:
+    record = stats.get(name)
+    value = None if record is None else record.stat
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _with_ci(stats: Mapping[str, object], name: str) -> str:
-    value = stats.get(name)
+def _text(value: float | int | None, digits: int, missing: str) -> str:
+    return missing if value is None else jama_number(value, digits)
+
+
+def _estimate(stats: Stats, name: str, digits: int, missing: str) -> str:
+    """ "12.3 (8.4-16.9)"; `missing` for whatever the curve or band does not reach."""
+    if name not in stats:
+        return ""
+    value = _value(stats, name)
     if value is None:
-        return "NR" if name == "median" else "NE"
-    low, high = _number(stats.get("ci_low")), _number(stats.get("ci_high"))
-    return f"{_number(value)} ({low}-{high})"
+        return missing
+    low = _text(_value(stats, "ci_low"), digits, missing)
+    high = _text(_value(stats, "ci_high"), digits, missing)
+    return f"{jama_number(value, digits)} ({low}-{high})"
+
+
+def _hazard_ratio(stats: Stats) -> str:
+    if "rr" not in stats:
+        return ""
+    value = _value(stats, "rr")
+    if value is None:
+        return stats["rr"].note or NOT_AVAILABLE
+    low, high = _value(stats, "rr_low"), _value(stats, "rr_high")
+    ci = f"{_text(low, HR_DIGITS, NOT_AVAILABLE)}-{_text(high, HR_DIGITS, NOT_AVAILABLE)}"
+    return f"{jama_number(value, HR_DIGITS)} ({ci})"
+
+
+def _logrank(stats: Stats) -> str:
+    if "p_value" not in stats:
+        return ""
+    p = _value(stats, "p_value")
+    return stats["p_value"].note or NOT_AVAILABLE if p is None else jama_p(p)
 
 
 def survival_rows(view: ArdView, groups: Sequence[str]) -> list[SurvivalRow]:
@@ -54,27 +98,39 @@ def survival_rows(view: ArdView, groups: Sequence[str]) -> list[SurvivalRow]:
         return []
     rows = []
     for variable in view.variables(TABLE):
-        hr = view.stats(TABLE, variable, "hazard_ratio", COMPARISON)
-        lr = view.stats(TABLE, variable, "logrank", COMPARISON)
-        hr_text = _number(hr.get("rr")) if hr.get("rr") is not None else ""
-        if hr_text:
-            hr_text += f" ({_number(hr.get('rr_low'))}-{_number(hr.get('rr_high'))})"
-        p = lr.get("p_value")
-        p_text = jama_p(p) if isinstance(p, float) else ""
-        for i, group in enumerate([*groups, TOTAL]):
+        levels = view.levels(TABLE, variable)
+        rate_level = next((lv for lv in levels if lv.startswith("rate_")), "")
+        heading = view.label(TABLE, variable, rate_level) if rate_level else ""
+        hazard = _hazard_ratio(view.stats(TABLE, variable, "hazard_ratio", COMPARISON))
+        test = _logrank(view.stats(TABLE, variable, "logrank", COMPARISON))
+        present = [g for g in [*groups, TOTAL] if view.stats(TABLE, variable, "", g)]
+        for i, group in enumerate(present):
             counts = view.stats(TABLE, variable, "", group)
+            rate_stats = view.stats(TABLE, variable, rate_level, group)
             rows.append(
                 SurvivalRow(
                     endpoint=view.label(TABLE, variable) if i == 0 else "",
                     group=view.group_label(group),
-                    events=f"{counts.get('n', 0)}/{counts.get('N', 0)}",
-                    median=_with_ci(view.stats(TABLE, variable, "median", group), "median"),
-                    rate_3y=_with_ci(view.stats(TABLE, variable, "rate_3y", group), "pct"),
-                    follow_up=_with_ci(
-                        view.stats(TABLE, variable, "median_follow_up", group), "median"
+                    events=f"{_text(_value(counts, 'n'), 0, '0')}/"
+                    f"{_text(_value(counts, 'N'), 0, '0')}",
+                    median=_estimate(
+                        view.stats(TABLE, variable, "median", group),
+                        "median",
+                        MONTH_DIGITS,
+                        NOT_REACHED,
                     ),
-                    hazard_ratio=hr_text if i == 0 else "",
-                    logrank=p_text if i == 0 else "",
+                    rate=_estimate(rate_stats, "pct", RATE_DIGITS, NOT_AVAILABLE),
+                    follow_up=_estimate(
+                        view.stats(TABLE, variable, "median_follow_up", group),
+                        "median",
+                        MONTH_DIGITS,
+                        NOT_REACHED,
+                    ),
+                    hazard_ratio=hazard if i == 0 else "",
+                    logrank=test if i == 0 else "",
+                    rate_heading=f"{heading.replace(' (%)', '')}, % (95% CI)"
+                    if heading
+                    else SurvivalRow.rate_heading,
                 )
             )
     return rows
