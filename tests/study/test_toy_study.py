@@ -153,3 +153,42 @@ def test_the_report_of_a_three_arm_study_compares_every_pair(people: list[object
     assert row[:3] == ("1/2 (50.0%)", "1/2 (50.0%)", "2/3 (66.7%)")
     flow_rows = dict(next(t for t in report.tables if t.id == "flow").rows)
     assert flow_rows["Seen at week 12"][:3] == ("2", "2", "2")
+
+
+def test_time_to_event_endpoints_reach_the_report_for_every_pair() -> None:
+    from cairo6.report.study_report import build_report
+
+    study = read_study(TOY)
+    start = dt.date(2024, 1, 1)
+    people = []
+    # Strokes only with usual care: the other pairs' hazard ratios are not estimable, and say so.
+    plan = {
+        "usual_care": [30, 60, None, 200],
+        "low_dose": [None, None, None, None],
+        "high_dose": [None, None, None, None],
+    }
+    for arm, strokes in plan.items():
+        for n, day in enumerate(strokes):
+            forms: dict[str, list[dict[str, object]]] = {
+                "visit": [{"week": 52, "visit_date": start + dt.timedelta(days=300 + 7 * n)}]
+            }
+            if day is not None:
+                forms["stroke"] = [{"stroke_date": start + dt.timedelta(days=day)}]
+            view = flatten(f"{arm}-{n}", arm, "H01", forms)
+            view.values["@randomised_on"] = start  # type: ignore[index]
+            people.append(view)
+    report = build_report(study, people)
+    table = next(t for t in report.tables if t.id == "survival")
+    rows = dict(table.rows)
+    assert rows["\u2003Usual care"][0] == "3/4"
+    assert rows["\u2003Low dose"][0] == "0/4"
+    hazard = rows["\u2003Usual care vs Low dose"][3]
+    record = report.ard.find(
+        "survival", "time_to_stroke", "hazard_ratio", "usual_care_vs_low_dose", "rr"
+    )
+    assert record is not None
+    assert record.stat is None
+    assert hazard == record.note
+    assert hazard.startswith("not estimable")
+    # Low dose against high dose: no event at all, so no log-rank test either.
+    assert rows["\u2003Low dose vs High dose"][4].startswith("no test")

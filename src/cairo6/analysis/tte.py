@@ -10,11 +10,13 @@ nor a censoring date, has no time and is listed with the reason, never silently 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cairo6.analysis.ard import ArdRecord
 from cairo6.analysis.definition import Participant, population
 from cairo6.errors import InvalidValueError
 from cairo6.study.models import EndpointDef, EndpointType, EventSource
@@ -114,3 +116,57 @@ def derive_tte(
             TimeToEvent(person.id, person.arm, (day - start).days / MONTH_DAYS, False, label)
         )
     return out, missing
+
+
+def time_to_event_records(
+    study: Study, endpoint: EndpointDef, people: Sequence[Participant]
+) -> list[ArdRecord]:
+    """Kaplan-Meier per arm, and per pair of the plan the log-rank test and Cox hazard ratio,
+    as ARD records (table "survival"); the participants without a time are counted with why."""
+    from cairo6.analysis.definition import arm_pairs
+    from cairo6.analysis.survival import compare_survival, survival_records
+
+    times, missing = derive_tte(study, endpoint, people)
+    protocol = study.trial_protocol
+    methods = protocol.analysis.methods
+    horizon = endpoint.horizon_months[0] if endpoint.horizon_months else 36.0
+    level = study.comparisons.ci_level if study.comparisons is not None else 0.95
+    arms = [a.id for a in protocol.arms]
+    control = next((a.id for a in protocol.arms if a.is_control), arms[0])
+    time = [t.time_months for t in times]
+    event = [t.event for t in times]
+    arm = [t.arm for t in times]
+    overall = compare_survival(
+        time, event, arm, arms=arms, control=control, methods=methods, horizon=horizon, level=level
+    )
+    records = [
+        r for r in survival_records(endpoint.id, endpoint.label, overall) if r.group != "comparison"
+    ]
+    pairs = arm_pairs(study)
+    for first, second in pairs:
+        chosen = [i for i, a in enumerate(arm) if a in (first, second)]
+        pair = compare_survival(
+            [time[i] for i in chosen],
+            [event[i] for i in chosen],
+            [arm[i] for i in chosen],
+            arms=[first, second],
+            control=second,
+            methods=methods,
+            horizon=horizon,
+            level=level,
+        )
+        group = "comparison" if len(pairs) == 1 else f"{first}_vs_{second}"
+        records += [
+            dataclasses.replace(r, group=group)
+            for r in survival_records(endpoint.id, endpoint.label, pair)
+            if r.group == "comparison"
+        ]
+    if missing:
+        reasons = sorted({m.reason for m in missing})
+        records.append(
+            ArdRecord(
+                "survival", endpoint.id, "no_time", "total", "n", len(missing), endpoint.label,
+                "without a time: " + "; ".join(reasons),
+            )
+        )  # fmt: skip
+    return records

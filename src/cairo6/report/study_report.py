@@ -15,6 +15,8 @@ from pathlib import Path
 from cairo6.analysis.ard import Ard, ArdRecord
 from cairo6.analysis.definition import Participant, arm_pairs, baseline, binary_endpoints, flow
 from cairo6.analysis.rounding import jama_number, jama_p
+from cairo6.analysis.survival import TABLE as SURVIVAL
+from cairo6.analysis.tte import time_to_event_records
 from cairo6.reference.compare import Comparison, compare, summary
 from cairo6.reference.published import parse_published
 from cairo6.study.models import DataType
@@ -170,11 +172,13 @@ def _endpoint_table(study: Study, ard: Ard) -> Table:
     arms = _groups(study)
     pairs = arm_pairs(study)
     columns = [label for _, label in arms]
+    names = dict(arms)
     for arm, comparator in pairs:
+        versus = f"{names[arm]} vs {names[comparator]}"
         columns += [
-            f"Risk ratio (95% CI), {arm} vs {comparator}",
-            f"Risk difference, % (95% CI), {arm} vs {comparator}",
-            f"P value, {arm} vs {comparator}",
+            f"Risk ratio (95% CI), {versus}",
+            f"Risk difference, % (95% CI), {versus}",
+            f"P value, {versus}",
         ]
     rows: list[tuple[str, tuple[Cell, ...]]] = []
     for endpoint in study.endpoints:
@@ -202,17 +206,85 @@ def _endpoint_table(study: Study, ard: Ard) -> Table:
     return Table("endpoints", "Outcomes", tuple(columns), tuple(rows), "Outcome")
 
 
+def _stats(ard: Ard, variable: str, level: str, group: str) -> dict[str, ArdRecord]:
+    """The records of one cell of the survival table, by statistic."""
+    return {r.stat_name: r for r in ard if (r.table, r.variable, r.variable_level, r.group) == (
+        SURVIVAL, variable, level, group
+    )}  # fmt: skip
+
+
+def _survival_table(study: Study, ard: Ard) -> Table | None:
+    """Per time-to-event endpoint: each arm's events, median and landmark rate; each pair's
+    hazard ratio and log-rank P (or why there is none)."""
+    from cairo6.analysis.survival import landmark_level
+    from cairo6.report.format import NOT_AVAILABLE
+    from cairo6.report.survival import (
+        MONTH_DIGITS,
+        NOT_REACHED,
+        RATE_DIGITS,
+        estimate_text,
+        hazard_ratio_text,
+        logrank_text,
+    )
+
+    endpoints = [e for e in study.endpoints if e.type.value == "time_to_event"]
+    if not endpoints:
+        return None
+    arms = _groups(study)
+    pairs = arm_pairs(study)
+    rows: list[tuple[str, tuple[Cell, ...]]] = []
+    for endpoint in endpoints:
+        var = endpoint.id
+        horizon = endpoint.horizon_months[0] if endpoint.horizon_months else 36.0
+        rows.append((endpoint.label, ("", "", "", "", "")))
+        for arm, label in [*arms, ("total", "Total")]:
+            counts = _stats(ard, var, "", arm)
+            if not counts:
+                continue
+            events = f"{counts['n'].stat}/{counts['N'].stat}"
+            median = estimate_text(
+                _stats(ard, var, "median", arm), "median", MONTH_DIGITS, NOT_REACHED
+            )
+            rate = estimate_text(
+                _stats(ard, var, landmark_level(horizon), arm), "pct", RATE_DIGITS, NOT_AVAILABLE
+            )
+            rows.append((f"\u2003{label}", (events, median, rate, "", "")))
+        for arm, comparator in pairs:
+            group = "comparison" if len(pairs) == 1 else f"{arm}_vs_{comparator}"
+            hazard = hazard_ratio_text(_stats(ard, var, "hazard_ratio", group))
+            test = logrank_text(_stats(ard, var, "logrank", group))
+            versus = f"{dict(arms)[arm]} vs {dict(arms)[comparator]}"
+            rows.append((f"\u2003{versus}", ("", "", "", hazard, test)))
+    columns = (
+        "Events/N",
+        "Median, months (95% CI)",
+        "Landmark rate, % (95% CI)",
+        "Hazard ratio (95% CI)",
+        "Log-rank P",
+    )
+    return Table("survival", "Time to event", columns, tuple(rows), "Endpoint")
+
+
 def build_report(
     study: Study, people: Sequence[Participant], screened: int | None = None
 ) -> StudyReport:
     """Analyse and lay out the whole report of a study from its participants' records."""
     records: list[ArdRecord] = [*flow(study, people, screened), *baseline(study, people)]
     records += binary_endpoints(study, people)
+    for endpoint in study.endpoints:
+        if endpoint.type.value == "time_to_event":
+            records += time_to_event_records(study, endpoint, people)
     ard = Ard(records)
     comparisons: list[Comparison] = []
     if study.published_text:
         comparisons = compare(ard, parse_published(study.published_text))
-    tables = (_flow_table(study, ard), _baseline_table(study, ard), _endpoint_table(study, ard))
+    survival = _survival_table(study, ard)
+    tables = (
+        _flow_table(study, ard),
+        _baseline_table(study, ard),
+        _endpoint_table(study, ard),
+        *((survival,) if survival is not None else ()),
+    )
     return StudyReport(
         study, ard, tables, tuple(comparisons), summary(comparisons) if comparisons else ""
     )

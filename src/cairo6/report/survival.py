@@ -23,9 +23,14 @@ from cairo6.report.format import NOT_AVAILABLE, Stats
 from cairo6.report.tables import ArdView
 
 __all__ = [
+    "HR_DIGITS",
     "MONTH_DIGITS",
     "NOT_REACHED",
+    "RATE_DIGITS",
     "SurvivalRow",
+    "estimate_text",
+    "hazard_ratio_text",
+    "logrank_text",
     "survival_figure",
     "survival_rows",
 ]
@@ -62,7 +67,7 @@ def _text(value: float | int | None, digits: int, missing: str) -> str:
     return missing if value is None else jama_number(value, digits)
 
 
-def _estimate(stats: Stats, name: str, digits: int, missing: str) -> str:
+def estimate_text(stats: Stats, name: str, digits: int, missing: str) -> str:
     """ "12.3 (8.4-16.9)"; `missing` for whatever the curve or band does not reach."""
     if name not in stats:
         return ""
@@ -74,7 +79,7 @@ def _estimate(stats: Stats, name: str, digits: int, missing: str) -> str:
     return f"{jama_number(value, digits)} ({low}-{high})"
 
 
-def _hazard_ratio(stats: Stats) -> str:
+def hazard_ratio_text(stats: Stats) -> str:
     if "rr" not in stats:
         return ""
     value = _value(stats, "rr")
@@ -85,7 +90,7 @@ def _hazard_ratio(stats: Stats) -> str:
     return f"{jama_number(value, HR_DIGITS)} ({ci})"
 
 
-def _logrank(stats: Stats) -> str:
+def logrank_text(stats: Stats) -> str:
     if "p_value" not in stats:
         return ""
     p = _value(stats, "p_value")
@@ -101,8 +106,8 @@ def survival_rows(view: ArdView, groups: Sequence[str]) -> list[SurvivalRow]:
         levels = view.levels(TABLE, variable)
         rate_level = next((lv for lv in levels if lv.startswith("rate_")), "")
         heading = view.label(TABLE, variable, rate_level) if rate_level else ""
-        hazard = _hazard_ratio(view.stats(TABLE, variable, "hazard_ratio", COMPARISON))
-        test = _logrank(view.stats(TABLE, variable, "logrank", COMPARISON))
+        hazard = hazard_ratio_text(view.stats(TABLE, variable, "hazard_ratio", COMPARISON))
+        test = logrank_text(view.stats(TABLE, variable, "logrank", COMPARISON))
         present = [g for g in [*groups, TOTAL] if view.stats(TABLE, variable, "", g)]
         for i, group in enumerate(present):
             counts = view.stats(TABLE, variable, "", group)
@@ -113,14 +118,14 @@ def survival_rows(view: ArdView, groups: Sequence[str]) -> list[SurvivalRow]:
                     group=view.group_label(group),
                     events=f"{_text(_value(counts, 'n'), 0, '0')}/"
                     f"{_text(_value(counts, 'N'), 0, '0')}",
-                    median=_estimate(
+                    median=estimate_text(
                         view.stats(TABLE, variable, "median", group),
                         "median",
                         MONTH_DIGITS,
                         NOT_REACHED,
                     ),
-                    rate=_estimate(rate_stats, "pct", RATE_DIGITS, NOT_AVAILABLE),
-                    follow_up=_estimate(
+                    rate=estimate_text(rate_stats, "pct", RATE_DIGITS, NOT_AVAILABLE),
+                    follow_up=estimate_text(
                         view.stats(TABLE, variable, "median_follow_up", group),
                         "median",
                         MONTH_DIGITS,
