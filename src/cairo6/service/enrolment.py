@@ -7,7 +7,7 @@ also reads the minimisation counts and appends the audit record, under the trial
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from cairo6.randomization import (
 from cairo6.service.permissions import CENTRE_BOUND, Action, allowed, require
 from cairo6.service.trial import Trial, centre_by_code
 from cairo6.service.validation import clean_form
+from cairo6.store import numbering
 from cairo6.store.audit import Actor, now_iso
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import (
@@ -37,6 +38,14 @@ from cairo6.store.schema import (
     Randomisation,
     Screening,
 )
+
+SCREENING_NUMBERS = numbering.Numbering("screening", prefix="", infix="-S", width=4)
+"""Screening numbers per centre: C03-S0001."""
+
+
+def study_numbers(trial: Trial) -> numbering.Numbering:
+    """Study numbers per centre: TRIAL-C03-001."""
+    return numbering.Numbering("study", prefix=f"{trial.protocol.trial.id}-", infix="-", width=3)
 
 
 @dataclass(frozen=True)
@@ -69,13 +78,18 @@ def add_screening_in(
     _check_screening(values)
     centre = centre_by_code(session, centre_code)
     require(actor, Action.SCREEN, centre.id)
+
+    def stored() -> Iterable[str]:
+        return session.scalars(select(Screening.screening_number))
+
     if number is None:
-        count = session.scalar(
-            select(func.count()).select_from(Screening).where(Screening.centre_id == centre.id)
+        values["screening_number"] = numbering.issue(
+            session, SCREENING_NUMBERS, centre.code, stored
         )
-        values["screening_number"] = f"{centre.code}-S{(count or 0) + 1:04d}"
     elif session.scalar(select(func.count()).where(Screening.screening_number == number)):
         raise StateError(f"screening number {number} already exists", "use a new number")
+    else:
+        numbering.reserve(session, SCREENING_NUMBERS, number, stored)
     session.add(Screening(centre_id=centre.id, **values))
     session.flush()
     return str(values["screening_number"])
@@ -223,13 +237,6 @@ def _current_state(trial: Trial, session: StoreSession) -> tuple[AllocationState
         state = state_from_history(trial.protocol, _history(session))
     _STATE_CACHE[key] = _Counted(newest.sequence_number, newest.arm, newest.allocated_at, state)
     return state, state.allocated
-
-
-def _study_number(trial: Trial, session: StoreSession, centre: Centre) -> str:
-    count = session.scalar(
-        select(func.count()).select_from(Participant).where(Participant.centre_id == centre.id)
-    )
-    return f"{trial.protocol.trial.id}-{centre.code}-{(count or 0) + 1:03d}"
 
 
 def randomise(
@@ -406,10 +413,15 @@ def _write_enrolment(
     allocated_at: str | None = None,
     study_number: str | None = None,
 ) -> Enrolment:
+    def stored() -> Iterable[str]:
+        return session.scalars(select(Participant.study_number))
+
     if study_number is None:
-        study_number = _study_number(trial, session, centre)
+        study_number = numbering.issue(session, study_numbers(trial), centre.code, stored)
     elif session.scalar(select(func.count()).where(Participant.study_number == study_number)):
         raise StateError(f"study number {study_number} already exists", "use a new number")
+    else:
+        numbering.reserve(session, study_numbers(trial), study_number, stored)
     person = Participant(
         study_number=study_number,
         centre_id=centre.id,

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, inspect, select
+from sqlalchemy import Connection, Table, event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from cairo6.errors import AuditError
@@ -60,6 +60,11 @@ def record_hash(fields: dict[str, Any]) -> str:
 def now_iso() -> str:
     """Current UTC time as ISO 8601 text, so that every backend hashes it alike."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def is_audited(table: Table) -> bool:
+    """Whether the trail covers a table's rows (tables say otherwise in `info`)."""
+    return bool(table.info.get("audited", True))
 
 
 def _participant_label(conn: Connection, obj: Base, cache: dict[int, str]) -> str | None:
@@ -140,9 +145,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     audited = [
         (obj, action)
         for obj, action in pending
-        if isinstance(obj, Base)
-        and not isinstance(obj, AuditRecord)
-        and obj.__tablename__ != "trial_meta"
+        if isinstance(obj, Base) and is_audited(obj.__table__)  # type: ignore[arg-type]
     ]
     if not audited:
         return
