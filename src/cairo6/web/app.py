@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cairo6 import __version__
 from cairo6.config import Settings
-from cairo6.store.engine import Database
+from cairo6.store.engine import Database, anchored_database
 from cairo6.web import api, errors, pages_account, pages_admin, pages_reports, pages_trial
 from cairo6.web.context import WebApp, make_templates, static_dir
 from cairo6.web.settings import WebSettings
@@ -143,7 +143,7 @@ class HeadersMiddleware:
 
 def create_app(target: str | Path | Database, settings: WebSettings | None = None) -> FastAPI:
     """The web application for one trial database (a SQLite path or a postgresql:// URL)."""
-    db = target if isinstance(target, Database) else Database(target)
+    db = target if isinstance(target, Database) else anchored_database(target, Settings.from_env())
     web = WebApp(db, settings or WebSettings.from_env(), make_templates())
     app = FastAPI(
         title="cairo6",
