@@ -19,7 +19,7 @@ from cairo6.errors import InvalidValueError, PermissionDeniedError
 from cairo6.protocol import Protocol, default_protocol_text
 from cairo6.scoring import Region
 from cairo6.service import admin, enrolment, forms
-from cairo6.service.audit_view import verify_trail
+from cairo6.service.audit_view import replay_trail, verify_trail
 from cairo6.service.dictionary import FILE_ORDER, dictionary
 from cairo6.service.exchange import (
     ODM_NS,
@@ -266,6 +266,7 @@ def test_export_import_export_gives_the_same_files(
     export_csv(target.trial, target.dm, second)
     assert _read(second) == _read(first)
     assert verify_trail(target.trial.db).ok
+    assert replay_trail(target.trial.db) == []  # every imported value is in the trail
     with target.trial.db.read() as session:
         sources = set(session.scalars(select(Randomisation.source)))
         deviations = session.scalar(select(func.count()).select_from(Deviation))
@@ -350,7 +351,7 @@ def test_a_bad_directory_is_refused_whole_with_every_problem(
     } <= found
     surgery = next(p for p in info.value.problems if p.file == "surgery.csv")
     assert surgery.value == "2018-02-01"
-    assert "on or after randomisation (2018-03-01)" in surgery.reason
+    assert "on or after participant.enrolled_on (2018-03-01)" in surgery.reason
     unknown = next(p for p in info.value.problems if p.file == "follow_up.csv")
     assert "does not exist" in unknown.reason
     assert "nothing was written" in str(info.value)

@@ -24,6 +24,7 @@ from cairo6.randomization import (
     derive_levels,
     state_from_history,
 )
+from cairo6.service.event_order import check_dates, check_not_future
 from cairo6.service.permissions import CENTRE_BOUND, Action, allowed, require
 from cairo6.service.trial import Trial, centre_by_code
 from cairo6.service.validation import clean_form
@@ -62,7 +63,7 @@ class Enrolment:
 def add_screening(trial: Trial, actor: Actor, centre_code: str, data: Mapping[str, Any]) -> str:
     """Log a potentially eligible patient; returns the screening number."""
     with trial.db.write(actor) as session:
-        return add_screening_in(session, actor, centre_code, data)
+        return add_screening_in(session, actor, centre_code, data, trial=trial)
 
 
 def add_screening_in(
@@ -72,10 +73,19 @@ def add_screening_in(
     data: Mapping[str, Any],
     *,
     number: str | None = None,
+    trial: Trial | None = None,
 ) -> str:
-    """`add_screening` inside the caller's transaction; `number` keeps an imported number."""
+    """`add_screening` inside the caller's transaction; `number` keeps an imported number.
+
+    With `trial`, the date is checked against its protocol's order of events (e.g. not
+    before recruitment started); without, only that it does not lie in the future.
+    """
     values = clean_form("screening", Screening, {**data, "screening_number": number or "new"})
     _check_screening(values)
+    if trial is not None:
+        check_dates(trial, session, "screening", values)
+    else:
+        check_not_future("screening", values)
     centre = centre_by_code(session, centre_code)
     require(actor, Action.SCREEN, centre.id)
 
@@ -413,6 +423,8 @@ def _write_enrolment(
     allocated_at: str | None = None,
     study_number: str | None = None,
 ) -> Enrolment:
+    check_dates(trial, session, "participant", {"enrolled_on": enrolled_on}, screening=screening)
+
     def stored() -> Iterable[str]:
         return session.scalars(select(Participant.study_number))
 
