@@ -127,3 +127,19 @@ def required_first(
 def earlier_forms(rule: DateOrder) -> set[str]:
     """The forms on the earlier side of a rule."""
     return {p.split(".", 1)[0] for p in rule.earlier}
+
+
+def entered_after_later_files(
+    rules: Sequence[DateOrder], form: str, order: Sequence[str]
+) -> list[dict[str, Scalar]]:
+    """The values that make a record of `form` need a record of a form later in `order`
+    (an adjuvant cycle needs the surgery): an import enters such records after that form's."""
+    position = {name: i for i, name in enumerate(order)}
+    here = position.get(form, -1)
+    return [
+        dict(rule.later_when)
+        for rule in rules
+        if rule.requires
+        and any(p.split(".", 1)[0] == form for p in rule.later)
+        and any(position.get(f, -1) > here for f in earlier_forms(rule))
+    ]
