@@ -133,3 +133,14 @@ def test_errors_are_plain_and_exit_non_zero(tmp_path: Path) -> None:
     assert "wizard" in str(result.exception)
     result = invoke(["centre", "list"], env={"CAIRO6_DB": str(tmp_path / "none.db")})
     assert result.exit_code != 0
+
+
+def test_a_new_database_at_an_old_path_starts_its_anchors_afresh(tmp_path: Path) -> None:
+    env = {"CAIRO6_DB": str(tmp_path / "trial.db"), "CAIRO6_USER": "admin"}
+    run(env, "db", "init", "--admin", "admin")
+    run(env, "centre", "add", "C01", "Centre one")
+    for leftover in tmp_path.glob("trial.db*"):
+        if leftover.suffix != ".anchors":
+            leftover.unlink()
+    run(env, "db", "init", "--admin", "admin")
+    assert "intact" in run(env, "audit", "verify")

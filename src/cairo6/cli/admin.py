@@ -25,6 +25,7 @@ from cairo6.service.audit_view import anchor_head, history, replay_trail, verify
 from cairo6.service.backup import backup, restore
 from cairo6.service.setup import initialise, open_trial
 from cairo6.store.anchor import create_key
+from cairo6.store.audit import GENESIS
 from cairo6.store.migrate import current_revision, head_revision, upgrade
 
 db_app = typer.Typer(help="Create and migrate the trial database.", no_args_is_help=True)
@@ -48,7 +49,11 @@ def db_init(
     proto = parse_protocol(text, str(chosen or "CAIRO6"))
     if create_key(settings().audit_key):
         console.print(f"audit anchor key created at {settings().audit_key}", markup=False)
+    new = current_revision(database) is None
     trial = initialise(database, proto, text)
+    if new and database.anchors is not None:
+        # Anchors left by an earlier database at this path belong to another trail.
+        database.anchors.append(0, GENESIS, "init")
     console.print(f"database ready at revision {head_revision()} for {proto.trial.acronym}")
     if admin_user:
         admin.bootstrap_admin(trial, admin_user)

@@ -31,6 +31,8 @@ from sqlalchemy.engine import make_url
 from cairo6.errors import AuditError, StateError
 
 KEY_BYTES = 32
+FRESH_START = ("init", "restore")
+"""Events after which the earlier anchors belong to another trail (a new or restored database)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Anchor:
     hash: str
     at: str
     event: str
-    """commit, anchor (by hand), backup or restore (a restore starts the trail afresh)."""
+    """commit, anchor (by hand), backup, or init and restore, which start the anchors afresh."""
 
 
 def _message(anchor: Anchor) -> bytes:
@@ -136,7 +138,7 @@ class AnchorLog:
                     "check that CAIRO6_AUDIT_KEY names the key this trial was anchored with; "
                     "if it does, the anchor file was tampered with",
                 )
-            if anchor.event == "restore":
+            if anchor.event in FRESH_START:
                 anchors = []
             anchors.append(anchor)
         return anchors

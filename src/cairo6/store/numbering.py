@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from cairo6.store.schema import NumberCounter
 
-_COUNTER = NumberCounter.__table__
+_COUNTER = cast(Table, NumberCounter.__table__)
 Stored = Callable[[], Iterable[str]]
 """Every number of one kind already stored (read once per scope, to start its counter)."""
 
