@@ -333,6 +333,13 @@ def test_a_bad_directory_is_refused_whole_with_every_problem(
         bad / "follow_up.csv",
         lambda rows: rows.append(["CAIRO6-C09-001", "2018-09-01", "alive", "", "false", ""]),
     )
+    # A death recorded before p2's randomisation (row 5), refused by the rule first entry runs.
+    with (bad / "surgery.csv").open(encoding="utf-8") as handle:
+        p2 = list(csv.reader(handle))[2][0]
+    _edit(
+        bad / "follow_up.csv",
+        lambda rows: rows.append([p2, "2018-09-01", "dead", "2018-02-20", "false", ""]),
+    )
     _edit(bad / "randomisation.csv", lambda rows: _set(rows, 2, "arm", "placebo"))
     (bad / "surgeries.csv").write_text("study_number\n")
     target = fresh("target")
@@ -348,7 +355,11 @@ def test_a_bad_directory_is_refused_whole_with_every_problem(
         ("complication.csv", 2, "grade"),
         ("surgery.csv", 3, "surgery_date"),
         ("follow_up.csv", 4, "study_number"),
+        ("follow_up.csv", 5, "death_date"),
     } <= found
+    death = next(p for p in info.value.problems if p.field == "death_date")
+    assert death.value == "2018-02-20"
+    assert "on or after participant.enrolled_on (2018-03-01)" in death.reason
     surgery = next(p for p in info.value.problems if p.file == "surgery.csv")
     assert surgery.value == "2018-02-01"
     assert "on or after participant.enrolled_on (2018-03-01)" in surgery.reason
