@@ -6,18 +6,23 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import tomli_w
 
 from cairo6.errors import (
     FormError,
     InvalidValueError,
     NotFoundError,
     PermissionDeniedError,
+    ProtocolError,
     StateError,
 )
+from cairo6.protocol import protocol_from_dict
 from cairo6.scoring import Region
 from cairo6.service import enrolment, forms, queries
 from cairo6.service.audit_view import history, verify_trail
 from cairo6.service.participants import view
+from cairo6.service.setup import initialise
+from cairo6.store.engine import Database
 from tests.service.conftest import Site, enrol
 
 PCI = {r.id: 0 for r in Region} | {"pelvis": 2, "central": 1}
@@ -290,3 +295,12 @@ def test_screening_before_recruitment_started_is_refused(site: Site) -> None:
     assert "on or after accrual.start (2017-06-15)" in _refused(
         early, "screening.screened_on", "1900-01-01"
     )
+
+
+def test_an_order_of_events_naming_no_date_is_refused_at_set_up(
+    db: Database, raw_cairo6: dict[str, Any]
+) -> None:
+    raw_cairo6["date_order"][0]["later"] = "screening.screened_at"
+    protocol = protocol_from_dict(raw_cairo6)
+    with pytest.raises(ProtocolError, match=r"date_order\[0\].*'screening.screened_at'"):
+        initialise(db, protocol, tomli_w.dumps(raw_cairo6))

@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, select
 
-from cairo6.errors import InvalidValueError
+from cairo6.errors import InvalidValueError, ProtocolIssue
+from cairo6.protocol import Protocol
 from cairo6.protocol.date_order import (
     Dated,
     DateOrder,
@@ -31,6 +32,26 @@ def _refuse(form: str, point: str, value: Any, allowed: str, why: str) -> Invali
     name = point.split(".", 1)[1] if point.startswith(f"{form}.") else point
     shown = value.isoformat() if isinstance(value, dt.date) else value
     return InvalidValueError(f"{form}.{name}", shown, allowed, why)
+
+
+def unknown_points(protocol: Protocol) -> list[ProtocolIssue]:
+    """Points of `[[date_order]]` that name no date column of a form the store keeps."""
+    known = {"accrual.start"} | {
+        f"{form}.{column.key}"
+        for form, table in FORM_TABLES.items()
+        for column in table.__table__.columns
+        if isinstance(column.type, Date)
+    }
+    return [
+        ProtocolIssue(
+            f"date_order[{i}]",
+            f"'{point}' is not a date of a form; allowed: form.field of a date field, "
+            "or accrual.start",
+        )
+        for i, rule in enumerate(protocol.date_order)
+        for point in (*rule.earlier, *rule.later)
+        if point not in known
+    ]
 
 
 def check_not_future(form: str, values: Mapping[str, Any], today: dt.date | None = None) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from cairo6.errors import ProtocolError
 from cairo6.protocol import Protocol, parse_protocol
+from cairo6.service.event_order import unknown_points
 from cairo6.service.trial import Trial
 from cairo6.store.engine import Database
 from cairo6.store.meta import bind_protocol, protocol_text
@@ -11,6 +13,9 @@ from cairo6.store.migrate import upgrade
 
 def initialise(db: Database, protocol: Protocol, toml_text: str) -> Trial:
     """Create (or migrate) the schema and bind the trial's protocol to the database."""
+    issues = unknown_points(protocol)
+    if issues:
+        raise ProtocolError("protocol", issues)
     upgrade(db)
     bind_protocol(db, toml_text)
     return Trial(db, protocol)
