@@ -188,3 +188,20 @@ def test_restore_refuses_a_copy_that_fails_either_check(anchored: Site, tmp_path
     records = restore(good, target)
     result = verify_trail(target)
     assert (result.ok, result.records, result.anchored) == (True, records, records)
+
+
+def test_anchors_out_of_commit_order_still_show_a_truncation(anchored: Site) -> None:
+    db = anchored.trial.db
+    enrol(anchored)
+    assert db.anchors is not None
+    lines = db.anchors.path.read_text().splitlines()
+    # Two writers finished in one order and wrote their anchors in the other.
+    lines[-1], lines[-2] = lines[-2], lines[-1]
+    db.anchors.path.write_text("\n".join(lines) + "\n")
+    total = verify_trail(db).records
+    disable_guard(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE seq = :last"), {"last": total})
+    result = verify_trail(db)
+    assert not result.ok
+    assert f"but record {total} was anchored" in result.problem

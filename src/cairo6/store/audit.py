@@ -231,7 +231,9 @@ def verify(conn: Connection, anchors: Sequence[Anchor] | None = None) -> Verific
     trail is itself a problem: nothing could show a truncation.
     """
     anchored = {a.seq: a for a in anchors or ()}
-    latest = anchors[-1] if anchors else None
+    # Writers on PostgreSQL append their anchors after the lock is released, so the file's
+    # lines need not be in commit order: the highest anchored record is the one to reach.
+    latest = max(anchors, key=lambda a: a.seq) if anchors else None
     prev = GENESIS
     expected_seq = 1
     count = 0
