@@ -23,7 +23,7 @@ from cairo6.service.audit_view import history, verify_trail
 from cairo6.service.participants import view
 from cairo6.service.setup import initialise
 from cairo6.store.engine import Database
-from tests.service.conftest import Site, enrol
+from tests.service.conftest import PATIENT, Site, enrol
 
 PCI = {r.id: 0 for r in Region} | {"pelvis": 2, "central": 1}
 
@@ -295,6 +295,19 @@ def test_screening_before_recruitment_started_is_refused(site: Site) -> None:
     assert "on or after accrual.start (2017-06-15)" in _refused(
         early, "screening.screened_on", "1900-01-01"
     )
+    number = enrolment.add_screening(
+        site.trial,
+        site.inv1,
+        "C01",
+        {"screened_on": dt.date(2018, 1, 2), "approached": True, "refused": False},
+    )
+    with pytest.raises(InvalidValueError) as future:
+        enrolment.assess_eligibility(site.trial, site.inv1, number, PATIENT, dt.date(2099, 1, 2))
+    assert "a date up to today" in _refused(future, "eligibility.assessed_on", "2099-01-02")
+    enrolment.assess_eligibility(site.trial, site.inv1, number, PATIENT, dt.date(2018, 1, 2))
+    with pytest.raises(InvalidValueError) as later:
+        enrolment.randomise(site.trial, site.inv1, number, dt.date(2099, 1, 2))
+    assert "a date up to today" in _refused(later, "participant.enrolled_on", "2099-01-02")
 
 
 def test_an_order_of_events_naming_no_date_is_refused_at_set_up(

@@ -162,6 +162,7 @@ def assess_eligibility_in(
     clean = validate_record(trial.protocol, data)
     result = assess(trial.protocol, clean)
     screening = _screening(session, actor, screening_number, Action.ASSESS_ELIGIBILITY)
+    check_dates(trial, session, "eligibility", {"assessed_on": assessed_on}, screening=screening)
     record = EligibilityAssessment(
         screening_id=screening.id,
         assessed_on=assessed_on,
