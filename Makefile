@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/cairo6 db init --admin admin
 	$(DEMO_ENV) $(BIN)/cairo6 user add dm --role data_manager
 	$(DEMO_ENV) $(BIN)/cairo6 import src/cairo6/studies/cairo6/data --user dm
-	$(DEMO_ENV) $(BIN)/cairo6 audit verify
+	$(DEMO_ENV) $(BIN)/cairo6 audit verify --data
 	$(DEMO_ENV) $(BIN)/cairo6 report --out demo-output/report
 	$(DEMO_ENV) $(BIN)/cairo6 user add statistician --role statistician
 	$(DEMO_ENV) $(BIN)/cairo6 participant show CAIRO6-C01-001 --on 2019-10-01 --user statistician

@@ -45,8 +45,16 @@ import tempfile  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 
+from cairo6.store.anchor import create_key  # noqa: E402
 from cairo6.store.engine import Database  # noqa: E402
 from cairo6.store.migrate import upgrade  # noqa: E402
+
+# The audit anchor key and the anchor files of server databases go to a directory of this test
+# run, never to the home directory; servers the tests start inherit the same places.
+_ANCHOR_HOME = Path(tempfile.mkdtemp(prefix="cairo6-anchor-"))
+os.environ.setdefault("CAIRO6_AUDIT_KEY", str(_ANCHOR_HOME / "audit-anchor.key"))
+os.environ.setdefault("XDG_STATE_HOME", str(_ANCHOR_HOME / "state"))
+create_key(Path(os.environ["CAIRO6_AUDIT_KEY"]))
 
 
 @pytest.fixture(scope="session")

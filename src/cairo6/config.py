@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cairo6.errors import InvalidValueError
@@ -22,6 +22,16 @@ class Settings:
     """SQLite file path or postgresql:// URL (CAIRO6_DATABASE_URL, else CAIRO6_DB)."""
     user: str | None = None
     """The acting user for the command line (CAIRO6_USER)."""
+    audit_key: Path = field(
+        default_factory=lambda: Path.home() / ".config" / "cairo6" / "audit-anchor.key"
+    )
+    """The key that signs the audit trail's anchors, never kept in the database
+    (CAIRO6_AUDIT_KEY; default $XDG_CONFIG_HOME/cairo6/audit-anchor.key)."""
+    audit_anchors: Path | None = None
+    """The append-only anchor file (CAIRO6_AUDIT_ANCHORS; default: beside a SQLite database
+    as DATABASE.anchors, for PostgreSQL $XDG_STATE_HOME/cairo6/anchors/HOST-PORT-NAME.anchors)."""
+    state_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "state" / "cairo6")
+    """Where files that are not settings are kept by default ($XDG_STATE_HOME/cairo6)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -42,4 +52,17 @@ class Settings:
             or DEFAULT_DB
         )
         user = env.get("CAIRO6_USER", "").strip() or None
-        return cls(protocol_path=protocol_path, database=database, user=user)
+        home = Path(env.get("HOME", "").strip() or Path.home())
+        config_home = Path(env.get("XDG_CONFIG_HOME", "").strip() or home / ".config")
+        state_home = Path(env.get("XDG_STATE_HOME", "").strip() or home / ".local" / "state")
+        raw_key = env.get("CAIRO6_AUDIT_KEY", "").strip()
+        key = Path(raw_key).expanduser() if raw_key else config_home / "cairo6" / "audit-anchor.key"
+        raw_anchors = env.get("CAIRO6_AUDIT_ANCHORS", "").strip()
+        return cls(
+            protocol_path=protocol_path,
+            database=database,
+            user=user,
+            audit_key=key,
+            audit_anchors=Path(raw_anchors).expanduser() if raw_anchors else None,
+            state_dir=state_home / "cairo6",
+        )

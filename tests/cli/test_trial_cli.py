@@ -94,8 +94,33 @@ def test_walk_through(tmp_path: Path) -> None:
         shown = run(nurse, "participant", "show", "CAIRO6-C01-001", "--on", "2018-05-01")
         assert "Neoadjuvant therapy starts within 4 weeks" in shown
     assert "intact" in run(env, "audit", "verify")
+    assert "every stored value follows from the trail" in run(env, "audit", "verify", "--data")
+    assert "signed and appended to" in run(env, "audit", "anchor")
     assert "randomisation" in run(env, "audit", "show", "CAIRO6-C01-001")
     assert "backup written" in run(env, "backup", str(tmp_path / "copy.db"))
+    restored = {**env, "CAIRO6_DB": str(tmp_path / "restored.db")}
+    assert "restored from" in run(restored, "restore", str(tmp_path / "copy.db"))
+    assert "intact" in run(restored, "audit", "verify", "--data")
+
+
+def test_audit_verify_names_a_silent_change_and_a_missing_key(tmp_path: Path) -> None:
+    import sqlite3
+
+    env = {"CAIRO6_DB": str(tmp_path / "trial.db"), "CAIRO6_USER": "admin"}
+    run(env, "db", "init", "--admin", "admin")
+    run(env, "centre", "add", "C01", "Centre one", "--started", "2017-06-15")
+    with sqlite3.connect(tmp_path / "trial.db") as conn:
+        conn.execute("UPDATE centre SET name = 'Elsewhere'")
+    conn.close()
+    assert "intact" in run(env, "audit", "verify")
+    shown = run(env, "audit", "verify", "--data", code=1)
+    assert 'centre row 1: name is "Elsewhere" in the table but "Centre one" by the trail' in shown
+    lost = {**env, "CAIRO6_AUDIT_KEY": str(tmp_path / "lost.key")}
+    result = invoke(["centre", "add", "C02", "Centre two"], env=lost)
+    assert result.exit_code != 0  # `main` shows it as one line with exit code 2
+    assert "lost.key does not exist" in str(result.exception)
+    assert "cairo6 audit key" in str(result.exception)
+    assert "C02" not in run(env, "centre", "list")
 
 
 def test_errors_are_plain_and_exit_non_zero(tmp_path: Path) -> None:
@@ -108,3 +133,14 @@ def test_errors_are_plain_and_exit_non_zero(tmp_path: Path) -> None:
     assert "wizard" in str(result.exception)
     result = invoke(["centre", "list"], env={"CAIRO6_DB": str(tmp_path / "none.db")})
     assert result.exit_code != 0
+
+
+def test_a_new_database_at_an_old_path_starts_its_anchors_afresh(tmp_path: Path) -> None:
+    env = {"CAIRO6_DB": str(tmp_path / "trial.db"), "CAIRO6_USER": "admin"}
+    run(env, "db", "init", "--admin", "admin")
+    run(env, "centre", "add", "C01", "Centre one")
+    for leftover in tmp_path.glob("trial.db*"):
+        if leftover.suffix != ".anchors":
+            leftover.unlink()
+    run(env, "db", "init", "--admin", "admin")
+    assert "intact" in run(env, "audit", "verify")

@@ -25,7 +25,7 @@ from cairo6.service.backup import backup, restore
 from cairo6.service.setup import initialise
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database
-from cairo6.store.schema import Deviation, Participant, Randomisation
+from cairo6.store.schema import Deviation, Participant, Randomisation, Screening
 from tests.service.conftest import PATIENT, Site, enrol
 
 
@@ -202,3 +202,44 @@ def test_counts_follow_a_restored_database(site: Site, tmp_path: Path) -> None:
     after = enrol(site)
     assert after.sequence_number == 4
     assert sum(after.diagnostic["totals"].values()) == 3
+
+
+def _import_history(site: Site, screening_number: str | None, study_number: str) -> None:
+    on = dt.date(2018, 1, 10)
+    with site.trial.db.write(site.dm, insert_reason="trial history") as session:
+        screening = enrolment.add_screening_in(
+            session,
+            site.dm,
+            "C01",
+            {"screened_on": on, "approached": True, "refused": False},
+            number=screening_number,
+        )
+        enrolment.assess_eligibility_in(session, site.trial, site.dm, screening, PATIENT, on)
+        enrolment.import_allocation_in(
+            session,
+            site.trial,
+            site.dm,
+            screening,
+            on,
+            "control",
+            "2018-01-10T09:00:00+00:00",
+            study_number=study_number,
+        )
+
+
+def test_imported_numbers_are_never_issued_again(site: Site) -> None:
+    """Numbers come from per-centre counters; an imported number moves its counter past it."""
+    enrol(site)  # C01-S0001, CAIRO6-C01-001
+    _import_history(site, "C01-S0003", "CAIRO6-C01-003")
+    # The counter carries on after the highest number taken (gaps are harmless; reuse is not).
+    live = [enrol(site).study_number for _ in range(2)]
+    assert live == ["CAIRO6-C01-004", "CAIRO6-C01-005"]
+    with site.trial.db.read() as session:
+        screenings = sorted(session.scalars(select(Screening.screening_number)))
+    assert screenings == ["C01-S0001", "C01-S0003", "C01-S0004", "C01-S0005"]
+    # A number that is already taken is refused, naming it, and nothing is written.
+    with pytest.raises(StateError, match="CAIRO6-C01-005 already exists"):
+        _import_history(site, None, live[1])
+    with site.trial.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Screening)) == 4
+    assert enrol(site, centre="C02", actor=site.inv2).study_number == "CAIRO6-C02-001"

@@ -19,7 +19,7 @@ from cairo6.errors import InvalidValueError, PermissionDeniedError
 from cairo6.protocol import Protocol, default_protocol_text
 from cairo6.scoring import Region
 from cairo6.service import admin, enrolment, forms
-from cairo6.service.audit_view import verify_trail
+from cairo6.service.audit_view import replay_trail, verify_trail
 from cairo6.service.dictionary import FILE_ORDER, dictionary
 from cairo6.service.exchange import (
     ODM_NS,
@@ -266,6 +266,7 @@ def test_export_import_export_gives_the_same_files(
     export_csv(target.trial, target.dm, second)
     assert _read(second) == _read(first)
     assert verify_trail(target.trial.db).ok
+    assert replay_trail(target.trial.db) == []  # every imported value is in the trail
     with target.trial.db.read() as session:
         sources = set(session.scalars(select(Randomisation.source)))
         deviations = session.scalar(select(func.count()).select_from(Deviation))
@@ -332,6 +333,13 @@ def test_a_bad_directory_is_refused_whole_with_every_problem(
         bad / "follow_up.csv",
         lambda rows: rows.append(["CAIRO6-C09-001", "2018-09-01", "alive", "", "false", ""]),
     )
+    # A death recorded before p2's randomisation (row 5), refused by the rule first entry runs.
+    with (bad / "surgery.csv").open(encoding="utf-8") as handle:
+        p2 = list(csv.reader(handle))[2][0]
+    _edit(
+        bad / "follow_up.csv",
+        lambda rows: rows.append([p2, "2018-09-01", "dead", "2018-02-20", "false", ""]),
+    )
     _edit(bad / "randomisation.csv", lambda rows: _set(rows, 2, "arm", "placebo"))
     (bad / "surgeries.csv").write_text("study_number\n")
     target = fresh("target")
@@ -347,10 +355,14 @@ def test_a_bad_directory_is_refused_whole_with_every_problem(
         ("complication.csv", 2, "grade"),
         ("surgery.csv", 3, "surgery_date"),
         ("follow_up.csv", 4, "study_number"),
+        ("follow_up.csv", 5, "death_date"),
     } <= found
+    death = next(p for p in info.value.problems if p.field == "death_date")
+    assert death.value == "2018-02-20"
+    assert "on or after participant.enrolled_on (2018-03-01)" in death.reason
     surgery = next(p for p in info.value.problems if p.file == "surgery.csv")
     assert surgery.value == "2018-02-01"
-    assert "on or after randomisation (2018-03-01)" in surgery.reason
+    assert "on or after participant.enrolled_on (2018-03-01)" in surgery.reason
     unknown = next(p for p in info.value.problems if p.file == "follow_up.csv")
     assert "does not exist" in unknown.reason
     assert "nothing was written" in str(info.value)

@@ -6,19 +6,24 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import tomli_w
 
 from cairo6.errors import (
     FormError,
     InvalidValueError,
     NotFoundError,
     PermissionDeniedError,
+    ProtocolError,
     StateError,
 )
+from cairo6.protocol import protocol_from_dict
 from cairo6.scoring import Region
-from cairo6.service import forms, queries
+from cairo6.service import enrolment, forms, queries
 from cairo6.service.audit_view import history, verify_trail
 from cairo6.service.participants import view
-from tests.service.conftest import Site, enrol
+from cairo6.service.setup import initialise
+from cairo6.store.engine import Database
+from tests.service.conftest import PATIENT, Site, enrol
 
 PCI = {r.id: 0 for r in Region} | {"pelvis": 2, "central": 1}
 
@@ -105,9 +110,9 @@ def test_every_problem_in_a_form_is_named(site: Site) -> None:
 
 def test_order_of_events(site: Site) -> None:
     control = _participant(site, "control")
-    with pytest.raises(InvalidValueError, match="on or after randomisation"):
+    with pytest.raises(InvalidValueError, match=r"on or after participant.enrolled_on \(2018"):
         forms.record(site.trial, site.inv1, "surgery", control, _surgery(dt.date(2017, 12, 1)))
-    with pytest.raises(StateError, match="needs a recorded surgery"):
+    with pytest.raises(InvalidValueError, match=r"only once surgery\.surgery_date is recorded"):
         forms.record(site.trial, site.inv1, "discharge", control, {"discharge_date": "2018-02-15"})
     with pytest.raises(StateError, match="allocated to control"):
         forms.record(
@@ -124,7 +129,7 @@ def test_order_of_events(site: Site) -> None:
             },
         )
     experimental = _participant(site, "experimental")
-    with pytest.raises(StateError, match="only after surgery"):
+    with pytest.raises(InvalidValueError, match="adjuvant therapy is given only after surgery"):
         forms.record(
             site.trial,
             site.inv1,
@@ -151,7 +156,7 @@ def test_order_of_events(site: Site) -> None:
             "bevacizumab_given": True,
         },
     )
-    with pytest.raises(StateError, match="not after the last neoadjuvant cycle"):
+    with pytest.raises(InvalidValueError, match=r"after cycle.given_on \(2018-01-20\)"):
         forms.record(site.trial, site.inv1, "surgery", experimental, _surgery(dt.date(2018, 1, 15)))
     page = view(site.trial, site.inv1, experimental, dt.date(2018, 3, 1))
     statuses = {c.window.id: c.status.value for c in page.compliance}
@@ -215,3 +220,100 @@ def test_query_cycle(site: Site) -> None:
     assert queries.open_queries(site.trial, site.dm) == []
     with pytest.raises(StateError):
         queries.answer_query(site.trial, site.inv1, qid, "again")
+
+
+def _refused(error: pytest.ExceptionInfo[InvalidValueError], field: str, value: str) -> str:
+    assert (error.value.field, error.value.value) == (field, value)
+    return str(error.value)
+
+
+def test_dates_that_cannot_be_true_are_refused_on_entry_and_on_edit(site: Site) -> None:
+    sn = _participant(site, "control")  # randomised 2018-01-10
+    surgery = forms.record(site.trial, site.inv1, "surgery", sn, _surgery(dt.date(2018, 2, 5)))
+    forms.record(site.trial, site.inv1, "discharge", sn, {"discharge_date": "2018-02-15"})
+    # Surgery moved after the discharge: the edit runs the checks of first entry.
+    with pytest.raises(InvalidValueError) as moved:
+        forms.update(
+            site.trial,
+            site.inv1,
+            "surgery",
+            surgery,
+            {"surgery_date": "2018-08-01"},
+            reason="typo",
+        )
+    text = _refused(moved, "surgery.surgery_date", "2018-08-01")
+    assert "on or before discharge.discharge_date (2018-02-15)" in text
+    # Death before randomisation, on first entry.
+    with pytest.raises(InvalidValueError) as dead:
+        forms.record(
+            site.trial,
+            site.inv1,
+            "follow_up",
+            sn,
+            {"visit_date": "2018-03-01", "vital_status": "dead", "death_date": "2017-12-24"},
+        )
+    assert "on or after participant.enrolled_on (2018-01-10)" in _refused(
+        dead, "follow_up.death_date", "2017-12-24"
+    )
+    # A visit in the future.
+    with pytest.raises(InvalidValueError) as future:
+        forms.record(
+            site.trial,
+            site.inv1,
+            "follow_up",
+            sn,
+            {"visit_date": "2099-03-01", "vital_status": "alive"},
+        )
+    assert "a date up to today" in _refused(future, "follow_up.visit_date", "2099-03-01")
+    # A discharge moved before the surgery, by an edit.
+    [discharge] = view(site.trial, site.inv1, sn, dt.date(2018, 3, 1)).forms["discharge"]
+    with pytest.raises(InvalidValueError) as early:
+        forms.update(
+            site.trial,
+            site.inv1,
+            "discharge",
+            discharge["id"],
+            {"discharge_date": "2018-02-01"},
+            reason="typo",
+        )
+    assert "on or after surgery.surgery_date (2018-02-05)" in _refused(
+        early, "discharge.discharge_date", "2018-02-01"
+    )
+    page = view(site.trial, site.inv1, sn, dt.date(2018, 3, 1))
+    assert page.derived["length_of_stay_days"] == 10  # nothing was changed
+    assert "follow_up" not in page.forms or not page.forms["follow_up"]
+
+
+def test_screening_before_recruitment_started_is_refused(site: Site) -> None:
+    with pytest.raises(InvalidValueError) as early:
+        enrolment.add_screening(
+            site.trial,
+            site.inv1,
+            "C01",
+            {"screened_on": dt.date(1900, 1, 1), "approached": True, "refused": False},
+        )
+    assert "on or after accrual.start (2017-06-15)" in _refused(
+        early, "screening.screened_on", "1900-01-01"
+    )
+    number = enrolment.add_screening(
+        site.trial,
+        site.inv1,
+        "C01",
+        {"screened_on": dt.date(2018, 1, 2), "approached": True, "refused": False},
+    )
+    with pytest.raises(InvalidValueError) as future:
+        enrolment.assess_eligibility(site.trial, site.inv1, number, PATIENT, dt.date(2099, 1, 2))
+    assert "a date up to today" in _refused(future, "eligibility.assessed_on", "2099-01-02")
+    enrolment.assess_eligibility(site.trial, site.inv1, number, PATIENT, dt.date(2018, 1, 2))
+    with pytest.raises(InvalidValueError) as later:
+        enrolment.randomise(site.trial, site.inv1, number, dt.date(2099, 1, 2))
+    assert "a date up to today" in _refused(later, "participant.enrolled_on", "2099-01-02")
+
+
+def test_an_order_of_events_naming_no_date_is_refused_at_set_up(
+    db: Database, raw_cairo6: dict[str, Any]
+) -> None:
+    raw_cairo6["date_order"][0]["later"] = "screening.screened_at"
+    protocol = protocol_from_dict(raw_cairo6)
+    with pytest.raises(ProtocolError, match=r"date_order\[0\].*'screening.screened_at'"):
+        initialise(db, protocol, tomli_w.dumps(raw_cairo6))

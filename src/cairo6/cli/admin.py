@@ -21,9 +21,11 @@ from cairo6.cli.common import (
 )
 from cairo6.protocol import default_protocol_text, parse_protocol
 from cairo6.service import admin
-from cairo6.service.audit_view import history, verify_trail
+from cairo6.service.audit_view import anchor_head, history, replay_trail, verify_trail
 from cairo6.service.backup import backup, restore
 from cairo6.service.setup import initialise, open_trial
+from cairo6.store.anchor import create_key
+from cairo6.store.audit import GENESIS
 from cairo6.store.migrate import current_revision, head_revision, upgrade
 
 db_app = typer.Typer(help="Create and migrate the trial database.", no_args_is_help=True)
@@ -50,6 +52,9 @@ def db_init(
 ) -> None:
     """Create the schema, bind the protocol (or a whole study) to the database, add an admin."""
     database = open_database(db)
+    if create_key(settings().audit_key):
+        console.print(f"audit anchor key created at {settings().audit_key}", markup=False)
+    new = current_revision(database) is None
     if study is not None:
         from cairo6.service.setup import initialise_study
         from cairo6.study.loader import resolve_study
@@ -63,6 +68,9 @@ def db_init(
         proto = parse_protocol(text, str(chosen or "CAIRO6"))
         trial = initialise(database, proto, text)
         name = proto.trial.acronym
+    if new and database.anchors is not None:
+        # Anchors left by an earlier database at this path belong to another trail.
+        database.anchors.append(0, GENESIS, "init")
     console.print(f"database ready at revision {head_revision()} for {name}")
     if admin_user:
         admin.bootstrap_admin(trial, admin_user)
@@ -130,17 +138,72 @@ def user_list(db: DbOption = None, user: UserOption = None) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(db: DbOption = None) -> None:
-    """Walk the hash chain and report the first broken link (exit 1 if broken)."""
-    result = verify_trail(open_database(db))
+def audit_verify(
+    db: DbOption = None,
+    data: Annotated[
+        bool,
+        typer.Option(
+            "--data",
+            help="Also rebuild every current value from the trail and name each table row "
+            "that differs (a change made behind the trail's back).",
+        ),
+    ] = False,
+) -> None:
+    """Check the hash chain against the signed anchors (exit 1 if anything is wrong).
+
+    Reports the first broken link, a trail shorter than its latest anchor (records removed)
+    and a record whose hash differs from its anchor (the tail rewritten and rehashed).
+    """
+    database = open_database(db)
+    result = verify_trail(database)
+    anchors = database.anchors.path if database.anchors else None
     if result.ok:
-        console.print(f"[green]audit trail intact[/]: {result.records} records verified")
-        return
+        console.print(
+            f"[green]audit trail intact[/]: {result.records} records verified, "
+            f"checked against the anchor of record {result.anchored} in {anchors}",
+            highlight=False,
+        )
+    else:
+        where = f" at record {result.broken_at}" if result.broken_at else ""
+        console.print(f"[bold red]audit trail broken{where}[/]: ", end="")
+        console.print(f"{result.problem} ({result.records} records read)", markup=False)
+    if data and result.ok:
+        differences = replay_trail(database)
+        for difference in differences:
+            console.print("[bold red]not in the trail[/]: ", end="")
+            console.print(str(difference), markup=False, highlight=False)
+        if differences:
+            raise typer.Exit(1)
+        console.print("[green]every stored value follows from the trail[/]")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor(db: DbOption = None) -> None:
+    """Sign the head of the trail (sequence and hash) and append it to the anchor file.
+
+    Every commit does this by itself; run it by hand to start anchoring an older database,
+    or to print the head for keeping elsewhere (e.g. in the trial master file).
+    """
+    database = open_database(db)
+    anchor = anchor_head(database)
     console.print(
-        f"[bold red]audit trail broken at record {result.broken_at}[/]: {result.problem} "
-        f"({result.records} records read)"
+        f"head: record {anchor.seq}, hash {anchor.hash}, at {anchor.at}; "
+        f"signed and appended to {database.anchors.path if database.anchors else '-'}",
+        markup=False,
+        highlight=False,
     )
-    raise typer.Exit(1)
+
+
+@audit_app.command("key")
+def audit_key() -> None:
+    """Create the key that signs the anchors, where CAIRO6_AUDIT_KEY says (never replaced)."""
+    path = settings().audit_key
+    if create_key(path):
+        console.print(f"anchor key created at {path}; keep a copy apart from the database")
+    else:
+        console.print(f"anchor key already at {path}; left as it is")
 
 
 @audit_app.command("show")
@@ -193,6 +256,7 @@ def restore_command(
     db: DbOption = None,
     force: Annotated[bool, typer.Option(help="Replace an existing database.")] = False,
 ) -> None:
-    """Restore a SQLite backup after checking its audit trail."""
+    """Restore a SQLite backup after checking it: its chain against the anchors beside it
+    (BACKUP.anchors), and every value in it against its trail."""
     records = restore(source, open_database(db), force=force)
     console.print(f"restored from {source}; audit trail verifies ({records} records)")

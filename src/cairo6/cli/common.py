@@ -15,7 +15,7 @@ from cairo6.protocol import Protocol, default_protocol, read_protocol_file
 from cairo6.service.setup import open_trial
 from cairo6.service.trial import Trial, actor_for
 from cairo6.store.audit import Actor
-from cairo6.store.engine import Database
+from cairo6.store.engine import Database, anchored_database
 
 console = Console()
 err_console = Console(stderr=True)
@@ -68,8 +68,8 @@ UserOption = Annotated[
 
 
 def open_database(target: str | None) -> Database:
-    """The database named on the command line or in the settings."""
-    return Database(target or settings().database)
+    """The database named on the command line or in the settings, anchored as they say."""
+    return anchored_database(target or settings().database, settings())
 
 
 def open_trial_and_actor(target: str | None, user: str | None) -> tuple[Trial, Actor]:

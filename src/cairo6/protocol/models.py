@@ -14,6 +14,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cairo6.errors import InvalidValueError
+from cairo6.protocol.date_order import DateOrder
 from cairo6.protocol.rules import Condition, CrfField
 
 Id = str
@@ -398,6 +399,7 @@ class Protocol(_Model):
     accrual: Accrual
     sample_size: SampleSize | None = None
     assumptions: list[Assumption] = []
+    date_order: list[DateOrder] = []
 
     def arm(self, arm_id: str) -> Arm:
         """The arm with this id."""

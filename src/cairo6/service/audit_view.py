@@ -7,17 +7,46 @@ from typing import Any
 
 from sqlalchemy import select
 
+from cairo6.errors import StateError
 from cairo6.service.permissions import Action
 from cairo6.service.trial import Trial, participant
-from cairo6.store.audit import Actor, Verification, verify
+from cairo6.store.anchor import Anchor
+from cairo6.store.audit import GENESIS, Actor, Verification, verify
 from cairo6.store.engine import Database
+from cairo6.store.replay import Difference, replay
 from cairo6.store.schema import AuditRecord
 
 
 def verify_trail(db: Database) -> Verification:
-    """Walk the whole chain."""
+    """Walk the whole chain, and check it against the anchors when the database has them."""
+    anchors = db.anchors.read() if db.anchors is not None else None
     with db.engine.connect() as conn:
-        return verify(conn)
+        return verify(conn, anchors)
+
+
+def replay_trail(db: Database) -> list[Difference]:
+    """Every stored row or value the trail does not account for (empty when all agree)."""
+    with db.engine.connect() as conn:
+        return replay(conn)
+
+
+def anchor_head(db: Database) -> Anchor:
+    """Anchor the current head by hand, once the trail checks clean (also its first anchor)."""
+    if db.anchors is None:
+        raise StateError("this database has no anchor file configured", "set CAIRO6_AUDIT_ANCHORS")
+    anchors = db.anchors.read()
+    with db.engine.connect() as conn:
+        result = verify(conn, anchors if anchors else None)
+        head = conn.execute(
+            select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+        ).first()
+    if not result.ok:
+        raise StateError(
+            f"the audit trail is broken at record {result.broken_at}: {result.problem}",
+            "a broken trail is not anchored; investigate it first (`cairo6 audit verify --data`)",
+        )
+    seq, digest = (head[0], head[1]) if head else (0, GENESIS)
+    return db.anchors.append(seq, digest, "anchor")
 
 
 def history(trial: Trial, actor: Actor, study_number: str) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ also reads the minimisation counts and appends the audit record, under the trial
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +24,11 @@ from cairo6.randomization import (
     derive_levels,
     state_from_history,
 )
+from cairo6.service.event_order import check_dates, check_not_future
 from cairo6.service.permissions import CENTRE_BOUND, Action, allowed, require
 from cairo6.service.trial import Trial, centre_by_code
 from cairo6.service.validation import clean_form
+from cairo6.store import numbering
 from cairo6.store.audit import Actor, now_iso
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import (
@@ -37,6 +39,14 @@ from cairo6.store.schema import (
     Randomisation,
     Screening,
 )
+
+SCREENING_NUMBERS = numbering.Numbering("screening", prefix="", infix="-S", width=4)
+"""Screening numbers per centre: C03-S0001."""
+
+
+def study_numbers(trial: Trial) -> numbering.Numbering:
+    """Study numbers per centre: TRIAL-C03-001."""
+    return numbering.Numbering("study", prefix=f"{trial.protocol.trial.id}-", infix="-", width=3)
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ class Enrolment:
 def add_screening(trial: Trial, actor: Actor, centre_code: str, data: Mapping[str, Any]) -> str:
     """Log a potentially eligible patient; returns the screening number."""
     with trial.db.write(actor) as session:
-        return add_screening_in(session, actor, centre_code, data)
+        return add_screening_in(session, actor, centre_code, data, trial=trial)
 
 
 def add_screening_in(
@@ -63,19 +73,33 @@ def add_screening_in(
     data: Mapping[str, Any],
     *,
     number: str | None = None,
+    trial: Trial | None = None,
 ) -> str:
-    """`add_screening` inside the caller's transaction; `number` keeps an imported number."""
+    """`add_screening` inside the caller's transaction; `number` keeps an imported number.
+
+    With `trial`, the date is checked against its protocol's order of events (e.g. not
+    before recruitment started); without, only that it does not lie in the future.
+    """
     values = clean_form("screening", Screening, {**data, "screening_number": number or "new"})
     _check_screening(values)
+    if trial is not None:
+        check_dates(trial, session, "screening", values)
+    else:
+        check_not_future("screening", values)
     centre = centre_by_code(session, centre_code)
     require(actor, Action.SCREEN, centre.id)
+
+    def stored() -> Iterable[str]:
+        return session.scalars(select(Screening.screening_number))
+
     if number is None:
-        count = session.scalar(
-            select(func.count()).select_from(Screening).where(Screening.centre_id == centre.id)
+        values["screening_number"] = numbering.issue(
+            session, SCREENING_NUMBERS, centre.code, stored
         )
-        values["screening_number"] = f"{centre.code}-S{(count or 0) + 1:04d}"
     elif session.scalar(select(func.count()).where(Screening.screening_number == number)):
         raise StateError(f"screening number {number} already exists", "use a new number")
+    else:
+        numbering.reserve(session, SCREENING_NUMBERS, number, stored)
     session.add(Screening(centre_id=centre.id, **values))
     session.flush()
     return str(values["screening_number"])
@@ -138,6 +162,7 @@ def assess_eligibility_in(
     clean = validate_record(trial.protocol, data)
     result = assess(trial.protocol, clean)
     screening = _screening(session, actor, screening_number, Action.ASSESS_ELIGIBILITY)
+    check_dates(trial, session, "eligibility", {"assessed_on": assessed_on}, screening=screening)
     record = EligibilityAssessment(
         screening_id=screening.id,
         assessed_on=assessed_on,
@@ -223,13 +248,6 @@ def _current_state(trial: Trial, session: StoreSession) -> tuple[AllocationState
         state = state_from_history(trial.protocol, _history(session))
     _STATE_CACHE[key] = _Counted(newest.sequence_number, newest.arm, newest.allocated_at, state)
     return state, state.allocated
-
-
-def _study_number(trial: Trial, session: StoreSession, centre: Centre) -> str:
-    count = session.scalar(
-        select(func.count()).select_from(Participant).where(Participant.centre_id == centre.id)
-    )
-    return f"{trial.protocol.trial.id}-{centre.code}-{(count or 0) + 1:03d}"
 
 
 def randomise(
@@ -406,10 +424,17 @@ def _write_enrolment(
     allocated_at: str | None = None,
     study_number: str | None = None,
 ) -> Enrolment:
+    check_dates(trial, session, "participant", {"enrolled_on": enrolled_on}, screening=screening)
+
+    def stored() -> Iterable[str]:
+        return session.scalars(select(Participant.study_number))
+
     if study_number is None:
-        study_number = _study_number(trial, session, centre)
+        study_number = numbering.issue(session, study_numbers(trial), centre.code, stored)
     elif session.scalar(select(func.count()).where(Participant.study_number == study_number)):
         raise StateError(f"study number {study_number} already exists", "use a new number")
+    else:
+        numbering.reserve(session, study_numbers(trial), study_number, stored)
     person = Participant(
         study_number=study_number,
         centre_id=centre.id,

@@ -26,6 +26,7 @@ from cairo6.errors import (
     NotFoundError,
     StateError,
 )
+from cairo6.protocol.date_order import earlier_forms, required_first
 from cairo6.service import forms
 from cairo6.service.dictionary import FILE_ORDER, DictionaryEntry, file_variables
 from cairo6.service.enrolment import (
@@ -60,14 +61,6 @@ _NOT_FOUND_FIELD = {
     "centre": "centre",
     "screening entry": "screening_number",
     "participant": "study_number",
-}
-# Forms whose rows only make sense once another of the participant's forms is in: when that
-# one is refused, these are not checked again (they would only repeat the same problem).
-_NEEDS: dict[str, tuple[str, ...]] = {
-    "discharge": ("surgery",),
-    "readmission": ("surgery", "discharge"),
-    "reoperation": ("surgery",),
-    "complication": ("surgery",),
 }
 
 
@@ -220,7 +213,9 @@ def _apply(session: StoreSession, trial: Trial, actor: Actor, row: CsvRow) -> No
         _apply_centre(session, v)
     elif row.form == "screening":
         data = {k: x for k, x in v.items() if k not in ("centre", "screening_number")}
-        add_screening_in(session, actor, v["centre"], data, number=v["screening_number"])
+        add_screening_in(
+            session, actor, v["centre"], data, number=v["screening_number"], trial=trial
+        )
     elif row.form == "eligibility":
         fields = {
             k: x
@@ -288,7 +283,14 @@ def _provides(row: CsvRow) -> set[tuple[str, str]]:
     return {("form", f"{row.key('study_number')}/{form}")}
 
 
-def _needs(row: CsvRow) -> set[tuple[str, str]]:
+def _first(trial: Trial, row: CsvRow) -> set[str]:
+    """The forms the protocol's order of events needs recorded before this row's record."""
+    values = {**row.raw, **row.values}
+    found = required_first(trial.protocol.date_order, row.form, values)
+    return {form for rule, _point in found for form in earlier_forms(rule)}
+
+
+def _needs(trial: Trial, row: CsvRow) -> set[tuple[str, str]]:
     form = row.form
     if form == "screening":
         return {("centre", row.key("centre").upper())}
@@ -296,24 +298,26 @@ def _needs(row: CsvRow) -> set[tuple[str, str]]:
         return {("screening", row.key("screening_number"))}
     if form == "centre":
         return set()
+    # When the record a row needs first was refused, the row is not checked again: it
+    # would only repeat the same problem.
     study = row.key("study_number")
-    needs = set(_NEEDS.get(form, ()))
-    if _adjuvant(row):
-        needs.add("surgery")
-    return {("study", study)} | {("form", f"{study}/{need}") for need in needs}
+    return {("study", study)} | {("form", f"{study}/{need}") for need in _first(trial, row)}
 
 
-def _adjuvant(row: CsvRow) -> bool:
-    return row.form == "cycle" and row.key("phase") == "adjuvant"
-
-
-def _apply_order(rows: Mapping[str, list[CsvRow]]) -> list[CsvRow]:
-    """Rows in the order the events happened: adjuvant cycles only once surgery is in."""
+def _apply_order(trial: Trial, rows: Mapping[str, list[CsvRow]]) -> list[CsvRow]:
+    """Rows in file order, except that a row goes after the rows of any later file whose
+    record it needs first (an adjuvant cycle after the surgery)."""
+    position = {form: i for i, form in enumerate(FILE_ORDER)}
     ordered: list[CsvRow] = []
+    deferred: dict[str, list[CsvRow]] = {}
     for form in FILE_ORDER:
-        ordered += [r for r in rows.get(form, []) if not _adjuvant(r)]
-        if form == "surgery":
-            ordered += [r for r in rows.get("cycle", []) if _adjuvant(r)]
+        for row in rows.get(form, []):
+            later = [f for f in _first(trial, row) if position.get(f, -1) > position[form]]
+            if later:
+                deferred.setdefault(max(later, key=position.__getitem__), []).append(row)
+            else:
+                ordered.append(row)
+        ordered += deferred.pop(form, [])
     return ordered
 
 
@@ -370,12 +374,12 @@ def import_directory(
                 # A missing required column is reported once, at the header.
                 if p.field not in missing
             ]
-    ordered = _apply_order(rows)
+    ordered = _apply_order(trial, rows)
     counts = dict.fromkeys(present, 0)
     spoilt: set[tuple[str, str]] = set()
     with trial.db.write(actor, insert_reason=f"imported from {directory}") as session:
         for done, row in enumerate(ordered, start=1):
-            if not row.valid or _needs(row) & spoilt:
+            if not row.valid or _needs(trial, row) & spoilt:
                 # What a refused or skipped row would have created is missing for later rows.
                 spoilt |= _provides(row)
             else:

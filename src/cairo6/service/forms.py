@@ -6,14 +6,10 @@ entry needs a reason, which the audit trail keeps beside the old and new values.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select
-
 from cairo6.errors import FieldProblem, FormError, InvalidValueError, NotFoundError, StateError
-from cairo6.protocol import Phase
 from cairo6.scoring import (
     Lesion,
     ToxicityGrade,
@@ -22,6 +18,7 @@ from cairo6.scoring import (
     parse_prgs,
     pci_total,
 )
+from cairo6.service.event_order import check_dates
 from cairo6.service.permissions import Action
 from cairo6.service.trial import Trial, allocation, participant
 from cairo6.service.validation import clean_form, input_columns
@@ -31,10 +28,7 @@ from cairo6.store.schema import (
     CLINICAL_FORMS,
     FORM_TABLES,
     Base,
-    Discharge,
     Participant,
-    Surgery,
-    TreatmentCycle,
 )
 
 FORM_ACTION = dict.fromkeys(CLINICAL_FORMS, Action.RECORD_CLINICAL) | {
@@ -155,31 +149,26 @@ DATE_FIELDS = {
     "off_study": "off_date",
     "follow_up": "visit_date",
 }
-
-
-def _surgery_date(session: StoreSession, pid: int) -> dt.date | None:
-    return session.scalar(select(Surgery.surgery_date).where(Surgery.participant_id == pid))
+"""The date that places each form in a participant's course (to blame in import messages)."""
 
 
 def _order_of_events(
-    trial: Trial, session: StoreSession, person: Participant, form: str, v: Mapping[str, Any]
+    trial: Trial,
+    session: StoreSession,
+    person: Participant,
+    form: str,
+    v: Mapping[str, Any],
+    record_id: int | None = None,
 ) -> None:
-    """Refuse entries that contradict what already happened."""
+    """Refuse entries that contradict what already happened.
+
+    Dates are checked against the protocol's order of events (`event_order.check_dates`);
+    what is left here is about the allocation: a cycle's regimen belongs to the arm.
+    """
     alloc = allocation(session, person.id)
     if alloc is None:
         raise StateError(f"{person.study_number} is not randomised", "randomise first")
-    date_field = DATE_FIELDS.get(form)
-    when = v.get(date_field) if date_field else None
-    if when is not None and when < person.enrolled_on and form != "radiology":
-        raise InvalidValueError(
-            f"{form}.{date_field}",
-            when.isoformat(),
-            f"on or after randomisation ({person.enrolled_on.isoformat()})",
-            "check the date against the source document",
-        )
-    surgery = _surgery_date(session, person.id)
     if form == "cycle":
-        assert when is not None  # given_on is a required column
         regimen = trial.protocol.regimen(v["regimen"])
         if regimen.phase.value != v["phase"]:
             raise InvalidValueError(
@@ -191,52 +180,7 @@ def _order_of_events(
                 f"{regimen.arm}",
                 "record a deviation if treatment differs from the allocation",
             )
-        if regimen.phase is Phase.ADJUVANT and (surgery is None or when <= surgery):
-            raise StateError(
-                "adjuvant therapy is given only after surgery"
-                + (f" ({surgery.isoformat()})" if surgery else " (no surgery recorded)"),
-                "record the surgery first, or check the cycle date",
-            )
-        if regimen.phase is Phase.NEOADJUVANT and surgery is not None and when >= surgery:
-            raise StateError(
-                f"a neoadjuvant cycle on {when.isoformat()} is not before surgery "
-                f"({surgery.isoformat()})",
-                "check the cycle date or the phase",
-            )
-    if form == "surgery":
-        last = session.scalar(
-            select(TreatmentCycle.given_on)
-            .where(
-                TreatmentCycle.participant_id == person.id, TreatmentCycle.phase == "neoadjuvant"
-            )
-            .order_by(TreatmentCycle.given_on.desc())
-        )
-        if last is not None and when is not None and when <= last:
-            raise StateError(
-                f"surgery on {when.isoformat()} is not after the last neoadjuvant cycle "
-                f"({last.isoformat()})",
-                "check the surgery date",
-            )
-    if form in ("discharge", "reoperation", "complication"):
-        if surgery is None:
-            raise StateError(f"{form} needs a recorded surgery", "record the surgery first")
-        if when is not None and when < surgery:
-            raise InvalidValueError(
-                f"{form}.{date_field}",
-                when.isoformat(),
-                f"on or after surgery ({surgery.isoformat()})",
-                "check the date",
-            )
-    if form == "readmission":
-        discharged = session.scalar(
-            select(Discharge.discharge_date).where(Discharge.participant_id == person.id)
-        )
-        if discharged is None or (when is not None and when < discharged):
-            raise StateError(
-                "a readmission follows the discharge"
-                + (f" ({discharged.isoformat()})" if discharged else " (none recorded)"),
-                "record the discharge first, or check the date",
-            )
+    check_dates(trial, session, form, v, person=person, record_id=record_id)
 
 
 def validate(form: str, data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
@@ -303,7 +247,7 @@ def update(
         problems = check(merged) if check else []
         if problems:
             raise FormError(form, problems)
-        _order_of_events(trial, session, person, form, merged)
+        _order_of_events(trial, session, person, form, merged, record_id)
         for key, value in partial.items():
             setattr(row, key, value)
 

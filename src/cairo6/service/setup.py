@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from cairo6.errors import StateError
+from cairo6.errors import ProtocolError, StateError
 from cairo6.protocol import Protocol, parse_protocol
+from cairo6.service.event_order import unknown_points
 from cairo6.service.trial import Trial
 from cairo6.store.engine import Database
 from cairo6.store.meta import bind_protocol, bind_study, protocol_text, study_files
@@ -13,6 +14,9 @@ from cairo6.study import Study, study_from_texts
 
 def initialise(db: Database, protocol: Protocol, toml_text: str) -> Trial:
     """Create (or migrate) the schema and bind the trial's protocol to the database."""
+    issues = unknown_points(protocol)
+    if issues:
+        raise ProtocolError("protocol", issues)
     upgrade(db)
     bind_protocol(db, toml_text)
     return Trial(db, protocol)

@@ -12,17 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, inspect, select
+from sqlalchemy import Connection, Table, event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from cairo6.errors import AuditError
+from cairo6.store.anchor import Anchor
 from cairo6.store.schema import AuditRecord, Base, FormRecord, Participant
 
 GENESIS = "0" * 64
+HEAD_KEY = "cairo6_audit_head"
+"""Where `append` leaves the head it wrote on the connection's `info`."""
 _AUDIT = AuditRecord.__table__
 
 
@@ -36,19 +39,20 @@ class Actor:
     user_id: int | None = None
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A value as JSON holds it (dates as ISO text), as the trail records it."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
 def canonical(value: Any) -> str:
     """The JSON text that is hashed: sorted keys, no spaces, dates as ISO strings."""
-    return json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def record_hash(fields: dict[str, Any]) -> str:
@@ -60,6 +64,11 @@ def record_hash(fields: dict[str, Any]) -> str:
 def now_iso() -> str:
     """Current UTC time as ISO 8601 text, so that every backend hashes it alike."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def is_audited(table: Table) -> bool:
+    """Whether the trail covers a table's rows (tables say otherwise in `info`)."""
+    return bool(table.info.get("audited", True))
 
 
 def _participant_label(conn: Connection, obj: Base, cache: dict[int, str]) -> str | None:
@@ -97,20 +106,20 @@ def _changes(obj: Base, action: str) -> dict[str, list[Any]]:
         if action == "insert":
             value = getattr(obj, attr.key)
             if value is not None and attr.key != "password_hash":
-                out[attr.key] = [None, _jsonable(value)]
+                out[attr.key] = [None, jsonable(value)]
         elif action == "delete":
             value = (
                 hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
             )
             if value is not None:
-                out[attr.key] = [_jsonable(value), None]
+                out[attr.key] = [jsonable(value), None]
         elif hist.has_changes():
             old = hist.deleted[0] if hist.deleted else None
             new = hist.added[0] if hist.added else None
             if attr.key == "password_hash":
                 old, new = ("***" if old else None), "***"
-            if _jsonable(old) != _jsonable(new):
-                out[attr.key] = [_jsonable(old), _jsonable(new)]
+            if jsonable(old) != jsonable(new):
+                out[attr.key] = [jsonable(old), jsonable(new)]
     return out
 
 
@@ -167,6 +176,8 @@ def append(
     }
     row["hash"] = record_hash(row)
     conn.execute(insert(AuditRecord).values(**row))
+    # The new head, for the anchor written once the transaction commits (`Database.write`).
+    conn.info[HEAD_KEY] = (seq, row["hash"])
     return row
 
 
@@ -176,9 +187,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     audited = [
         (obj, action)
         for obj, action in pending
-        if isinstance(obj, Base)
-        and not isinstance(obj, AuditRecord)
-        and obj.__tablename__ != "trial_meta"
+        if isinstance(obj, Base) and is_audited(obj.__table__)  # type: ignore[arg-type]
     ]
     if not audited:
         return
@@ -221,12 +230,14 @@ def install(session_class: type[Session]) -> None:
 
 @dataclass(frozen=True)
 class Verification:
-    """Result of walking the chain."""
+    """Result of walking the chain (and checking it against the anchors, when given)."""
 
     records: int
     ok: bool
     broken_at: int | None = None
     problem: str = ""
+    anchored: int | None = None
+    """The sequence number of the latest anchor the trail was checked against."""
 
 
 def iter_records(conn: Connection, chunk: int = 5000) -> Iterator[dict[str, Any]]:
@@ -247,28 +258,68 @@ def iter_records(conn: Connection, chunk: int = 5000) -> Iterator[dict[str, Any]
         after = rows[-1]["seq"]
 
 
-def verify(conn: Connection) -> Verification:
-    """Walk the chain: sequence without gaps, each link to the previous hash, each hash right."""
+def verify(conn: Connection, anchors: Sequence[Anchor] | None = None) -> Verification:
+    """Walk the chain: sequence without gaps, each link to the previous hash, each hash right.
+
+    With `anchors` (from the anchor file), also: every anchored record still has the hash it
+    had when it was anchored (else the tail was rewritten), and the trail reaches the latest
+    anchor (else records were removed from its end). An empty list of anchors for a non-empty
+    trail is itself a problem: nothing could show a truncation.
+    """
+    anchored = {a.seq: a for a in anchors or ()}
+    # Writers on PostgreSQL append their anchors after the lock is released, so the file's
+    # lines need not be in commit order: the highest anchored record is the one to reach.
+    latest = max(anchors, key=lambda a: a.seq) if anchors else None
     prev = GENESIS
     expected_seq = 1
     count = 0
     for row in iter_records(conn):
         count += 1
-        if row["seq"] != expected_seq:
+        seq = row["seq"]
+        if seq != expected_seq:
             return Verification(
                 count,
                 False,
-                row["seq"],
-                f"sequence jumps from {expected_seq - 1} to {row['seq']} (records removed)",
+                seq,
+                f"sequence jumps from {expected_seq - 1} to {seq} (records removed)",
             )
         if row["prev_hash"] != prev:
-            return Verification(
-                count, False, row["seq"], "does not link to the previous record's hash"
-            )
+            return Verification(count, False, seq, "does not link to the previous record's hash")
         if record_hash(row) != row["hash"]:
             return Verification(
-                count, False, row["seq"], "content does not match its hash (record edited)"
+                count, False, seq, "content does not match its hash (record edited)"
+            )
+        anchor = anchored.get(seq)
+        if anchor is not None and anchor.hash != row["hash"]:
+            return Verification(
+                count,
+                False,
+                seq,
+                f"its hash differs from the one anchored at {anchor.at} (the trail was rewritten "
+                "from this record on or before it, and rehashed)",
             )
         prev = row["hash"]
         expected_seq += 1
-    return Verification(count, True)
+    if anchors is None:
+        return Verification(count, True)
+    if latest is None:
+        if count == 0:
+            return Verification(count, True)
+        return Verification(
+            count,
+            False,
+            None,
+            "no anchor has been recorded for this trail, so removed records could not be "
+            "noticed (once the rest of this check is clean, `cairo6 audit anchor` anchors the "
+            "head from now on)",
+        )
+    if latest.seq > count:
+        return Verification(
+            count,
+            False,
+            count + 1,
+            f"the trail ends at record {count} but record {latest.seq} was anchored at "
+            f"{latest.at} (records removed from the end)",
+            latest.seq,
+        )
+    return Verification(count, True, anchored=latest.seq)

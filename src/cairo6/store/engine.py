@@ -19,8 +19,10 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from cairo6.config import Settings
 from cairo6.errors import InvalidValueError
 from cairo6.store import audit
+from cairo6.store.anchor import AnchorLog, default_anchor_path, read_key
 from cairo6.store.audit import Actor
 
 # An arbitrary constant: the advisory-lock key that serialises writers of one database.
@@ -98,10 +100,14 @@ def _sqlite_writer_turn(url: str) -> Iterator[None]:
 class Database:
     """One trial database. Cheap to construct; connects lazily on first use."""
 
-    def __init__(self, target: str | Path, *, echo: bool = False) -> None:
+    def __init__(
+        self, target: str | Path, *, echo: bool = False, anchors: AnchorLog | None = None
+    ) -> None:
         self.url = database_url(target)
         self._echo = echo
         self._engine: Engine | None = None
+        self.anchors = anchors
+        """Where the head of the audit trail is anchored after each commit (None: nowhere)."""
 
     @property
     def engine(self) -> Engine:
@@ -140,6 +146,8 @@ class Database:
     def _write(
         self, actor: Actor, reason: str | None, insert_reason: str | None
     ) -> Iterator[StoreSession]:
+        if self.anchors is not None:
+            read_key(self.anchors.key_path)  # no key, no write: a change must be anchorable
         engine = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE")
             if self.is_sqlite
@@ -154,7 +162,14 @@ class Database:
                     session.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
                     )
+                # `info` outlives the transaction on a pooled connection: start clean.
+                session.connection().info.pop(audit.HEAD_KEY, None)
                 yield session
+                head = session.connection().info.pop(audit.HEAD_KEY, None)
+            # Anchored only once committed: an anchor ahead of the trail would read as a
+            # truncation. Still inside the SQLite writer's turn, so anchors follow commit order.
+            if head is not None and self.anchors is not None:
+                self.anchors.append(*head)
 
     @contextmanager
     def read(self) -> Iterator[StoreSession]:
@@ -172,3 +187,10 @@ class Database:
         """Close pooled connections (before a fork, or at exit)."""
         if self._engine is not None:
             self._engine.dispose()
+
+
+def anchored_database(target: str | Path, settings: Settings) -> Database:
+    """A database whose audit head is anchored where the settings say (see `store.anchor`)."""
+    url = database_url(target)
+    path = settings.audit_anchors or default_anchor_path(url, settings.state_dir)
+    return Database(url, anchors=AnchorLog(path, settings.audit_key))

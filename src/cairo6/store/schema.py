@@ -101,10 +101,12 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(200), default="", info=field("Full name"))
     role: Mapped[str] = mapped_column(String(32), info=field("Role", allowed=ROLES))
     centre_id: Mapped[int | None] = mapped_column(ForeignKey("centre.id"))
-    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Never in the trail (hashes are masked) or kept by the login code outside it: the audit
+    # replay check skips columns marked `audited: False`.
+    password_hash: Mapped[str | None] = mapped_column(String(255), info={"audited": False})
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[str | None] = mapped_column(String(40))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, info={"audited": False})
+    locked_until: Mapped[str | None] = mapped_column(String(40), info={"audited": False})
 
 
 class Screening(Base):
@@ -555,6 +557,7 @@ class AuditRecord(Base):
     """One append-only, hash-chained audit record. The database refuses UPDATE and DELETE."""
 
     __tablename__ = "audit_log"
+    __table_args__ = {"info": {"audited": False}}  # noqa: RUF012
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(40))
     username: Mapped[str] = mapped_column(String(64))
@@ -573,6 +576,7 @@ class Meta(Base):
     """Facts about the database itself: the protocol it was created for."""
 
     __tablename__ = "trial_meta"
+    __table_args__ = {"info": {"audited": False}}  # noqa: RUF012
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
@@ -645,6 +649,7 @@ class WebSession(Base):
     """
 
     __tablename__ = "web_session"
+    __table_args__ = {"info": {"audited": False}}  # noqa: RUF012
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
@@ -652,3 +657,17 @@ class WebSession(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     expires_at: Mapped[str] = mapped_column(String(40))
     last_seen_at: Mapped[str] = mapped_column(String(40))
+
+
+class NumberCounter(Base):
+    """The next number to issue in one numbering scope (e.g. study numbers of one centre).
+
+    Written with Core statements under the trial's write lock, in the transaction that uses
+    the number; not trial data, so not audited (the numbers it issues are, where they are used).
+    """
+
+    __tablename__ = "number_counter"
+    __table_args__ = {"info": {"audited": False}}  # noqa: RUF012
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_value: Mapped[int] = mapped_column(Integer)

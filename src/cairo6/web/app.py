@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cairo6 import __version__
 from cairo6.config import Settings
-from cairo6.store.engine import Database
+from cairo6.store.engine import Database, anchored_database
 from cairo6.web import (
     api,
     api_records,
@@ -152,7 +152,7 @@ class HeadersMiddleware:
 
 def create_app(target: str | Path | Database, settings: WebSettings | None = None) -> FastAPI:
     """The web application for one trial database (a SQLite path or a postgresql:// URL)."""
-    db = target if isinstance(target, Database) else Database(target)
+    db = target if isinstance(target, Database) else anchored_database(target, Settings.from_env())
     web = WebApp(db, settings or WebSettings.from_env(), make_templates())
     app = FastAPI(
         title="cairo6",

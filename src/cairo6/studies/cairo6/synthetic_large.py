@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from cairo6.protocol import Protocol, default_protocol
+from cairo6.protocol.date_order import entered_after_later_files
 from cairo6.randomization.levels import derive_levels
 from cairo6.service.dictionary import FILE_ORDER, file_variables
 from cairo6.service.exchange_tables import cell_text
@@ -236,6 +237,7 @@ def _like_extract(frame: pd.DataFrame) -> pd.DataFrame:
 def to_extract(trial: SyntheticTrial) -> Frames:
     """The frames `cairo6.store.extract.extract` would return after importing the trial."""
     tables = trial.tables
+    rules = default_protocol().date_order
     randomised = tables["randomisation"]
     screening = tables["screening"].merge(
         randomised[["screening_number", "study_number"]], on="screening_number", how="left"
@@ -276,10 +278,15 @@ def to_extract(trial: SyntheticTrial) -> Frames:
                 }
             )
             frame = pd.concat([first, frame], ignore_index=True)
-        if form == "cycle":
-            # The import enters adjuvant cycles after the surgery form, so they get later ids.
-            adjuvant = frame["phase"].eq("adjuvant").to_numpy()
-            frame = pd.concat([frame[~adjuvant], frame[adjuvant]])
+        # The import enters records that need a later file's record first (adjuvant cycles
+        # need the surgery) after that file's, so they get later ids.
+        waits = np.zeros(len(frame), dtype=bool)
+        for when in entered_after_later_files(rules, form, FILE_ORDER):
+            match = np.ones(len(frame), dtype=bool)
+            for name, value in when.items():
+                match &= frame[name].eq(value).to_numpy()
+            waits |= match
+        frame = pd.concat([frame[~waits], frame[waits]])
         frame = frame.reset_index(drop=True)
         frame.insert(
             1,
