@@ -189,3 +189,34 @@ def test_an_edit_runs_the_same_checks_as_first_entry_and_needs_a_reason(
     assert last is not None
     assert json.loads(last.changes) == {"data.systolic": [150, 149]}
     assert last.reason == "corrected from source"
+
+
+def test_the_replay_check_rebuilds_form_records_item_by_item(
+    toy: tuple[Trial, Actor, str],
+) -> None:
+    from sqlalchemy import text
+
+    from cairo6.store.replay import replay
+
+    trial, nurse, number = toy
+    _baseline(trial, nurse, number)
+    update_form(
+        trial, nurse, number, "baseline", {"systolic": 157}, reason="re-measured", today=TODAY
+    )
+    with trial.db.read() as session:
+        assert replay(session.connection()) == []
+    # A value changed behind the trail's back is named, item and all.
+    with trial.db.engine.begin() as conn:
+        if trial.db.is_sqlite:
+            conn.execute(text("UPDATE form_record SET data = json_set(data, '$.systolic', 99)"))
+        else:
+            conn.execute(
+                text(
+                    "UPDATE form_record SET data = jsonb_set(data::jsonb, '{systolic}', '99')::json"
+                )
+            )
+    with trial.db.read() as session:
+        found = replay(session.connection())
+    assert [(d.table, d.field) for d in found] == [("form_record", "data")]
+    assert found[0].in_table["systolic"] == 99
+    assert found[0].by_trail["systolic"] == 157

@@ -90,7 +90,7 @@ def _item_changes(old: Any, new: Any) -> dict[str, list[Any]]:
     after = new if isinstance(new, dict) else {}
     out: dict[str, list[Any]] = {}
     for key in sorted(set(before) | set(after)):
-        was, now = _jsonable(before.get(key)), _jsonable(after.get(key))
+        was, now = jsonable(before.get(key)), jsonable(after.get(key))
         if was != now:
             out[f"data.{key}"] = [was, now]
     return out
@@ -126,7 +126,7 @@ def _changes(obj: Base, action: str) -> dict[str, list[Any]]:
 def _form_record_changes(obj: FormRecord, action: str) -> dict[str, list[Any]]:
     state = inspect(obj)
     out: dict[str, list[Any]] = {}
-    for key in ("participant_id", "form", "record_key", "study_version"):
+    for key in ("id", "participant_id", "form", "record_key", "study_version"):
         hist = state.attrs[key].history
         if action == "insert":
             out[key] = [None, getattr(obj, key)]
@@ -136,6 +136,9 @@ def _form_record_changes(obj: FormRecord, action: str) -> dict[str, list[Any]]:
             out[key] = [hist.deleted[0] if hist.deleted else None, getattr(obj, key)]
     hist = state.attrs["data"].history
     if action == "insert":
+        # The document is recorded as created empty, then filled item by item, so that the
+        # replay check rebuilds it exactly (`store.replay`).
+        out["data"] = [None, {}]
         out.update(_item_changes(None, obj.data))
     elif action == "delete":
         out.update(_item_changes(obj.data, None))

@@ -69,10 +69,17 @@ def rebuild(conn: Connection) -> dict[str, dict[str, dict[str, Any]]]:
         rid = record["record_id"]
         if action == "delete":
             rows.pop(rid, None)
-        elif action == "insert":
-            rows[rid] = {name: new for name, (_old, new) in changes.items()}
-        else:
-            rows.setdefault(rid, {}).update({name: new for name, (_old, new) in changes.items()})
+            continue
+        row = rows[rid] = {} if action == "insert" else rows.setdefault(rid, {})
+        # Sorted names put a document column ("data") before its items ("data.age_years").
+        for name, (_old, new) in sorted(changes.items()):
+            column, dot, item = name.partition(".")
+            if not dot:
+                row[name] = new
+            elif new is None:
+                row.setdefault(column, {}).pop(item, None)
+            else:
+                row.setdefault(column, {})[item] = new
     return state
 
 
