@@ -20,6 +20,17 @@ DATA = Path(__file__).parents[1] / "study" / "data"
 WIDE = {"COLUMNS": "250"}
 
 
+@pytest.fixture(autouse=True)
+def wide_console() -> Any:
+    """The shared console is made once per process; earlier tests may have narrowed it."""
+    from cairo6.cli.common import console
+
+    saved = console.width
+    console.width = 250
+    yield
+    console.width = saved
+
+
 def broken_copy(tmp_path: Path, file: str, change: Callable[[dict[str, Any]], None]) -> Path:
     """The bundled CAIRO6 study with one file edited."""
     folder = tmp_path / "study"
