@@ -97,7 +97,7 @@ def _risk_sets(t: FloatArray, e: NDArray[np.bool_], x: NDArray[np.bool_]) -> _Ri
     order = np.sort(t)
     order_exposed = np.sort(t[x])
     deaths = np.bincount(which, minlength=times.size).astype(np.float64)
-    deaths_exposed = np.bincount(which, weights=x[e].astype(np.float64), minlength=times.size)
+    deaths_exposed = np.bincount(which, weights=x[e], minlength=times.size).astype(np.float64)
     at_risk = (t.size - np.searchsorted(order, times, side="left")).astype(np.float64)
     exposed = (order_exposed.size - np.searchsorted(order_exposed, times, side="left")).astype(
         np.float64
