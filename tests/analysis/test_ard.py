@@ -23,10 +23,13 @@ from cairo6.analysis.ard import (
     add_population,
 )
 from cairo6.analysis.stats import (
+    chi_square,
     clopper_pearson,
     describe_continuous,
     fisher_exact,
+    mann_whitney,
     risk_ratio,
+    t_test,
 )
 from cairo6.errors import InvalidValueError, NotFoundError
 
@@ -268,3 +271,26 @@ def test_json_and_frame_round_trip_property(
         ard.add("t", f"v{i}", "", group, stat_name, value)
     assert Ard.from_json_text(ard.to_json_text()) == ard
     assert Ard.from_frame(ard.to_frame()) == ard
+
+
+def test_tests_keep_what_rederives_their_p_value() -> None:
+    # As R's cards keeps them: chisq.test(matrix(c(3, 34, 2, 40), 2))$statistic with its
+    # parameter (df) and min(expected); wilcox.test's W; t.test(var.equal = TRUE)'s t and df.
+    ard = Ard()
+    add_comparison(ard, "t", "chi", chi_square([[3, 34], [2, 40]]))
+    add_comparison(ard, "t", "mw", mann_whitney([1, 2, 3, 4], [3, 5, 6, 7, 8]))
+    add_comparison(ard, "t", "tt", t_test([1.0, 2.0, 3.5], [2.0, 4.0, 5.0, 6.5]))
+    add_comparison(ard, "t", "fisher", fisher_exact([[3, 34], [2, 40]]))
+
+    def stats(variable: str) -> dict[str, object]:
+        return {r.stat_name: r.stat for r in ard if r.variable == variable}
+
+    chi = stats("chi")
+    assert chi["df"] == 1
+    assert chi["min_expected"] == pytest.approx(5 * 37 / 79)
+    assert chi["statistic"] == pytest.approx(0.371519, abs=1e-6)
+    assert stats("mw")["statistic"] == 1.5
+    assert stats("mw")["method"] == "normal approximation, continuity correction"
+    assert stats("tt")["df"] == 5
+    assert "statistic" not in stats("fisher")
+    assert stats("fisher")["min_expected"] == pytest.approx(5 * 37 / 79)

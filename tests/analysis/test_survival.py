@@ -116,10 +116,10 @@ def test_case2_cox_without_information_is_not_estimable() -> None:
     assert fit.reason == "no event while both arms were at risk"
 
 
-@pytest.mark.parametrize("dataset", [413, 85])
+@pytest.mark.parametrize("dataset", [24, 177])
 def test_case2_cox_converges_where_r_does(dataset: int) -> None:
-    # Dataset 413: cairo6 (lifelines) gave HR 2.6e40 where R coxph gives 0.12; dataset 85:
-    # lifelines stopped early at 4.4011 where R gives 4.4001 (2.4e-4 relative).
+    # lifelines stopped early: dataset 24 HR 0.70751 where R coxph gives 0.70711 (5.6e-4
+    # relative), dataset 177 10.7496 where R gives 10.7551 (5.1e-4).
     data, r = _reference(dataset)
     fit = cox_fit(data["time"].tolist(), data["event"].astype(bool).tolist(), data["arm"] == "e")
     assert fit.hazard_ratio == pytest.approx(r["cox_efron_hr"], rel=1e-9)
@@ -220,3 +220,20 @@ def test_no_follow_up_no_survival_table() -> None:
     result = analyse(default_protocol(), small_frames())
     assert not [r for r in result.ard if r.table == "survival"]
     assert result.survival == []
+
+
+def test_times_equal_to_rounding_are_tied_as_r_does() -> None:
+    # R (Surv's timefix): t <- c(10/3, 3.3333333333333433, 2, 5, 7, 3.3333334, 1, 4, 6,
+    # 3.3333333333333313); e <- c(1, 1, 0, 1, 1, 0, 1, 1, 0, 1); x <- rep(1:0, 5)
+    # survfit(Surv(t, e) ~ 1)$time has 8 times, three of them one tie at 3.3333333333333313;
+    # coxph(Surv(t, e) ~ x): coef -0.592930328083816, SE 0.884996989522976;
+    # survdiff(Surv(t, e) ~ x)$chisq 0.511849301195058.
+    t = [10 / 3, 3.3333333333333433, 2.0, 5.0, 7.0, 3.3333334, 1.0, 4.0, 6.0, 3.3333333333333313]
+    e = [True, True, False, True, True, False, True, True, False, True]
+    x = [True, False] * 5
+    km = kaplan_meier(t, e)
+    assert km.times == (1.0, 2.0, 3.3333333333333313, 3.3333334, 4.0, 5.0, 6.0, 7.0)
+    fit = cox_fit(t, e, x)
+    assert fit.coef == pytest.approx(-0.592930328083816, rel=1e-12)
+    assert fit.se == pytest.approx(0.884996989522976, rel=1e-12)
+    assert logrank(t, e, x).chi2 == pytest.approx(0.511849301195058, rel=1e-12)

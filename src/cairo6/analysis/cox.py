@@ -4,6 +4,7 @@ Our own numpy code rather than lifelines, whose fit stops early (HR up to 7e-4 o
 converge where R converges, and overflows when every event is in one arm. Both follow R's
 `survival` package (SAS PROC LIFETEST / PHREG give the same numbers):
 
+- Times closer than sqrt(machine epsilon) are tied, as R's `Surv(timefix = TRUE)`.
 - Log-rank (R `survdiff(rho = 0)`, SAS LIFETEST STRATA's log-rank): O - E of one arm over the
   hypergeometric variance, chi-square with 1 df. With no events, or no variance (every event
   while only one arm was at risk), there is no test.
@@ -28,6 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats  # type: ignore[import-untyped]
 
+from cairo6.analysis.kaplan_meier import fix_ties
 from cairo6.errors import InvalidValueError
 
 __all__ = ["CoxFit", "LogRank", "Ties", "cox_fit", "logrank"]
@@ -87,7 +89,7 @@ def _inputs(
         raise InvalidValueError("time/event/arm", (t.shape, e.shape, x.shape), "one length")
     if not np.all(np.isfinite(t)):
         raise InvalidValueError("time", "a missing or infinite time", "finite times")
-    return t, e, x
+    return fix_ties(t), e, x
 
 
 def _risk_sets(t: FloatArray, e: NDArray[np.bool_], x: NDArray[np.bool_]) -> _RiskSets:
@@ -95,7 +97,7 @@ def _risk_sets(t: FloatArray, e: NDArray[np.bool_], x: NDArray[np.bool_]) -> _Ri
     order = np.sort(t)
     order_exposed = np.sort(t[x])
     deaths = np.bincount(which, minlength=times.size).astype(np.float64)
-    deaths_exposed = np.bincount(which, weights=x[e].astype(np.float64), minlength=times.size)
+    deaths_exposed = np.bincount(which, weights=x[e], minlength=times.size).astype(np.float64)
     at_risk = (t.size - np.searchsorted(order, times, side="left")).astype(np.float64)
     exposed = (order_exposed.size - np.searchsorted(order_exposed, times, side="left")).astype(
         np.float64

@@ -3,6 +3,9 @@
 Written in numpy to follow R's `survival` package (3.5, `survfit.formula` and
 `quantile.survfit`) and SAS PROC LIFETEST step by step, so that every convention is visible:
 
+- Times closer than sqrt(machine epsilon) (absolutely, or relative to the mean time) are one
+  time, as R's `Surv(timefix = TRUE)` makes them (`aeqSurv`), so that 10/3 computed two ways
+  is a tie.
 - The curve steps at every distinct time (events and censorings); S(t) = prod(1 - d / n).
 - Greenwood: se(-log S) = sqrt(sum d / (n (n - d))), infinite once S reaches 0.
 - Pointwise band (R `survfit_confint`): "log-log" (SAS LIFETEST's default CONFTYPE=LOGLOG;
@@ -39,6 +42,7 @@ __all__ = [
     "Estimate",
     "KaplanMeier",
     "MedianRule",
+    "fix_ties",
     "kaplan_meier",
     "survival_quantile",
 ]
@@ -90,6 +94,19 @@ class KaplanMeier:
         return Estimate(self.survival[i], self.lower[i], self.upper[i])
 
 
+def fix_ties(time: FloatArray, tolerance: float = MEDIAN_TOLERANCE) -> FloatArray:
+    """Times within `tolerance` of the previous distinct time become that time (R `aeqSurv`)."""
+    distinct = np.unique(time[np.isfinite(time)])
+    if distinct.size < 2:
+        return time
+    gaps = np.diff(distinct)
+    tied = (gaps <= tolerance) | (gaps / np.mean(np.abs(distinct)) <= tolerance)
+    if not tied.any():
+        return time
+    cuts = distinct[np.concatenate([[True], ~tied])]
+    return np.asarray(cuts[np.searchsorted(cuts, time, side="right") - 1], dtype=np.float64)
+
+
 def _arrays(time: ArrayLike, event: ArrayLike) -> tuple[FloatArray, NDArray[np.bool_]]:
     t = np.asarray(time, dtype=np.float64)
     e = np.asarray(event, dtype=bool)
@@ -97,7 +114,7 @@ def _arrays(time: ArrayLike, event: ArrayLike) -> tuple[FloatArray, NDArray[np.b
         raise InvalidValueError("time/event", (t.shape, e.shape), "two sequences of one length")
     if not np.all(np.isfinite(t)) or np.any(t < 0):
         raise InvalidValueError("time", "a negative or missing time", "finite times >= 0")
-    return t, e
+    return fix_ties(t), e
 
 
 def _band(

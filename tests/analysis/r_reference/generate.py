@@ -8,7 +8,8 @@ survival package: `apt-get install r-base-core r-cran-survival`) to write `refer
 
 The datasets are built to reach the awkward cases: heavy ties (times rounded to whole months),
 no events, everything censored, every event in one arm, no censoring, arms of 1 to 400,
-curves that stay at exactly 0.5, follow-up that ends before or after the 36-month landmark.
+curves that stay at exactly 0.5, follow-up that ends before or after the 36-month landmark,
+times in whole days converted to months as the report does.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ SCENARIOS = (
     "half_plateau",
     "small",
     "large",
+    "days",
 )
+MONTH_DAYS = 365.25 / 12
 
 
 def _arm(rng: np.random.Generator, n: int, scenario: str, rate: float) -> pd.DataFrame:
@@ -46,7 +49,10 @@ def _arm(rng: np.random.Generator, n: int, scenario: str, rate: float) -> pd.Dat
         # An even number of deaths at 1..n/2 and the rest censored after: S = 0.5 to the end.
         time = np.concatenate([np.arange(1, n // 2 + 1), np.full(n - n // 2, n / 2 + 3.0)])
         event = np.arange(n) < n // 2
-    if scenario in ("ties", "half_plateau", "small") or rng.random() < 0.3:
+    if scenario == "days":
+        # As the report computes them: whole days in months, full floating-point precision.
+        time = np.ceil(time * MONTH_DAYS) / MONTH_DAYS
+    elif scenario in ("ties", "half_plateau", "small") or rng.random() < 0.3:
         time = np.ceil(time)
     else:
         time = np.round(time, 1)
@@ -83,9 +89,8 @@ def main() -> None:
     args = parser.parse_args()
     data = datasets(args.datasets, args.seed)
     data_file = HERE / "datasets.csv.gz"
-    data.to_csv(
-        data_file, index=False, float_format="%.1f", compression={"method": "gzip", "mtime": 0}
-    )
+    # Shortest round-trip text of each time: 12.3 stays 12.3, a time in days keeps every digit.
+    data.to_csv(data_file, index=False, compression={"method": "gzip", "mtime": 0})
     subprocess.run(
         ["Rscript", str(HERE / "generate.R"), str(data_file), str(HERE / "reference.csv")],
         check=True,
