@@ -12,7 +12,7 @@ from rich.table import Table
 from cairo6.cli.common import DbOption, UserOption, console, open_trial_and_actor
 from cairo6.cli.input import read_record
 from cairo6.service import enrolment
-from cairo6.service.permissions import Action, allowed
+from cairo6.service.concealment import diagnostic_for
 
 screening_app = typer.Typer(help="The screening log.", no_args_is_help=True)
 
@@ -100,5 +100,6 @@ def randomise_command(
         f"[bold]{result.study_number}[/] randomised to [bold]{arm.label}[/] "
         f"(sequence {result.sequence_number}, {result.allocated_at})"
     )
-    if allowed(actor.role, Action.VIEW_ALLOCATION_DIAGNOSTIC):
-        console.print_json(data=result.diagnostic)
+    diagnostic = diagnostic_for(actor, result.diagnostic)
+    if diagnostic is not None:
+        console.print_json(data=diagnostic)

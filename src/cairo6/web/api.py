@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 
 from cairo6.errors import FormError
 from cairo6.service import admin, audit_view, enrolment, forms, queries, web_support
+from cairo6.service.concealment import diagnostic_for
 from cairo6.service.forms import CLINICAL_FORMS
 from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
@@ -370,9 +371,7 @@ def api_randomise(web: Web, user: Signed, number: Number, body: RandomiseIn) -> 
         arm_label=trial.protocol.arm(result.arm).label,
         sequence_number=result.sequence_number,
         allocated_at=result.allocated_at,
-        diagnostic=result.diagnostic
-        if web_support.may(user.actor, Action.VIEW_ALLOCATION_DIAGNOSTIC)
-        else None,
+        diagnostic=diagnostic_for(user.actor, result.diagnostic),
     )
 
 
