@@ -111,8 +111,18 @@ def api_login(request: Request, web: Web, body: LoginIn) -> Response:
             status_code=415,
         )
     try:
+        web.limiter.check(client_of(request))
         token, user = auth.sign_in(
             web.db, web.settings, body.username, body.password, client_of(request)
+        )
+    except auth.TooManyAttemptsError as exc:
+        return JSONResponse(
+            {
+                "error": "Too many requests",
+                "message": "too many sign-in attempts from your address; wait and try again",
+            },
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
         )
     except auth.SignInRefusedError:
         return JSONResponse(
