@@ -20,15 +20,16 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import Connection, case, delete, literal, or_, select, update
+from sqlalchemy import Connection, Table, case, delete, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cairo6.store.engine import Database
 from cairo6.store.schema import LoginThrottle
 
-_T = LoginThrottle.__table__
+_T = cast(Table, LoginThrottle.__table__)
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ def _upsert(conn: Connection, db: Database, limit: Limit, now: dt.datetime) -> C
         _T.c.locked_until <= stamp,
         (_T.c.locked_until.is_(None)) & (_T.c.since <= window_start),
     )
-    stmt = insert.values(key=limit.key, failures=1, since=stamp, locked_until=None)
-    stmt = stmt.on_conflict_do_update(
+    upsert = insert.values(key=limit.key, failures=1, since=stamp, locked_until=None)
+    stmt = upsert.on_conflict_do_update(
         index_elements=[_T.c.key],
         set_={
             "failures": case((expired, literal(1)), else_=_T.c.failures + 1),
