@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi import FastAPI
@@ -127,3 +128,15 @@ def test_sign_in_attempts_are_rate_limited_per_client(web_site: Site) -> None:
     assert (
         other.post("/api/login", json={"username": "dm", "password": PASSWORD}).status_code == 200
     )
+
+
+def test_password_hashing_is_bounded_however_many_ask_at_once() -> None:
+    passwords.set_concurrency(2)
+    try:
+        passwords.hashing_peak(reset=True)
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            results = list(pool.map(lambda _: passwords.verify_password(None, NEW), range(12)))
+        assert results == [False] * 12
+        assert passwords.hashing_peak() == 2
+    finally:
+        passwords.set_concurrency(passwords.DEFAULT_SLOTS)

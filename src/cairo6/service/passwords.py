@@ -31,12 +31,14 @@ _HASHER = PasswordHasher()
 
 
 class _Slots:
-    """A resizable bound on concurrent hashing, and a count of hashes done (for tests)."""
+    """A resizable bound on concurrent hashing; counts hashes done and the most at once."""
 
     def __init__(self, size: int) -> None:
         self.semaphore = threading.BoundedSemaphore(size)
         self.size = size
         self.done = 0
+        self.running = 0
+        self.peak = 0
         self._lock = threading.Lock()
 
     def resize(self, size: int) -> None:
@@ -52,12 +54,16 @@ class _Slots:
             raise StateError(
                 "the system is busy checking passwords", "wait a few seconds and try again"
             )
+        with self._lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
         try:
             yield
         finally:
-            semaphore.release()
             with self._lock:
+                self.running -= 1
                 self.done += 1
+            semaphore.release()
 
 
 _SLOTS = _Slots(DEFAULT_SLOTS)
@@ -71,6 +77,15 @@ def set_concurrency(slots: int) -> None:
 def hashes_done() -> int:
     """Password hashes and verifications computed by this process so far."""
     return _SLOTS.done
+
+
+def hashing_peak(reset: bool = False) -> int:
+    """The most password hashes this process has computed at once (since the last reset)."""
+    with _SLOTS._lock:
+        peak = _SLOTS.peak
+        if reset:
+            _SLOTS.peak = _SLOTS.running
+    return peak
 
 
 @functools.cache
