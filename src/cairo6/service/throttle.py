@@ -30,6 +30,7 @@ from cairo6.store.engine import Database
 from cairo6.store.schema import LoginThrottle
 
 _T = cast(Table, LoginThrottle.__table__)
+STALE_AFTER = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,14 @@ def record_success(db: Database, counts: list[Count], now: dt.datetime) -> bool:
                 )
             else:
                 conn.execute(delete(_T).where(_T.c.key == c.limit.key))
+        # Housekeeping rides on successful sign-ins: counters idle for a day are forgotten, so
+        # guesses at made-up usernames do not pile up.
+        stale = iso(now - max(STALE_AFTER, *(c.limit.lockout for c in counts)))
+        conn.execute(
+            delete(_T).where(
+                _T.c.since < stale, or_(_T.c.locked_until.is_(None), _T.c.locked_until < stamp)
+            )
+        )
     return True
 
 
