@@ -104,9 +104,10 @@ def test_db_init_makes_a_file_only_its_owner_can_read(trial_db: Path) -> None:
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_postgresql_writes_need_a_role_that_may_write(db: Database) -> None:
-    url = db.url
-    assert cairo6("db", "init", "--admin", "admin", "--db", url).returncode == 0
+def test_postgresql_writes_need_a_role_that_may_write(db_url: str) -> None:
+    url = Database(db_url).url
+    created = cairo6("db", "init", "--admin", "admin", "--db", url)  # an empty database
+    assert created.returncode == 0, created.stderr
     owner = create_engine(url, isolation_level="AUTOCOMMIT")
     with owner.connect() as conn:
         conn.execute(text("DROP ROLE IF EXISTS cairo6_reader"))

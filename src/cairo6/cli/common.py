@@ -148,7 +148,12 @@ def require_writer(database: Database) -> None:
         return
     with database.engine.connect() as conn:
         may = conn.execute(
-            text("SELECT has_table_privilege(current_user, :table, 'INSERT')"),
+            # Before `db init` there is no table yet: then the role must be able to create.
+            text(
+                "SELECT CASE WHEN to_regclass(:table) IS NULL"
+                " THEN has_schema_privilege(current_user, current_schema(), 'CREATE')"
+                " ELSE has_table_privilege(current_user, :table, 'INSERT') END"
+            ),
             {"table": AuditRecord.__tablename__},
         ).scalar()
     if not may:
