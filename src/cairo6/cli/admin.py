@@ -103,8 +103,8 @@ def user_add(
 ) -> None:
     """Create a user account (passwords are set in the web application)."""
     trial, actor = open_trial_and_actor(db, user, write=True)
-    admin.add_user(trial, actor, username, role, centre_code=centre, full_name=full_name)
-    console.print(f"user {username} ({role}) added")
+    created = admin.add_user(trial, actor, username, role, centre_code=centre, full_name=full_name)
+    console.print(f"user {created.username} ({role}) added", markup=False)
 
 
 @user_app.command("list")

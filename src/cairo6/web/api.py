@@ -741,7 +741,7 @@ def api_user_add(web: Web, user: Signed, body: UserIn) -> Response:
     """Add an account, with a first password if given."""
     require(user.actor, Action.MANAGE_USERS)
     hashed = auth.hash_password(body.password, body.username) if body.password else None
-    admin.add_user(
+    created = admin.add_user(
         web.trial(),
         user.actor,
         body.username,
@@ -750,4 +750,4 @@ def api_user_add(web: Web, user: Signed, body: UserIn) -> Response:
         full_name=body.full_name,
         password_hash=hashed,
     )
-    return JSONResponse({"username": body.username.strip()}, status_code=201)
+    return JSONResponse({"username": created.username}, status_code=201)
