@@ -248,7 +248,7 @@ def test_administration_of_users_and_centres(app: FastAPI, world: World) -> None
         },
     )
     assert short.status_code == 422
-    assert "10 to 1024 characters" in _error_at(short.text, "password")
+    assert "12 to 1024 characters" in _error_at(short.text, "password")
     added = boss.post(
         "/admin/users",
         data={

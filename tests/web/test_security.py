@@ -21,9 +21,10 @@ from cairo6.protocol import Protocol, default_protocol_text
 from cairo6.service import admin, web_support
 from cairo6.service.audit_view import verify_trail
 from cairo6.service.setup import initialise
+from cairo6.service.throttle import pair_key
 from cairo6.service.trial import actor_for
 from cairo6.store.engine import Database
-from cairo6.store.schema import AuditRecord, User, WebSession
+from cairo6.store.schema import AuditRecord, LoginThrottle, WebSession
 from cairo6.web import create_app
 from cairo6.web.settings import WebSettings
 from tests.service.conftest import Site
@@ -199,9 +200,9 @@ def test_lockout_after_repeated_failures_and_the_audit_of_each(
     assert fifth.status_code == 401
     assert "locked after 5 failed attempts" in fifth.text
     with db.read() as session:
-        user = session.scalars(select(User).where(User.username == "inv1")).one()
-    assert user.locked_until is not None
-    assert user.failed_logins == 0  # the count starts again once the lock is over
+        pair = session.get_one(LoginThrottle, pair_key("inv1", "testclient"))
+    assert pair.locked_until is not None
+    assert pair.failures == 5
     assert _sign_in(client, "inv1", PASSWORD) == 401  # the right password, yet locked
     assert _sign_in(client, "nobody", PASSWORD) == 401
     failures = _events(db, "login_failed")
@@ -212,7 +213,7 @@ def test_lockout_after_repeated_failures_and_the_audit_of_each(
     assert (failures[6].username, reasons[6]["why"]) == ("nobody", "unknown or inactive account")
     with db.engine.begin() as conn:
         past = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)).isoformat()
-        conn.execute(update(User).where(User.username == "inv1").values(locked_until=past))
+        conn.execute(update(LoginThrottle).values(locked_until=past))
     assert _sign_in(client, "inv1", PASSWORD) == 303
     assert [e.username for e in _events(db, "login")] == ["inv1"]
     assert verify_trail(db).ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from cairo6 import __version__
 from cairo6.cli.admin import (
@@ -25,7 +26,7 @@ from cairo6.cli.report import report_command
 from cairo6.cli.simulate import simulate_app
 from cairo6.cli.study import study_app
 from cairo6.cli.web import serve_command, user_password_command
-from cairo6.errors import Cairo6Error
+from cairo6.errors import Cairo6Error, InvalidValueError
 
 app = typer.Typer(
     name="cairo6",
@@ -69,8 +70,29 @@ def version() -> None:
 
 
 def main() -> None:
-    """Console-script entry point: domain errors become a plain message and exit code 2."""
+    """Console-script entry point: domain errors become a plain message and exit code 2.
+
+    A file or database that cannot be opened where no command expected it is reported the same
+    way, in one line, rather than as a traceback.
+    """
     try:
         app()
     except Cairo6Error as exc:
         raise SystemExit(fail(exc).exit_code) from exc
+    except OperationalError as exc:
+        problem = str(exc.orig or exc).splitlines()[0]
+        error = InvalidValueError(
+            "--db",
+            "(the trial database)",
+            "a database that can be opened and written beside",
+            f"check --db/--database-url and the directory's permissions ({problem})",
+        )
+        raise SystemExit(fail(error).exit_code) from exc
+    except OSError as exc:
+        error = InvalidValueError(
+            "path",
+            str(exc.filename or "(unknown)"),
+            "a file or directory that can be read or written",
+            f"check the path and its permissions ({exc.strerror or exc})",
+        )
+        raise SystemExit(fail(error).exit_code) from exc

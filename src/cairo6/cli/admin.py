@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -17,8 +16,12 @@ from cairo6.cli.common import (
     console,
     open_database,
     open_trial_and_actor,
+    parse_date,
+    require_writer,
     settings,
+    writing,
 )
+from cairo6.errors import InvalidValueError
 from cairo6.protocol import default_protocol_text, parse_protocol
 from cairo6.service import admin
 from cairo6.service.audit_view import anchor_head, history, replay_trail, verify_trail
@@ -26,6 +29,7 @@ from cairo6.service.backup import backup, restore
 from cairo6.service.setup import initialise, open_trial
 from cairo6.store.anchor import create_key
 from cairo6.store.audit import GENESIS
+from cairo6.store.engine import anchored_database
 from cairo6.store.migrate import current_revision, head_revision, upgrade
 
 db_app = typer.Typer(help="Create and migrate the trial database.", no_args_is_help=True)
@@ -51,7 +55,8 @@ def db_init(
     ] = None,
 ) -> None:
     """Create the schema, bind the protocol (or a whole study) to the database, add an admin."""
-    database = open_database(db)
+    database = open_database(db, create=True)
+    require_writer(database)
     if create_key(settings().audit_key):
         console.print(f"audit anchor key created at {settings().audit_key}", markup=False)
     new = current_revision(database) is None
@@ -97,8 +102,8 @@ def centre_add(
     user: UserOption = None,
 ) -> None:
     """Register a centre."""
-    trial, actor = open_trial_and_actor(db, user)
-    start = dt.date.fromisoformat(started) if started else None
+    trial, actor = open_trial_and_actor(db, user, write=True)
+    start = parse_date("--started", started) if started else None
     centre = admin.add_centre(trial, actor, code, name, start)
     console.print(f"centre {centre.code} added")
 
@@ -122,9 +127,9 @@ def user_add(
     user: UserOption = None,
 ) -> None:
     """Create a user account (passwords are set in the web application)."""
-    trial, actor = open_trial_and_actor(db, user)
-    admin.add_user(trial, actor, username, role, centre_code=centre, full_name=full_name)
-    console.print(f"user {username} ({role}) added")
+    trial, actor = open_trial_and_actor(db, user, write=True)
+    created = admin.add_user(trial, actor, username, role, centre_code=centre, full_name=full_name)
+    console.print(f"user {created.username} ({role}) added", markup=False)
 
 
 @user_app.command("list")
@@ -240,6 +245,26 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_backup_file(source: Path) -> None:
+    try:
+        with source.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise InvalidValueError(
+            "SOURCE", str(source), "a readable backup file", f"check the path ({exc.strerror})"
+        ) from None
+    if header != SQLITE_HEADER:
+        raise InvalidValueError(
+            "SOURCE",
+            str(source),
+            "a SQLite backup made by `cairo6 backup`",
+            "name the backup file, not another file",
+        )
+
+
 def backup_command(
     out: Annotated[Path, typer.Argument(help="Backup file to write (SQLite).")],
     db: DbOption = None,
@@ -247,7 +272,8 @@ def backup_command(
 ) -> None:
     """Copy a live SQLite database consistently (online backup API) and verify the copy."""
     trial, actor = open_trial_and_actor(db, user)
-    records = backup(trial, actor, out)
+    with writing("OUT", out):
+        records = backup(trial, actor, out)
     console.print(f"backup written to {out}; its audit trail verifies ({records} records)")
 
 
@@ -258,5 +284,8 @@ def restore_command(
 ) -> None:
     """Restore a SQLite backup after checking it: its chain against the anchors beside it
     (BACKUP.anchors), and every value in it against its trail."""
-    records = restore(source, open_database(db), force=force)
+    _check_backup_file(source)
+    target = anchored_database(db or settings().database, settings())
+    with writing("--db", Path(target.url.removeprefix("sqlite:///"))):
+        records = restore(source, target, force=force)
     console.print(f"restored from {source}; audit trail verifies ({records} records)")

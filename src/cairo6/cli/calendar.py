@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cairo6.cli.common import ProtocolOption, console, fail, load_protocol
+from cairo6.cli.common import ProtocolOption, console, fail, load_protocol, parse_date
 from cairo6.cli.protocol import drug_text
 from cairo6.errors import Cairo6Error, ScheduleError
 from cairo6.protocol import Event, Phase, Protocol
@@ -46,12 +46,7 @@ _STATUS_STYLE = {
 
 
 def _date(field: str, text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise ScheduleError(
-            field, text, "a date as YYYY-MM-DD", f"correct {field}, e.g. 2018-03-12"
-        ) from None
+    return parse_date(field, text)
 
 
 def _dates(field: str, text: str | None) -> list[dt.date]:

@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cairo6.cli.common import DbOption, UserOption, console, open_trial_and_actor
+from cairo6.cli.common import DbOption, UserOption, console, open_trial_and_actor, parse_date
 from cairo6.cli.input import read_record
 from cairo6.service import enrolment
-from cairo6.service.permissions import Action, allowed
+from cairo6.service.concealment import diagnostic_for
 
 screening_app = typer.Typer(help="The screening log.", no_args_is_help=True)
 
@@ -20,7 +20,7 @@ DateOption = Annotated[str, typer.Option("--date", help="Date (YYYY-MM-DD).")]
 
 
 def _date(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
+    return parse_date("--date", text)
 
 
 @screening_app.command("add")
@@ -44,7 +44,7 @@ def screening_add(
     user: UserOption = None,
 ) -> None:
     """Log a potentially eligible patient."""
-    trial, actor = open_trial_and_actor(db, user)
+    trial, actor = open_trial_and_actor(db, user, write=True)
     number = enrolment.add_screening(
         trial,
         actor,
@@ -69,7 +69,7 @@ def eligibility_command(
     user: UserOption = None,
 ) -> None:
     """Assess the eligibility checklist and explain each criterion (exit 1 if not eligible)."""
-    trial, actor = open_trial_and_actor(db, user)
+    trial, actor = open_trial_and_actor(db, user, write=True)
     data = read_record(file)
     record = enrolment.assess_eligibility(trial, actor, screening_number, data, _date(date))
     table = Table("criterion", "verdict", "why", title=f"Eligibility of {screening_number}")
@@ -93,12 +93,13 @@ def randomise_command(
     user: UserOption = None,
 ) -> None:
     """Enrol and randomise. The allocation is final and is shown once."""
-    trial, actor = open_trial_and_actor(db, user)
+    trial, actor = open_trial_and_actor(db, user, write=True)
     result = enrolment.randomise(trial, actor, screening_number, _date(date), deviation=deviation)
     arm = trial.protocol.arm(result.arm)
     console.print(
         f"[bold]{result.study_number}[/] randomised to [bold]{arm.label}[/] "
         f"(sequence {result.sequence_number}, {result.allocated_at})"
     )
-    if allowed(actor.role, Action.VIEW_ALLOCATION_DIAGNOSTIC):
-        console.print_json(data=result.diagnostic)
+    diagnostic = diagnostic_for(actor, result.diagnostic)
+    if diagnostic is not None:
+        console.print_json(data=diagnostic)

@@ -23,6 +23,7 @@ from cairo6.cli.common import (
     err_console,
     load_protocol,
     open_trial_and_actor,
+    writing,
 )
 from cairo6.errors import FormError, InvalidValueError
 from cairo6.service.dictionary import DictionaryEntry, dictionary
@@ -94,11 +95,13 @@ def export_command(
         _export_study(trial, actor, out, fmt)
         return
     if fmt is ExportFormat.ODM:
-        subjects = export_odm(trial, actor, out)
+        with writing("--out", out):
+            subjects = export_odm(trial, actor, out)
         console.print(f"{subjects} participants written to {out} (CDISC ODM 1.3 snapshot)")
         return
     writer = export_csv if fmt is ExportFormat.CSV else export_parquet
-    counts = writer(trial, actor, out)
+    with writing("--out", out):
+        counts = writer(trial, actor, out)
     console.print(_counts_table(f"{fmt.value} export", counts))
     console.print(Text(f"{len(counts)} {fmt.value} files written to {out}"))
 
@@ -157,7 +160,7 @@ def import_command(
     user: UserOption = None,
 ) -> None:
     """Import a directory of CSV files: every row is checked; all are written or none."""
-    trial, actor = open_trial_and_actor(db, user)
+    trial, actor = open_trial_and_actor(db, user, write=True)
     if trial.study is not None:
         _import_study(trial, actor, directory)
         return

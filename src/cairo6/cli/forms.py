@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cairo6.cli.common import DbOption, UserOption, console, open_trial_and_actor
+from cairo6.cli.common import DbOption, UserOption, console, open_trial_and_actor, parse_date
 from cairo6.cli.input import parse_assignments, read_records
 from cairo6.errors import InvalidValueError
 from cairo6.schedule import Status
@@ -37,7 +37,7 @@ def record_command(
     user: UserOption = None,
 ) -> None:
     """Record a form (or several rows of one form) for a participant."""
-    trial, actor = open_trial_and_actor(db, user)
+    trial, actor = open_trial_and_actor(db, user, write=True)
     records = read_records(file) if file else [parse_assignments(assignments or [])]
     for data in records:
         target = str(data.pop("study_number", "") or study_number or "")
@@ -58,7 +58,7 @@ def update_command(
     user: UserOption = None,
 ) -> None:
     """Change fields of a recorded form, with a reason."""
-    trial, actor = open_trial_and_actor(db, user)
+    trial, actor = open_trial_and_actor(db, user, write=True)
     forms.update(trial, actor, form, record_id, parse_assignments(assignments or []), reason)
     console.print(f"{form} {record_id} updated")
 
@@ -82,7 +82,7 @@ def participant_show(
 ) -> None:
     """The participant's forms, derived values, treatment calendar and windows."""
     trial, actor = open_trial_and_actor(db, user)
-    today = dt.date.fromisoformat(on) if on else dt.date.today()
+    today = parse_date("--on", on) if on else dt.date.today()
     page = view(trial, actor, study_number, today)
     arm = trial.protocol.arm(page.arm)
     console.print(
@@ -143,7 +143,7 @@ def query_raise(
     user: UserOption = None,
 ) -> None:
     """Raise a query on a field."""
-    trial, actor = open_trial_and_actor(db, user)
+    trial, actor = open_trial_and_actor(db, user, write=True)
     qid = queries.raise_query(trial, actor, study_number, form, field, question, record_id)
     console.print(f"query {qid} raised")
 
@@ -151,7 +151,7 @@ def query_raise(
 @query_app.command("answer")
 def query_answer(query_id: int, answer: str, db: DbOption = None, user: UserOption = None) -> None:
     """Answer a query (site)."""
-    trial, actor = open_trial_and_actor(db, user)
+    trial, actor = open_trial_and_actor(db, user, write=True)
     queries.answer_query(trial, actor, query_id, answer)
     console.print(f"query {query_id} answered")
 
@@ -164,7 +164,7 @@ def query_close(
     user: UserOption = None,
 ) -> None:
     """Close a query (trial office)."""
-    trial, actor = open_trial_and_actor(db, user)
+    trial, actor = open_trial_and_actor(db, user, write=True)
     queries.close_query(trial, actor, query_id, note)
     console.print(f"query {query_id} closed")
 

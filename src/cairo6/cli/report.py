@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import make_url
 
-from cairo6.cli.common import DbOption, console, err_console, open_database
+from cairo6.cli.common import DbOption, console, err_console, open_database, writing
 from cairo6.report.document import Effect, Report
 from cairo6.report.files import STEPS
 from cairo6.report.run import RunOutcome, run_report
@@ -107,9 +107,10 @@ def report_command(
                 bar.update(task, description=name, advance=1)
 
             frames = extract(database)
-            outcome = run_report(
-                trial.protocol, frames, out, source=_source(database.url), progress=step
-            )
+            with writing("--out", out):
+                outcome = run_report(
+                    trial.protocol, frames, out, source=_source(database.url), progress=step
+                )
             bar.update(task, completed=_TOTAL_STEPS)
     finally:
         database.dispose()

@@ -19,7 +19,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cairo6.cli.common import ProtocolOption, console, err_console, fail, load_protocol
+from cairo6.cli.common import (
+    ProtocolOption,
+    console,
+    err_console,
+    fail,
+    load_protocol,
+    writing,
+)
 from cairo6.errors import Cairo6Error, RandomizationError
 from cairo6.protocol import ImbalanceMeasure, Protocol, RandomizationMethod
 from cairo6.randomization import MethodResult, SimulationResult, Stats, parse_prevalence, simulate
@@ -228,6 +235,10 @@ def randomization_command(
     protocol: ProtocolOption = None,
 ) -> None:
     """Compare randomisation methods on simulated trials (imbalance and predictability)."""
+    if out is not None:
+        # Checked before simulating, so a bad --out does not waste the run.
+        with writing("--out", out):
+            out.mkdir(parents=True, exist_ok=True)
     try:
         proto = load_protocol(protocol)
         chosen = list(dict.fromkeys(method or [MethodName.MINIMIZATION]))
@@ -262,10 +273,10 @@ def randomization_command(
         raise fail(exc) from exc
     _print(proto, result, run_seed)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
         csv_path = out / f"{FILE_STEM}.csv"
-        write_csv(result, run_seed, csv_path)
-        written = [csv_path, *write_plots(result, out)]
+        with writing("--out", out):
+            write_csv(result, run_seed, csv_path)
+            written = [csv_path, *write_plots(result, out)]
         console.print("written: " + ", ".join(str(path) for path in written), highlight=False)
 
 

@@ -24,12 +24,6 @@ def serve_command(
     workers: Annotated[
         int, typer.Option(help="Worker processes (sessions live in the database).", min=1)
     ] = 1,
-    forwarded_allow_ips: Annotated[
-        str,
-        typer.Option(
-            help="Proxies trusted to say the request came over https (X-Forwarded-Proto)."
-        ),
-    ] = "127.0.0.1",
 ) -> None:
     """Serve the web pages and the JSON API with uvicorn (put https in front of it)."""
     import uvicorn  # imported here so that the other commands start without it
@@ -57,8 +51,8 @@ def serve_command(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
+        # The app itself believes X-Forwarded-* only from CAIRO6_TRUSTED_PROXIES.
+        proxy_headers=False,
         server_header=False,
         log_level="info",
     )
@@ -78,8 +72,15 @@ def user_password_command(
             actor = actor_for(session, acting)
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
         hashed = auth.hash_password(password, username)
+        # The command line is the host administrator's tool: no current password is asked,
+        # which is how a forgotten one is replaced (see SECURITY.md).
         web_support.set_password(
-            trial, actor, username, hashed, reason="password set from the command line"
+            trial,
+            actor,
+            username,
+            hashed,
+            reason="password set from the command line",
+            host_administrator=True,
         )
         auth.end_sessions_of(trial.db, username)
     finally:

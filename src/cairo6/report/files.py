@@ -19,6 +19,7 @@ from pathlib import Path
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 
+from cairo6.report.cells import neutralise_row
 from cairo6.report.document import Report, ReportInput, build_report
 from cairo6.report.docx import render_docx
 from cairo6.report.html import render_html
@@ -102,8 +103,8 @@ def sheets(report: Report) -> list[Sheet]:
 def _csv(sheet: Sheet) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(sheet.header)
-    writer.writerows(sheet.rows)
+    writer.writerow(neutralise_row(sheet.header))
+    writer.writerows(neutralise_row(row) for row in sheet.rows)
     return buffer.getvalue()
 
 
@@ -113,14 +114,14 @@ def _xlsx(tables: Sequence[Sheet]) -> bytes:
     for sheet in tables:
         # Excel allows 31 characters in a sheet name.
         worksheet = workbook.create_sheet(sheet.title[:31])
-        worksheet.append([sheet.caption])
+        worksheet.append(neutralise_row([sheet.caption]))
         worksheet["A1"].font = Font(bold=True)
-        worksheet.append(sheet.header)
+        worksheet.append(neutralise_row(sheet.header))
         for cell in worksheet[2]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="bottom")
         for row in sheet.rows:
-            worksheet.append(row)
+            worksheet.append(neutralise_row(row))
         worksheet.column_dimensions["A"].width = 60
         for letter in "BCDEFGH":
             worksheet.column_dimensions[letter].width = 24

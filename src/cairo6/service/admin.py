@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from cairo6.errors import InvalidValueError, StateError
 from cairo6.service.permissions import Action, Role, require
 from cairo6.service.trial import Trial, centre_by_code
+from cairo6.service.usernames import check_username, skeleton
 from cairo6.store.audit import Actor
+from cairo6.store.engine import StoreSession
 from cairo6.store.schema import Centre, User
 
 
@@ -81,15 +83,7 @@ def _create_user(
     full_name: str,
     password_hash: str | None,
 ) -> User:
-    username = username.strip()
-    if (
-        not username
-        or len(username) > 64
-        or not username.replace(".", "").replace("_", "").isalnum()
-    ):
-        raise InvalidValueError(
-            "username", username, "1-64 letters, digits, '.' or '_'", "choose another username"
-        )
+    username = check_username(username)
     if role not in {r.value for r in Role}:
         raise InvalidValueError("role", role, ", ".join(r.value for r in Role), "choose a role")
     if role == Role.INVESTIGATOR and not centre_code:
@@ -97,8 +91,7 @@ def _create_user(
             "centre", centre_code, "a centre code for an investigator", "add --centre CODE"
         )
     with trial.db.write(actor) as session:
-        if session.scalar(select(func.count()).where(User.username == username)):
-            raise StateError(f"user {username} already exists", "choose another username")
+        refuse_look_alike(session, username)
         centre_id = centre_by_code(session, centre_code).id if centre_code else None
         user = User(
             username=username,
@@ -110,6 +103,17 @@ def _create_user(
         session.add(user)
         session.flush()
         return user
+
+
+def refuse_look_alike(session: StoreSession, username: str) -> None:
+    """Refuse a new username equal to, or confusable with, an existing one."""
+    wanted = skeleton(username)
+    for existing in session.scalars(select(User.username)):
+        if existing == username or skeleton(existing) == wanted:
+            raise StateError(
+                f"user {username} already exists or looks like the existing user {existing}",
+                "choose a username that cannot be mistaken for another",
+            )
 
 
 def list_users(trial: Trial, actor: Actor) -> list[User]:

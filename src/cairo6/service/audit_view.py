@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cairo6.errors import StateError
+from cairo6.service.concealment import audit_value
 from cairo6.service.permissions import Action
 from cairo6.service.trial import Trial, participant
 from cairo6.store.anchor import Anchor
@@ -72,8 +73,8 @@ def history(trial: Trial, actor: Actor, study_number: str) -> list[dict[str, Any
                     "table_name": rec.table_name,
                     "record_id": rec.record_id,
                     "field": field,
-                    "old": old,
-                    "new": new,
+                    "old": audit_value(actor, rec.table_name, field, old),
+                    "new": audit_value(actor, rec.table_name, field, new),
                     "reason": rec.reason,
                 }
             )

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from cairo6.errors import InvalidValueError
+from cairo6.report.cells import neutralise
 from cairo6.service.dictionary import FILE_ORDER, DictionaryEntry, file_variables
 from cairo6.service.exchange_tables import Row, cell_text, read_tables
 from cairo6.service.permissions import CENTRE_BOUND, Action, require
@@ -64,7 +65,8 @@ def export_csv(trial: Trial, actor: Actor, out_dir: Path) -> dict[str, int]:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow([e.variable for e in entries])
             for row in rows:
-                writer.writerow([cell_text(e, row.get(e.variable)) for e in entries])
+                # Text that a spreadsheet would run as a formula is written as text.
+                writer.writerow([neutralise(cell_text(e, row.get(e.variable))) for e in entries])
         counts[form] = len(rows)
     return counts
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import case, select
 
 from cairo6.protocol import Protocol
+from cairo6.report.cells import recover
 from cairo6.scoring.derived import participant_values
 from cairo6.service.dictionary import DictionaryEntry, file_variables
 from cairo6.service.forms import CLINICAL_FORMS
@@ -54,8 +55,11 @@ def cell_text(entry: DictionaryEntry, value: Any) -> str:
 
 
 def parse_cell(entry: DictionaryEntry, text: str) -> Any:
-    """Cell text as a typed value (None when empty); `ValueError` when it is not of the type."""
-    raw = text.strip()
+    """Cell text as a typed value (None when empty); `ValueError` when it is not of the type.
+
+    Text an export protected from spreadsheets (`report.cells.neutralise`) reads back as it was.
+    """
+    raw = recover(text.strip())
     if not raw:
         return None
     if entry.type == "boolean":

@@ -25,7 +25,8 @@ from cairo6.schedule import (
     due_or_overdue,
 )
 from cairo6.scoring.derived import macroscopic_complete, participant_values
-from cairo6.service.permissions import Action, allowed
+from cairo6.service.concealment import diagnostic_for
+from cairo6.service.permissions import Action
 from cairo6.service.trial import Trial, allocation, participant
 from cairo6.service.validation import input_columns
 from cairo6.store.audit import Actor
@@ -160,9 +161,7 @@ def view(trial: Trial, actor: Actor, study_number: str, on: dt.date) -> Particip
             arm=alloc.arm,
             sequence_number=alloc.sequence_number,
             levels=dict(alloc.levels),
-            diagnostic=dict(alloc.diagnostic)
-            if allowed(actor.role, Action.VIEW_ALLOCATION_DIAGNOSTIC)
-            else None,
+            diagnostic=diagnostic_for(actor, alloc.diagnostic),
             forms=forms,
             derived=_derived(session, person.id),
         )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from cairo6.errors import NotFoundError, StateError
 from cairo6.protocol import Protocol
 from cairo6.service.permissions import CENTRE_BOUND, Action, require
+from cairo6.service.usernames import normalise
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database, StoreSession
 from cairo6.store.schema import Centre, Participant, Randomisation, User
@@ -74,9 +75,17 @@ def allocation(session: StoreSession, participant_id: int) -> Randomisation | No
     ).first()
 
 
+def find_user(session: StoreSession, username: str) -> User | None:
+    """The account a typed username names: by its normal form (NFKC, case-folded), else, for
+    accounts created before usernames were normalised, exactly as typed."""
+    wanted = [normalise(username), username.strip()]
+    found = {u.username: u for u in session.scalars(select(User).where(User.username.in_(wanted)))}
+    return next((found[name] for name in wanted if name in found), None)
+
+
 def actor_for(session: StoreSession, username: str) -> Actor:
     """The actor behind an active user account."""
-    user = session.scalars(select(User).where(User.username == username)).first()
+    user = find_user(session, username)
     if user is None or not user.active:
         raise NotFoundError("user", username, "add the user with `cairo6 user add` first")
     return Actor(username=user.username, role=user.role, centre_id=user.centre_id, user_id=user.id)

@@ -15,11 +15,15 @@ from sqlalchemy import func, select
 
 from cairo6.errors import Cairo6Error, InvalidValueError, NotFoundError, StateError
 from cairo6.schedule import ActionItem, build_calendar, due_or_overdue
+from cairo6.service.admin import refuse_look_alike
 from cairo6.service.forms import FORM_ACTION
 from cairo6.service.participants import course_of
+from cairo6.service.passwords import verify_password
 from cairo6.service.permissions import CENTRE_BOUND, Action, Role, allowed, require
-from cairo6.service.trial import Trial, participant
-from cairo6.store.audit import Actor
+from cairo6.service.throttle import clear_account
+from cairo6.service.trial import Trial, find_user, participant
+from cairo6.service.usernames import check_username, normalise
+from cairo6.store.audit import Actor, append
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import (
     FORM_TABLES,
@@ -481,26 +485,56 @@ def centre_codes(trial: Trial, actor: Actor) -> list[str]:
 
 
 def _user(session: StoreSession, username: str) -> User:
-    user = session.scalars(select(User).where(User.username == username)).first()
+    user = find_user(session, username)
     if user is None:
         raise NotFoundError("user", username, "check the username")
     return user
 
 
 def set_password(
-    trial: Trial, actor: Actor, username: str, password_hash: str, reason: str = "password set"
+    trial: Trial,
+    actor: Actor,
+    username: str,
+    password_hash: str,
+    reason: str = "password set",
+    *,
+    current_password: str | None = None,
+    host_administrator: bool = False,
 ) -> None:
     """Store a new password hash: an administrator for anyone, everyone for themselves.
 
-    Clears a lockout, since whoever sets the password has just proved who they are.
+    One's own password is changed only with the current one (unless the account has none yet,
+    or the host's administrator sets it from the command line). The change is audited as an
+    event of its own — who, whose, when; never the hash. Clears any lockout, since whoever sets
+    the password has just proved who they are.
     """
-    if actor.username != username:
-        require(actor, Action.MANAGE_USERS)
+    with trial.db.read() as session:
+        stored = _user(session, username)
+        own = stored.username == normalise(actor.username) or stored.username == actor.username
+        if not own:
+            require(actor, Action.MANAGE_USERS)
+        needs_current = own and stored.password_hash and not host_administrator
+        if needs_current and not verify_password(stored.password_hash, current_password or ""):
+            raise InvalidValueError(
+                "current", "(hidden)", "your current password", "type your current password"
+            )
     with trial.db.write(actor, reason=reason) as session:
         user = _user(session, username)
         user.password_hash = password_hash
         user.failed_logins = 0
         user.locked_until = None
+        session.flush()
+        conn = session.connection()
+        clear_account(conn, user.username)
+        append(
+            conn,
+            actor,
+            "password_change" if own else "password_reset",
+            "app_user",
+            str(user.id),
+            {"account": [None, user.username], "password": [None, "changed"]},
+            reason=reason,
+        )
 
 
 def set_active(trial: Trial, actor: Actor, username: str, active: bool, reason: str) -> None:
@@ -530,15 +564,7 @@ def first_admin(trial: Trial, username: str, full_name: str, password_hash: str)
     trial's write lock, so two visitors racing through the set-up page cannot both succeed.
     An administrator created without a password (`cairo6 db init --admin`) is claimed by name.
     """
-    username = username.strip()
-    if (
-        not username
-        or len(username) > 64
-        or not username.replace(".", "").replace("_", "").isalnum()
-    ):
-        raise InvalidValueError(
-            "username", username, "1-64 letters, digits, '.' or '_'", "choose another username"
-        )
+    username = check_username(username)
     actor = Actor(username=username, role=Role.ADMINISTRATOR)
     with trial.db.write(actor, reason="first administrator set up") as session:
         taken = session.scalar(
@@ -546,7 +572,7 @@ def first_admin(trial: Trial, username: str, full_name: str, password_hash: str)
         )
         if taken:
             raise StateError("the system is already set up", "sign in instead")
-        existing = session.scalars(select(User).where(User.username == username)).first()
+        existing = find_user(session, username)
         if existing is not None:
             if existing.role != Role.ADMINISTRATOR or not existing.active:
                 raise StateError(
@@ -555,6 +581,7 @@ def first_admin(trial: Trial, username: str, full_name: str, password_hash: str)
                 )
             existing.password_hash = password_hash
             return
+        refuse_look_alike(session, username)
         session.add(
             User(
                 username=username,

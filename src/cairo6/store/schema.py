@@ -671,3 +671,20 @@ class NumberCounter(Base):
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     scope: Mapped[str] = mapped_column(String(64), primary_key=True)
     next_value: Mapped[int] = mapped_column(Integer)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted per key: an account from one client, an account, a client.
+
+    Not trial data: rows are written with Core statements (one atomic upsert per attempt, before
+    the password is checked), so concurrent attempts can never be counted as fewer than they
+    were. `since` starts the counting window; `locked_until` is set when a key's limit is
+    reached. Times are UTC ISO 8601 text.
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = {"info": {"audited": False}}  # noqa: RUF012
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    since: Mapped[str] = mapped_column(String(40))
+    locked_until: Mapped[str | None] = mapped_column(String(40))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 
 from cairo6.errors import FormError
 from cairo6.service import admin, audit_view, enrolment, forms, queries, web_support
+from cairo6.service.concealment import diagnostic_for
 from cairo6.service.forms import CLINICAL_FORMS
 from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
@@ -110,8 +111,18 @@ def api_login(request: Request, web: Web, body: LoginIn) -> Response:
             status_code=415,
         )
     try:
+        web.limiter.check(client_of(request))
         token, user = auth.sign_in(
             web.db, web.settings, body.username, body.password, client_of(request)
+        )
+    except auth.TooManyAttemptsError as exc:
+        return JSONResponse(
+            {
+                "error": "Too many requests",
+                "message": "too many sign-in attempts from your address; wait and try again",
+            },
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
         )
     except auth.SignInRefusedError:
         return JSONResponse(
@@ -370,9 +381,7 @@ def api_randomise(web: Web, user: Signed, number: Number, body: RandomiseIn) -> 
         arm_label=trial.protocol.arm(result.arm).label,
         sequence_number=result.sequence_number,
         allocated_at=result.allocated_at,
-        diagnostic=result.diagnostic
-        if web_support.may(user.actor, Action.VIEW_ALLOCATION_DIAGNOSTIC)
-        else None,
+        diagnostic=diagnostic_for(user.actor, result.diagnostic),
     )
 
 
@@ -732,7 +741,7 @@ def api_user_add(web: Web, user: Signed, body: UserIn) -> Response:
     """Add an account, with a first password if given."""
     require(user.actor, Action.MANAGE_USERS)
     hashed = auth.hash_password(body.password, body.username) if body.password else None
-    admin.add_user(
+    created = admin.add_user(
         web.trial(),
         user.actor,
         body.username,
@@ -741,4 +750,4 @@ def api_user_add(web: Web, user: Signed, body: UserIn) -> Response:
         full_name=body.full_name,
         password_hash=hashed,
     )
-    return JSONResponse({"username": body.username.strip()}, status_code=201)
+    return JSONResponse({"username": created.username}, status_code=201)

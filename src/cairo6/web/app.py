@@ -12,9 +12,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cairo6 import __version__
 from cairo6.config import Settings
+from cairo6.service.passwords import set_concurrency
 from cairo6.store.engine import Database, anchored_database
 from cairo6.web import (
     api,
@@ -26,6 +28,7 @@ from cairo6.web import (
     pages_reports,
     pages_trial,
 )
+from cairo6.web.auth import RateLimiter
 from cairo6.web.context import WebApp, make_templates, static_dir
 from cairo6.web.settings import WebSettings
 
@@ -153,7 +156,9 @@ class HeadersMiddleware:
 def create_app(target: str | Path | Database, settings: WebSettings | None = None) -> FastAPI:
     """The web application for one trial database (a SQLite path or a postgresql:// URL)."""
     db = target if isinstance(target, Database) else anchored_database(target, Settings.from_env())
-    web = WebApp(db, settings or WebSettings.from_env(), make_templates())
+    chosen = settings or WebSettings.from_env()
+    web = WebApp(db, chosen, make_templates(), RateLimiter(chosen.login_rate_per_minute))
+    set_concurrency(chosen.hash_concurrency)
     app = FastAPI(
         title="cairo6",
         summary="Run a multi-centre randomised trial of the CAIRO6 kind: the JSON API.",
@@ -178,6 +183,9 @@ def create_app(target: str | Path | Database, settings: WebSettings | None = Non
     app.include_router(api_records.router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.add_middleware(GuardMiddleware)
+    # X-Forwarded-For/-Proto are believed only from the proxies the settings name (none by
+    # default): otherwise any client could choose the address the audit trail records.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=sorted(chosen.trusted_proxies))
     app.add_middleware(HeadersMiddleware, worker_header=web.settings.worker_header)
     return app
 

@@ -3,38 +3,47 @@
 Nothing about a signed-in user lives in the server process: the browser holds a random session
 token in an HttpOnly cookie, the database holds only its SHA-256 with the user, the CSRF token,
 and the creation, expiry and last-seen times. Any worker behind the same address can therefore
-serve any request. Failed sign-ins are counted on the user row and lock the account for a while;
-every sign-in, failure and sign-out is appended to the audit trail in a serialised write.
+serve any request. Failed sign-ins are counted in the database before the password is checked
+(`service.throttle`) and lock the account, for the client that failed or for everyone, for a
+while; every sign-in, failure and sign-out is appended to the audit trail in a serialised write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import secrets
+import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, delete, insert, select, update
 
-from cairo6.errors import InvalidValueError
+from cairo6.service import throttle
+from cairo6.service.passwords import MAX_PASSWORD as MAX_PASSWORD
+from cairo6.service.passwords import hash_password as hash_password
+from cairo6.service.passwords import verify_password
+from cairo6.service.usernames import normalise
 from cairo6.store import audit
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database
 from cairo6.store.schema import Centre, User, WebSession
 from cairo6.web.settings import WebSettings
 
-MIN_PASSWORD = 10
-MAX_PASSWORD = 1024
-_HASHER = PasswordHasher()
-
 
 class SignInRefusedError(Exception):
     """Wrong username or password, or a locked or inactive account (never said which)."""
+
+
+class TooManyAttemptsError(Exception):
+    """This client has asked to sign in more often than the settings allow; it should wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many sign-in attempts")
+        self.retry_after = retry_after
 
 
 def utcnow() -> dt.datetime:
@@ -56,38 +65,33 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def check_password_rules(password: str, username: str) -> None:
-    """Refuse passwords that are too short, too long, or the username itself."""
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise InvalidValueError(
-            "password",
-            "(hidden)",
-            f"{MIN_PASSWORD} to {MAX_PASSWORD} characters",
-            "choose a longer password; a few unrelated words work well",
-        )
-    if password.strip().lower() == username.strip().lower():
-        raise InvalidValueError(
-            "password", "(hidden)", "something other than the username", "choose another"
-        )
+class RateLimiter:
+    """Sign-in attempts per client in a sliding minute, kept in this process.
 
+    Bounds the hashing a single client can cause; it is per process, so with several workers a
+    client gets that many times the limit (the database counters below are shared).
+    """
 
-def hash_password(password: str, username: str) -> str:
-    """An argon2id hash of an acceptable password."""
-    check_password_rules(password, username)
-    return _HASHER.hash(password)
+    MAX_CLIENTS = 10_000
 
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
 
-@functools.cache
-def _dummy_hash() -> str:
-    return _HASHER.hash(secrets.token_urlsafe(16))
-
-
-def verify_password(stored: str | None, password: str) -> bool:
-    """Whether the password matches; an unknown account costs the same time as a known one."""
-    try:
-        return _HASHER.verify(stored or _dummy_hash(), password[:MAX_PASSWORD]) and bool(stored)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    def check(self, client: str) -> None:
+        """Note an attempt; raise `TooManyAttemptsError` if the client is over its limit."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._seen.pop(client, None) or deque()
+            while times and now - times[0] >= 60:
+                times.popleft()
+            self._seen[client] = times
+            while len(self._seen) > self.MAX_CLIENTS:
+                self._seen.popitem(last=False)
+            if len(times) >= self.per_minute:
+                raise TooManyAttemptsError(int(60 - (now - times[0])) + 1)
+            times.append(now)
 
 
 @dataclass(frozen=True)
@@ -125,11 +129,32 @@ def _failure(db: Database, actor: Actor, user_id: int | None, changes: dict[str,
         )
 
 
+def _limits(settings: WebSettings, username: str, client: str) -> list[throttle.Limit]:
+    return [
+        throttle.Limit(
+            throttle.pair_key(username, client), settings.max_failed_logins, settings.lockout
+        ),
+        throttle.Limit(
+            throttle.account_key(username),
+            settings.max_failed_logins_any_client,
+            settings.lockout,
+        ),
+        throttle.Limit(
+            throttle.client_key(client), settings.max_failed_logins_per_client, settings.lockout
+        ),
+    ]
+
+
 def sign_in(
     db: Database, settings: WebSettings, username: str, password: str, client: str
 ) -> tuple[str, SignedIn]:
-    """Check the password and open a session; returns the token for the cookie."""
-    username = username.strip()[:64]
+    """Check the password and open a session; returns the token for the cookie.
+
+    The attempt is counted in the database before the password is checked, and every refusal
+    (unknown account, locked, inactive, wrong password) costs exactly one password check and
+    one audit record, so neither the answer nor its timing tells them apart.
+    """
+    name = normalise(username)[:64]
     now = utcnow()
     with db.engine.connect() as conn:
         row = conn.execute(
@@ -140,55 +165,61 @@ def sign_in(
                 User.centre_id,
                 User.password_hash,
                 User.active,
-                User.locked_until,
                 User.full_name,
                 Centre.code,
             )
             .outerjoin(Centre, Centre.id == User.centre_id)
-            .where(User.username == username)
+            .where(User.username.in_([name, username.strip()[:64]]))
+            .order_by((User.username == name).desc())
         ).first()
+    if row is not None:
+        name = row.username
+    counts = throttle.count_attempt(db, _limits(settings, name, client), now)
+    locked = any(c.locked for c in counts)
+    usable = row is not None and row.active and bool(row.password_hash) and not locked
+    right = verify_password(row.password_hash if usable and row else None, password)
     if row is None or not row.active or not row.password_hash:
-        verify_password(None, password)
-        who = Actor(username=username or "(blank)", role="unknown")
-        _failure(
-            db,
-            who,
-            row.id if row else None,
-            {"client": client, "why": "unknown or inactive account"},
-        )
-        raise SignInRefusedError
-    actor = Actor(username=row.username, role=row.role, centre_id=row.centre_id, user_id=row.id)
-    if row.locked_until and _parse(row.locked_until) > now:
-        _failure(db, actor, row.id, {"client": client, "why": "account locked"})
-        raise SignInRefusedError
-    if not verify_password(row.password_hash, password):
-        with db.write(actor) as session:
-            conn = session.connection()
-            failures = (
-                conn.execute(select(User.failed_logins).where(User.id == row.id)).scalar_one() or 0
-            ) + 1
-            changes: dict[str, object] = {"client": client, "failures": failures}
-            values: dict[str, object] = {"failed_logins": failures}
-            if failures >= settings.max_failed_logins:
-                until = _iso(now + settings.lockout)
-                values = {"failed_logins": 0, "locked_until": until}
-                changes["locked_until"] = until
-            conn.execute(update(User).where(User.id == row.id).values(**values))
-            audit.append(conn, actor, "login_failed", "app_user", str(row.id), changes)
-        raise SignInRefusedError
+        actor = Actor(username=name or "(blank)", role="unknown")
+        why: dict[str, object] = {"why": "unknown or inactive account"}
+    else:
+        actor = Actor(row.username, row.role, row.centre_id, row.id)
+        why = {"why": "account locked"} if locked else {}
+    if right and throttle.record_success(db, counts, now):
+        assert row is not None
+        return _open_session(db, settings, actor, row.full_name, row.code, client, now)
+    if right:
+        why = {"why": "account locked"}
+    changes: dict[str, object] = {"client": client, **why}
+    if not why:
+        changes["failures"] = counts[0].failures
+        until = throttle.record_failure(db, counts, now).get(counts[0].limit.key)
+        if until:
+            changes["locked_until"] = until
+    else:
+        throttle.record_failure(db, counts, now)
+    _failure(db, actor, row.id if row else None, changes)
+    raise SignInRefusedError
+
+
+def _open_session(
+    db: Database,
+    settings: WebSettings,
+    actor: Actor,
+    full_name: str,
+    centre_code: str | None,
+    client: str,
+    now: dt.datetime,
+) -> tuple[str, SignedIn]:
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     with db.write(actor) as session:
         conn = session.connection()
-        conn.execute(
-            update(User).where(User.id == row.id).values(failed_logins=0, locked_until=None)
-        )
         # Housekeeping rides on sign-in, which is rare, rather than on every request.
         conn.execute(delete(WebSession).where(WebSession.expires_at < _iso(now)))
         result = conn.execute(
             insert(WebSession).values(
                 token_hash=token_hash(token),
-                user_id=row.id,
+                user_id=actor.user_id,
                 csrf_token=csrf,
                 created_at=_iso(now),
                 expires_at=_iso(now + settings.absolute_lifetime),
@@ -199,9 +230,14 @@ def sign_in(
         assert key is not None
         session_id = int(key[0])
         audit.append(
-            conn, actor, "login", "app_user", str(row.id), {"client": client, "session": session_id}
+            conn,
+            actor,
+            "login",
+            "app_user",
+            str(actor.user_id),
+            {"client": client, "session": session_id},
         )
-    return token, SignedIn(session_id, actor, row.full_name, row.code, csrf)
+    return token, SignedIn(session_id, actor, full_name, centre_code, csrf)
 
 
 def resolve(db: Database, settings: WebSettings, token: str) -> tuple[SignedIn | None, bool]:
@@ -260,7 +296,11 @@ def sign_out(db: Database, user: SignedIn, client: str) -> None:
 def end_sessions_of(db: Database, username: str, keep: int | None = None) -> None:
     """End a user's other sessions (after a password change or when an account is switched off)."""
     with _session_write(db) as conn:
-        user_id = conn.execute(select(User.id).where(User.username == username)).scalar()
+        user_id = conn.execute(
+            select(User.id)
+            .where(User.username.in_([normalise(username), username.strip()]))
+            .order_by((User.username == normalise(username)).desc())
+        ).scalar()
         if user_id is None:
             return
         stmt = delete(WebSession).where(WebSession.user_id == user_id)

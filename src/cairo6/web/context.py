@@ -55,6 +55,7 @@ class WebApp:
     db: Database
     settings: WebSettings
     templates: Jinja2Templates
+    limiter: auth.RateLimiter = field(default_factory=lambda: auth.RateLimiter(30))
     _trial: Trial | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -95,7 +96,11 @@ def get_web(request: Request) -> WebApp:
 
 
 def client_of(request: Request) -> str:
-    """The client address for the audit trail."""
+    """The client address for the audit trail and the sign-in counters.
+
+    The socket's address, unless it is a proxy named in CAIRO6_TRUSTED_PROXIES, in which case
+    `ProxyHeadersMiddleware` has already put the address that proxy reports here.
+    """
     return request.client.host if request.client else "unknown"
 
 

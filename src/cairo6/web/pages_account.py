@@ -7,11 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from cairo6.errors import Cairo6Error, InvalidValueError
 from cairo6.service import web_support
-from cairo6.store.schema import User
 from cairo6.web import auth
 from cairo6.web.context import (
     CSRF_FIELD,
@@ -96,9 +94,20 @@ def login(request: Request, web: Web, data: Form) -> Response:
             request, next_path, "The form had expired; please try again.", 403, username
         )
     try:
+        web.limiter.check(client_of(request))
         token, _ = auth.sign_in(
             web.db, web.settings, username, data.get("password", ""), client_of(request)
         )
+    except auth.TooManyAttemptsError as exc:
+        response = _login_form(
+            request,
+            next_path,
+            "Too many sign-in attempts from your address; please wait a minute and try again.",
+            429,
+            username,
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except auth.SignInRefusedError:
         return _login_form(
             request,
@@ -181,14 +190,8 @@ def account(request: Request, user: Signed) -> Response:
 
 @router.post("/account/password", name="account_password", dependencies=[Depends(page_csrf)])
 def account_password(request: Request, web: Web, user: Signed, data: Form) -> Response:
-    """Change one's own password (the current one is asked again)."""
-    with web.db.engine.connect() as conn:
-        stored = conn.execute(
-            select(User.password_hash).where(User.id == user.actor.user_id)
-        ).scalar()
+    """Change one's own password (the current one is asked again, by the service)."""
     try:
-        if not auth.verify_password(stored, data.get("current", "")):
-            raise InvalidValueError("current", "(hidden)", "your current password", "retype it")
         new = data.get("password", "")
         if new != data.get("password2", ""):
             raise InvalidValueError("password2", "(hidden)", "the same password twice", "retype")
@@ -199,6 +202,7 @@ def account_password(request: Request, web: Web, user: Signed, data: Form) -> Re
             user.actor.username,
             hashed,
             reason="password changed by its owner",
+            current_password=data.get("current", ""),
         )
     except Cairo6Error as exc:
         errors, general = problems_by_field(exc, {"current", "password", "password2"})

@@ -83,13 +83,21 @@ def admin_user_add(request: Request, web: Web, user: Signed, data: Form) -> Resp
 def admin_user_password(
     request: Request, web: Web, user: Signed, username: str, data: Form
 ) -> Response:
-    """Set a user's password (for example after a lockout); ends that user's sessions."""
+    """Set a user's password (for example after a lockout); ends that user's sessions.
+
+    For one's own account the current password is needed (field `current`), as on /account.
+    """
     try:
         if username != user.actor.username:
             require(user.actor, Action.MANAGE_USERS)
         hashed = auth.hash_password(data.get("password", ""), username)
         web_support.set_password(
-            web.trial(), user.actor, username, hashed, reason="password reset by an administrator"
+            web.trial(),
+            user.actor,
+            username,
+            hashed,
+            reason="password reset by an administrator",
+            current_password=data.get("current"),
         )
     except (InvalidValueError, StateError) as exc:
         return _users_page(request, web, user, error=exc)

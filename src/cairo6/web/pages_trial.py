@@ -24,6 +24,7 @@ from cairo6.errors import (
 from cairo6.schedule import EVENT_LABELS, Calendar, PlannedCycle, Status
 from cairo6.scoring import pci_total
 from cairo6.service import audit_view, enrolment, forms, queries, web_support
+from cairo6.service.concealment import diagnostic_for
 from cairo6.service.forms import CLINICAL_FORMS, FORM_ACTION
 from cairo6.service.participants import PARTICIPANT_FORMS, view
 from cairo6.service.permissions import Action, require
@@ -288,7 +289,7 @@ def randomise(request: Request, web: Web, user: Signed, number: str, data: Form)
         {
             "result": result,
             "arm": trial.protocol.arm(result.arm),
-            "show_diagnostic": web_support.may(user.actor, Action.VIEW_ALLOCATION_DIAGNOSTIC),
+            "diagnostic": diagnostic_for(user.actor, result.diagnostic),
         },
     )
     response.headers["Cache-Control"] = "no-store"
