@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from cairo6.config import Settings
 from cairo6.errors import Cairo6Error, InvalidValueError
-from cairo6.protocol import Protocol, default_protocol, read_protocol_file
-from cairo6.service.setup import open_trial
-from cairo6.service.trial import Trial, actor_for
-from cairo6.store.audit import Actor
-from cairo6.store.engine import Database
+
+if TYPE_CHECKING:
+    from cairo6.protocol import Protocol
+    from cairo6.service.trial import Trial
+    from cairo6.store.audit import Actor
+    from cairo6.store.engine import Database
 
 console = Console()
 err_console = Console(stderr=True)
@@ -40,6 +41,8 @@ def settings() -> Settings:
 
 def load_protocol(path: Path | None) -> Protocol:
     """The protocol named on the command line, else by the settings, else CAIRO6."""
+    from cairo6.protocol import default_protocol, read_protocol_file
+
     chosen = path or settings().protocol_path
     return read_protocol_file(chosen) if chosen is not None else default_protocol()
 
@@ -69,11 +72,16 @@ UserOption = Annotated[
 
 def open_database(target: str | None) -> Database:
     """The database named on the command line or in the settings."""
+    from cairo6.store.engine import Database
+
     return Database(target or settings().database)
 
 
 def open_trial_and_actor(target: str | None, user: str | None) -> tuple[Trial, Actor]:
     """The trial in the database and the acting user (who must exist and be active)."""
+    from cairo6.service.setup import open_trial
+    from cairo6.service.trial import actor_for
+
     trial = open_trial(open_database(target))
     name = user or settings().user
     if not name:
