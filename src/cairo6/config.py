@@ -10,6 +10,7 @@ from pathlib import Path
 from cairo6.errors import InvalidValueError
 
 DEFAULT_DB = "cairo6.db"
+DEFAULT_WRITE_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,10 @@ class Settings:
     """SQLite file path or postgresql:// URL (CAIRO6_DATABASE_URL, else CAIRO6_DB)."""
     user: str | None = None
     """The acting user for the command line (CAIRO6_USER)."""
+    write_wait_seconds: float = DEFAULT_WRITE_WAIT_SECONDS
+    """How long a change waits for its turn to write before it is refused with "busy, retry"
+    (CAIRO6_WRITE_WAIT_SECONDS); a long import or a stuck client never stalls others for
+    longer than this."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -42,4 +47,26 @@ class Settings:
             or DEFAULT_DB
         )
         user = env.get("CAIRO6_USER", "").strip() or None
-        return cls(protocol_path=protocol_path, database=database, user=user)
+        return cls(
+            protocol_path=protocol_path,
+            database=database,
+            user=user,
+            write_wait_seconds=_write_wait(env.get("CAIRO6_WRITE_WAIT_SECONDS", "").strip()),
+        )
+
+
+def _write_wait(raw: str) -> float:
+    if not raw:
+        return DEFAULT_WRITE_WAIT_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise InvalidValueError(
+            "CAIRO6_WRITE_WAIT_SECONDS",
+            raw,
+            "a number of seconds above 0 and at most 3600",
+            f"set CAIRO6_WRITE_WAIT_SECONDS=10 or unset it for {DEFAULT_WRITE_WAIT_SECONDS:g} s",
+        )
+    return seconds

@@ -20,6 +20,8 @@ from cairo6.protocol import default_protocol
 from cairo6.reference.synthetic_large import reference_trial, to_extract
 from cairo6.report.run import run_report
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",

@@ -11,9 +11,9 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer import _click as click  # Typer bundles its own click; its types are these
+from typer.core import TyperCommand, TyperGroup
 
 from cairo6 import __version__
 from cairo6.errors import Cairo6Error
@@ -134,7 +134,7 @@ class LazyGroup(TyperGroup):
             return super().get_command(ctx, cmd_name)
         if self._listing:
             # Only the name and summary are needed to list the commands.
-            return click.Command(cmd_name, short_help=COMMANDS[cmd_name].summary)
+            return TyperCommand(cmd_name, short_help=COMMANDS[cmd_name].summary)
         return load_command(cmd_name)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

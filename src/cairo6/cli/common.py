@@ -10,13 +10,16 @@ import typer
 from rich.console import Console
 
 from cairo6.config import Settings
-from cairo6.errors import Cairo6Error, InvalidValueError
+from cairo6.errors import BusyError, Cairo6Error, InvalidValueError
 
 if TYPE_CHECKING:
     from cairo6.protocol import Protocol
     from cairo6.service.trial import Trial
     from cairo6.store.audit import Actor
     from cairo6.store.engine import Database
+
+# sysexits' EX_TEMPFAIL: a script can tell "busy, retry" from a refused request (exit 2).
+BUSY_EXIT_CODE = 75
 
 console = Console()
 err_console = Console(stderr=True)
@@ -48,11 +51,14 @@ def load_protocol(path: Path | None) -> Protocol:
 
 
 def fail(error: Cairo6Error) -> typer.Exit:
-    """Print a domain error plainly (no traceback) and return the exit to raise."""
+    """Print a domain error plainly (no traceback) and return the exit to raise.
+
+    Exit code 2 for a refused request, 75 for "busy, retry" (nothing changed; run it again).
+    """
     # Messages contain TOML keys such as `regimens[CAP]`, which Rich would read as markup.
     err_console.print("error:", style="bold red", end=" ")
     err_console.print(str(error), markup=False, highlight=False)
-    return typer.Exit(code=2)
+    return typer.Exit(code=BUSY_EXIT_CODE if isinstance(error, BusyError) else 2)
 
 
 DbOption = Annotated[
@@ -74,7 +80,7 @@ def open_database(target: str | None) -> Database:
     """The database named on the command line or in the settings."""
     from cairo6.store.engine import Database
 
-    return Database(target or settings().database)
+    return Database(target or settings().database, write_wait_seconds=settings().write_wait_seconds)
 
 
 def open_trial_and_actor(target: str | None, user: str | None) -> tuple[Trial, Actor]:
