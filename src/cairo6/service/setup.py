@@ -6,11 +6,13 @@ from cairo6.protocol import Protocol, parse_protocol
 from cairo6.service.trial import Trial
 from cairo6.store.engine import Database
 from cairo6.store.meta import bind_protocol, protocol_text
-from cairo6.store.migrate import upgrade
 
 
 def initialise(db: Database, protocol: Protocol, toml_text: str) -> Trial:
     """Create (or migrate) the schema and bind the trial's protocol to the database."""
+    # Alembic is loaded only here: opening an existing trial (every other command) needs none.
+    from cairo6.store.migrate import upgrade
+
     upgrade(db)
     bind_protocol(db, toml_text)
     return Trial(db, protocol)
