@@ -52,13 +52,17 @@ def _phase_columns(
         ~planned | had.reindex(first.index, fill_value=False), first + ":no_antiangiogenic"
     )
     out[f"course.{phase}_started"] = index.isin(first.index)
-    out[f"course.{phase}_regimen"] = cached_map(key, lambda k: _regimen_level(spec, k)).reindex(index)
+
+    def level(value: object) -> object:
+        return _regimen_level(spec, value)
+
+    out[f"course.{phase}_regimen"] = cached_map(key, level).reindex(index)
     given["first"] = given["study_number"].map(first)
     switched = given[given["regimen"].ne(given["first"])]
     to = switched.groupby("study_number", sort=False)["regimen"].first()
-    out[f"course.{phase}_switched_to"] = cached_map(to, lambda k: _regimen_level(spec, k)).reindex(index)
+    out[f"course.{phase}_switched_to"] = cached_map(to, level).reindex(index)
     stops = given[given["stopped_after"].eq(True)].groupby("study_number", sort=False).first()
-    stop_level = stops["regimen"].map(lambda k: _regimen_level(spec, k)).astype(str)
+    stop_level = stops["regimen"].map(level).astype(str)
     cycle = pd.to_numeric(stops["cycle_number"], errors="coerce").astype("Int64")
     stop_level = stop_level + "_" + cycle.astype(str).where(cycle.notna(), "unknown")
     out[f"course.{phase}_stop"] = stop_level.reindex(index)
