@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The domain core must stay pure and fully typed.
 CORE := src/cairo6/errors.py src/cairo6/protocol src/cairo6/study src/cairo6/scoring src/cairo6/randomization src/cairo6/schedule src/cairo6/analysis src/cairo6/design
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test test-fast lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The inner loop, a few minutes: lint, then every test except the browser, PostgreSQL and slow
+# ones (markers registered in pyproject.toml). `make test` still runs everything.
+test-fast: lint
+	$(BIN)/pytest -q -m "not browser and not postgres and not slow"
+
+# The speed table: every row with its target and met / not met; exits 1 when one is missed.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 

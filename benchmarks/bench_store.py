@@ -14,7 +14,8 @@ directory):
   for the write lock included; throughput is allocations over the time from release to the last
   client's finish. Percentiles are nearest-rank.
 
-Target: p99 <= 50 ms with 16 clients on both backends. Import rate: `import_directory` of a
+Target (issue 14): with 16 clients, throughput >= 0.8 x one client's and p99 <= 250 ms, on
+both backends; `make bench` (run.py) prints the verdict. Import rate: `import_directory` of a
 100,000-row screening.csv (plus centre.csv) on SQLite, end to end. No pass/fail: the figures
 are printed. Run: `python benchmarks/bench_store.py` (about 3 minutes on 2 cores).
 """
@@ -63,7 +64,7 @@ SCREENING_HEADER = (
     "refused",
     "refusal_reason",
 )
-TARGET_P99_MS = 50.0
+TARGET_P99_MS = 250.0
 SEED = 20240601
 SCREENED_ON = dt.date(2018, 1, 10)
 ENROLLED_ON = dt.date(2018, 1, 20)

@@ -90,6 +90,15 @@ def _fresh_postgres(base_url: str) -> str:
     return make_url(database_url(base_url)).set(database=name).render_as_string(hide_password=False)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that runs on PostgreSQL, so `make test-fast` can leave them out."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        fixtures = getattr(item, "fixturenames", ())
+        if params.get("db_url") == "postgresql" or "postgres_url" in fixtures:
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database URL, once for SQLite and once for PostgreSQL."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from cairo6.errors import InvalidValueError
 
 DEFAULT_DB = "cairo6.db"
+DEFAULT_WRITE_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,10 @@ class Settings:
     as DATABASE.anchors, for PostgreSQL $XDG_STATE_HOME/cairo6/anchors/HOST-PORT-NAME.anchors)."""
     state_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "state" / "cairo6")
     """Where files that are not settings are kept by default ($XDG_STATE_HOME/cairo6)."""
+    write_wait_seconds: float = DEFAULT_WRITE_WAIT_SECONDS
+    """How long a change waits for its turn to write before it is refused with "busy, retry"
+    (CAIRO6_WRITE_WAIT_SECONDS); a long import or a stuck client never stalls others for
+    longer than this."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -65,4 +70,22 @@ class Settings:
             audit_key=key,
             audit_anchors=Path(raw_anchors).expanduser() if raw_anchors else None,
             state_dir=state_home / "cairo6",
+            write_wait_seconds=_write_wait(env.get("CAIRO6_WRITE_WAIT_SECONDS", "").strip()),
         )
+
+
+def _write_wait(raw: str) -> float:
+    if not raw:
+        return DEFAULT_WRITE_WAIT_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise InvalidValueError(
+            "CAIRO6_WRITE_WAIT_SECONDS",
+            raw,
+            "a number of seconds above 0 and at most 3600",
+            f"set CAIRO6_WRITE_WAIT_SECONDS=10 or unset it for {DEFAULT_WRITE_WAIT_SECONDS:g} s",
+        )
+    return seconds

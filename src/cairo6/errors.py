@@ -124,6 +124,19 @@ class StateError(Cairo6Error):
         super().__init__(f"{message}. What to do: {action}.")
 
 
+class BusyError(Cairo6Error):
+    """Another change held the trial's write turn longer than the configured wait; nothing was
+    changed and the same request can simply be sent again."""
+
+    def __init__(self, waited_seconds: float) -> None:
+        self.waited_seconds = waited_seconds
+        super().__init__(
+            f"busy, retry: the trial database is busy with another change (waited "
+            f"{waited_seconds:g} s; nothing was saved). What to do: send the same request again "
+            "in a few seconds; CAIRO6_WRITE_WAIT_SECONDS sets how long a change waits"
+        )
+
+
 class AuditError(Cairo6Error):
     """A change cannot be audited as the rules require (no actor, or no reason for a change)."""
 

@@ -20,6 +20,8 @@ from cairo6.protocol import default_protocol
 from cairo6.report.run import run_report
 from cairo6.studies.cairo6.synthetic_large import reference_trial, to_extract
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",

@@ -54,6 +54,8 @@ from tests.service.reliability_worker import (
     write_import,
 )
 
+pytestmark = pytest.mark.slow
+
 CENTRES = ("C01", "C02", "C03", "C04")
 CLIENTS = 16
 PATIENTS = 400

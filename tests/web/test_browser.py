@@ -25,6 +25,8 @@ from tests.service.conftest import PATIENT
 from tests.web.conftest import PASSWORD
 from tests.web.test_workers import free_port
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless",

@@ -20,6 +20,8 @@ from schemathesis import GenerationMode
 
 from tests.web.conftest import World, login
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = 25
 SKIP = {"POST /api/logout"}
 """Ending the session would only turn the remaining calls into 401s."""

@@ -22,6 +22,7 @@ from cairo6.analysis.common import slug
 from cairo6.analysis.context import Context
 from cairo6.analysis.spec import RowSpec, TableSpec, TablesSpec, opt_map
 from cairo6.analysis.stopping import accrual_window
+from cairo6.analysis.values import cached_map
 from cairo6.protocol import Phase, Protocol
 
 __all__ = ["DATE_NOTE", "accrual", "course_columns", "date_number"]
@@ -51,18 +52,23 @@ def _phase_columns(
         ~planned | had.reindex(first.index, fill_value=False), first + ":no_antiangiogenic"
     )
     out[f"course.{phase}_started"] = index.isin(first.index)
-    out[f"course.{phase}_regimen"] = key.map(lambda k: _regimen_level(spec, k)).reindex(index)
+
+    def level(value: object) -> object:
+        return _regimen_level(spec, value)
+
+    out[f"course.{phase}_regimen"] = cached_map(key, level).reindex(index)
     given["first"] = given["study_number"].map(first)
     switched = given[given["regimen"].ne(given["first"])]
     to = switched.groupby("study_number", sort=False)["regimen"].first()
-    out[f"course.{phase}_switched_to"] = to.map(lambda k: _regimen_level(spec, k)).reindex(index)
+    out[f"course.{phase}_switched_to"] = cached_map(to, level).reindex(index)
     stops = given[given["stopped_after"].eq(True)].groupby("study_number", sort=False).first()
-    stop_level = stops["regimen"].map(lambda k: _regimen_level(spec, k)).astype(str)
+    stop_level = stops["regimen"].map(level).astype(str)
     cycle = pd.to_numeric(stops["cycle_number"], errors="coerce").astype("Int64")
     stop_level = stop_level + "_" + cycle.astype(str).where(cycle.notna(), "unknown")
     out[f"course.{phase}_stop"] = stop_level.reindex(index)
-    reasons = stops["stop_reason"].map(
-        lambda r: slug(str(r), spec.text_levels) if isinstance(r, str) and r.strip() else None
+    reasons = cached_map(
+        stops["stop_reason"],
+        lambda r: slug(str(r), spec.text_levels) if isinstance(r, str) and r.strip() else None,
     )
     out[f"course.{phase}_stop_reason"] = reasons.reindex(index)
     out[f"course.{phase}_completed"] = out[f"course.{phase}_started"] & ~index.isin(stops.index)
@@ -101,8 +107,8 @@ def course_columns(
         wide["off_study.detail"].map(lambda v: isinstance(v, str) and bool(v.strip())),
         wide["off_study.reason"],
     )
-    out["course.off_study_reason"] = detail.map(
-        lambda v: slug(str(v), spec.text_levels) if isinstance(v, str) else None
+    out["course.off_study_reason"] = cached_map(
+        detail, lambda v: slug(str(v), spec.text_levels) if isinstance(v, str) else None
     )
     adjuvant_arms = {r.arm for r in protocol.regimens if r.phase is Phase.ADJUVANT}
     out["course.stopped_after_surgery"] = (

@@ -270,11 +270,21 @@ def _radiology(ctx: Context, frame: pd.DataFrame, method: str) -> dict[Hashable,
     )
     out: dict[Hashable, str | None] = {}
     score = _recist if method == "recist" else _rpci
+    # Each distinct pair of readings is scored once (rPCI pairs repeat a great deal in a large
+    # cohort); a pair that cannot be scored is logged for every participant who has it.
+    scored: dict[str, tuple[str | None, Exception | None]] = {}
     for number, first, second in pairs:
-        try:
-            out[number] = score(first, second)
-        except (ValueError, TypeError, KeyError, Cairo6Error) as exc:
-            ctx.log.add(number, "radiology", method, f"response not assessable: {exc}")
+        key = repr((first, second))
+        if key not in scored:
+            try:
+                scored[key] = (score(first, second), None)
+            except (ValueError, TypeError, KeyError, Cairo6Error) as exc:
+                scored[key] = (None, exc)
+        category, problem = scored[key]
+        if problem is None:
+            out[number] = category
+        else:
+            ctx.log.add(number, "radiology", method, f"response not assessable: {problem}")
     return out
 
 

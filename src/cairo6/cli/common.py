@@ -17,13 +17,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from cairo6.config import Settings
-from cairo6.errors import Cairo6Error, InvalidValueError
+from cairo6.errors import BusyError, Cairo6Error, InvalidValueError
 from cairo6.protocol import Protocol, default_protocol, read_protocol_file
 from cairo6.service.setup import open_trial
 from cairo6.service.trial import Trial, actor_for
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database, anchored_database
 from cairo6.store.schema import AuditRecord
+
+# sysexits' EX_TEMPFAIL: a script can tell "busy, retry" from a refused request (exit 2).
+BUSY_EXIT_CODE = 75
 
 console = Console()
 err_console = Console(stderr=True)
@@ -48,16 +51,20 @@ def settings() -> Settings:
 
 def load_protocol(path: Path | None) -> Protocol:
     """The protocol named on the command line, else by the settings, else CAIRO6."""
+
     chosen = path or settings().protocol_path
     return read_protocol_file(chosen) if chosen is not None else default_protocol()
 
 
 def fail(error: Cairo6Error) -> typer.Exit:
-    """Print a domain error plainly (no traceback) and return the exit to raise."""
+    """Print a domain error plainly (no traceback) and return the exit to raise.
+
+    Exit code 2 for a refused request, 75 for "busy, retry" (nothing changed; run it again).
+    """
     # Messages contain TOML keys such as `regimens[CAP]`, which Rich would read as markup.
     err_console.print("error:", style="bold red", end=" ")
     err_console.print(str(error), markup=False, highlight=False)
-    return typer.Exit(code=2)
+    return typer.Exit(code=BUSY_EXIT_CODE if isinstance(error, BusyError) else 2)
 
 
 DbOption = Annotated[

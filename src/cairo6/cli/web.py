@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from cairo6.cli.admin import user_app
 from cairo6.cli.common import DbOption, UserOption, console, err_console, open_database
 from cairo6.config import Settings
 from cairo6.errors import StateError
@@ -86,3 +87,7 @@ def user_password_command(
     finally:
         database.dispose()
     console.print(f"password set for {username}", markup=False)
+
+
+# `user password` sits with the web's password hashing; it joins the other `user` commands here.
+user_app.command("password")(user_password_command)

@@ -12,6 +12,7 @@ from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -56,21 +57,33 @@ def _borders(element: Any, tag: str, edges: dict[str, int]) -> None:
         element.append(borders)
 
 
-def _write(cell: _Cell, text: str, bold: bool = False, indent: int = 0, mark: str = "") -> None:
+def _write(
+    cell: _Cell, text: str, style: Any, bold: bool = False, indent: int = 0, mark: str = ""
+) -> None:
+    # Font, size and spacing come from the paragraph style (set once for the document) rather
+    # than from each run: a report has hundreds of cells and each direct setting is XML work.
     paragraph = cell.paragraphs[0]
-    paragraph.paragraph_format.space_after = Pt(0)
-    paragraph.paragraph_format.left_indent = Pt(9 * indent)
+    paragraph._p.style = style.style_id  # by id: `paragraph.style =` looks the style up each time
+    if indent:
+        paragraph.paragraph_format.left_indent = Pt(9 * indent)
     run = paragraph.add_run(text)
-    run.bold = bold
-    run.font.size = Pt(TABLE_PT)
-    run.font.name = FONT
+    if bold:
+        run.bold = True
     if mark:
-        sup = paragraph.add_run(mark)
-        sup.font.superscript = True
-        sup.font.size = Pt(TABLE_PT)
+        paragraph.add_run(mark).font.superscript = True
 
 
-def _table(document: object, display: DisplayTable) -> Table:
+def _table_style(document: Any) -> Any:
+    """The paragraph style of table cells: the table font at the table size, no space after."""
+    style = document.styles.add_style("Table text", WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = document.styles["Normal"]
+    style.font.name = FONT
+    style.font.size = Pt(TABLE_PT)
+    style.paragraph_format.space_after = Pt(0)
+    return style
+
+
+def _table(document: object, display: DisplayTable, style: Any) -> Table:
     from docx.document import Document as DocumentType
 
     assert isinstance(document, DocumentType)
@@ -84,18 +97,18 @@ def _table(document: object, display: DisplayTable) -> Table:
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
     _borders(table._tbl.tblPr, "w:tblBorders", {"top": 12, "bottom": 12})
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        _write(cell, text, bold=True)
+        _write(cell, text, style, bold=True)
         _borders(cell._tc.get_or_add_tcPr(), "w:tcBorders", {"bottom": 6})
     for row in display.rows:
         cells = table.add_row().cells
-        _write(cells[0], row.label, bold=row.depth == 0, indent=row.depth, mark=row.mark)
+        _write(cells[0], row.label, style, bold=row.depth == 0, indent=row.depth, mark=row.mark)
         values = list(row.cells)
         if display.has_rr:
             values.append(row.rr)
         for cell, value in zip(cells[1:], values, strict=False):
-            _write(cell, value)
+            _write(cell, value, style)
         if display.has_p:
-            _write(cells[-1], row.p, mark=row.p_mark)
+            _write(cells[-1], row.p, style, mark=row.p_mark)
     other = int((PAGE_WIDTH - LABEL_WIDTH) / max(1, len(headers) - 1))
     # Word lays out by the cell widths, LibreOffice by the grid: set both.
     for i, column in enumerate(table._tbl.tblGrid.gridCol_lst):
@@ -135,8 +148,9 @@ def render_docx(report: Report) -> bytes:
         warning.font.color.rgb = RGBColor(0xB9, 0x1C, 0x1C)
     if report.input.subtitle:
         document.add_paragraph(report.input.subtitle)
+    table_style = _table_style(document)
     for display in report.tables:
-        _table(document, display)
+        _table(document, display, table_style)
     if report.methods:
         document.add_heading("Methods", level=2)
         for line in report.methods:

@@ -8,7 +8,7 @@ deadline still moves, and the late step (a cycle not yet given) is what is due i
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -72,36 +72,47 @@ class WindowCheck:
 def check_window(plan: WindowPlan, on: dt.date) -> WindowCheck:
     """The status of one planned window on the reference date `on`."""
     anchor = plan.anchor
-    base = WindowCheck(
+    status, days, direction, reason = _judge(plan, on)
+    # Built once with its verdict (not copied with dataclasses.replace): a cohort-wide
+    # analysis checks every window of every participant.
+    return WindowCheck(
         window=plan.window,
-        status=Status.NOT_YET_DUE,
+        status=status,
         anchor=anchor.date,
         anchor_projected=anchor.date is not None and not anchor.happened,
         earliest=plan.earliest,
         latest=plan.latest,
         actual=plan.event.actual,
+        days=days,
+        direction=direction,
+        reason=reason,
     )
+
+
+_Verdict = tuple[Status, int, Literal["early", "late"] | None, str]
+
+
+def _judge(plan: WindowPlan, on: dt.date) -> _Verdict:
+    anchor = plan.anchor
     if not plan.applicable:
-        return replace(base, status=Status.NOT_APPLICABLE, reason=plan.not_applicable_reason)
+        return Status.NOT_APPLICABLE, 0, None, plan.not_applicable_reason
     actual = plan.event.actual
     if actual is not None:
         if anchor.date is None:
             why = f"no date for {EVENT_LABELS[anchor.event]} to measure from"
-            return replace(base, status=Status.NOT_APPLICABLE, reason=why)
+            return Status.NOT_APPLICABLE, 0, None, why
         if plan.earliest is not None and actual < plan.earliest:
-            early = (plan.earliest - actual).days
-            return replace(base, status=Status.MISSED, days=early, direction="early")
+            return Status.MISSED, (plan.earliest - actual).days, "early", ""
         if plan.latest is not None and actual > plan.latest:
-            late = (actual - plan.latest).days
-            return replace(base, status=Status.MISSED, days=late, direction="late")
-        return replace(base, status=Status.MET)
+            return Status.MISSED, (actual - plan.latest).days, "late", ""
+        return Status.MET, 0, None, ""
     if plan.need is Need.PENDING:
-        return replace(base, reason=plan.reason)
+        return Status.NOT_YET_DUE, 0, None, plan.reason
     if not anchor.happened:
-        return replace(base, reason=f"{EVENT_LABELS[anchor.event]} not yet")
+        return Status.NOT_YET_DUE, 0, None, f"{EVENT_LABELS[anchor.event]} not yet"
     if plan.latest is not None and on > plan.latest:
-        return replace(base, status=Status.OVERDUE, days=(on - plan.latest).days)
-    return base
+        return Status.OVERDUE, (on - plan.latest).days, None, ""
+    return Status.NOT_YET_DUE, 0, None, ""
 
 
 def check_compliance(calendar: Calendar, on: dt.date) -> tuple[WindowCheck, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from cairo6.protocol import Event, Protocol, Window
 from cairo6.schedule.course import Course
@@ -32,7 +33,14 @@ class Calendar:
     restaging_after_cycle: int | None
     events: Mapping[Event, EventDate]
     windows: tuple[WindowPlan, ...]
-    ranges: Mapping[Event, EventRange]
+
+    @cached_property
+    def ranges(self) -> Mapping[Event, EventRange]:
+        """The allowed dates of each event that an applicable window bounds.
+
+        Worked out on first use: judging compliance over a whole cohort never needs them.
+        """
+        return event_ranges(self.windows)
 
     def range_for(self, event: Event) -> EventRange | None:
         """The allowed dates of an event, if an applicable window bounds it."""
@@ -112,5 +120,4 @@ def build_calendar(protocol: Protocol, course: Course) -> Calendar:
         restaging_after_cycle=restaging,
         events=events,
         windows=plans,
-        ranges=event_ranges(plans),
     )

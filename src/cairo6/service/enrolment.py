@@ -265,29 +265,86 @@ def randomise(
     the deviation is stored with the allocation in the same transaction.
     """
     source = draws if draws is not None else SecureDrawSource()
+    # Checks and factor levels are prepared before taking the write lock, so that the
+    # serialised section only confirms nothing changed, reads new allocations, allocates, writes.
+    with trial.db.read() as session:
+        prepared = _prepare_enrolment(
+            session, trial, actor, screening_number, enrolled_on, deviation
+        )
     with trial.db.write(actor) as session:
-        screening = _screening(session, actor, screening_number, Action.RANDOMISE)
-        centre = session.get_one(Centre, screening.centre_id)
-        assessment = _enrolment_checks(session, actor, screening, enrolled_on, deviation)
-        record = {**assessment.data, "centre": centre.code}
-        levels = derive_levels(trial.protocol, record)
+        if _fingerprint(session, prepared.screening.id) != prepared.fingerprint:
+            # Changed meanwhile (randomised, re-assessed, edited): check again, under the lock.
+            prepared = _prepare_enrolment(
+                session, trial, actor, screening_number, enrolled_on, deviation
+            )
         state, allocated = _current_state(trial, session)
-        result, _ = allocate(trial.protocol, state, levels, source)
+        result, _ = allocate(trial.protocol, state, prepared.levels, source)
         diagnostic = result.diagnostic.to_dict()
         return _write_enrolment(
             trial,
             session,
             actor,
-            screening,
-            centre,
+            prepared.screening,
+            prepared.centre,
             enrolled_on,
-            levels,
+            prepared.levels,
             result.arm,
             diagnostic,
             "live",
             deviation,
             allocated + 1,
         )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What randomisation needs to know about a patient, and the state it was checked in."""
+
+    screening: Screening
+    centre: Centre
+    levels: dict[str, str]
+    fingerprint: tuple[Any, ...]
+
+
+def _fingerprint(session: StoreSession, screening_id: int) -> tuple[Any, ...]:
+    """Everything the enrolment checks read about one screening entry, in one query."""
+    taken = (
+        select(func.count())
+        .select_from(Participant)
+        .where(Participant.screening_id == Screening.id)
+        .scalar_subquery()
+    )
+    latest = (
+        select(func.max(EligibilityAssessment.id))
+        .where(EligibilityAssessment.screening_id == Screening.id)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(
+            Screening.centre_id,
+            Screening.approached,
+            Screening.refused,
+            Screening.screened_on,
+            taken,
+            latest,
+        ).where(Screening.id == screening_id)
+    ).one_or_none()
+    return tuple(row) if row is not None else ()
+
+
+def _prepare_enrolment(
+    session: StoreSession,
+    trial: Trial,
+    actor: Actor,
+    screening_number: str,
+    enrolled_on: dt.date,
+    deviation: str | None,
+) -> _Prepared:
+    screening = _screening(session, actor, screening_number, Action.RANDOMISE)
+    centre = session.get_one(Centre, screening.centre_id)
+    assessment = _enrolment_checks(session, actor, screening, enrolled_on, deviation)
+    levels = derive_levels(trial.protocol, {**assessment.data, "centre": centre.code})
+    return _Prepared(screening, centre, dict(levels), _fingerprint(session, screening.id))
 
 
 def import_allocation(

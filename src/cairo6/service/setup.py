@@ -8,7 +8,6 @@ from cairo6.service.event_order import unknown_points
 from cairo6.service.trial import Trial
 from cairo6.store.engine import Database
 from cairo6.store.meta import bind_protocol, bind_study, protocol_text, study_files
-from cairo6.store.migrate import upgrade
 from cairo6.study import Study, study_from_texts
 
 
@@ -17,6 +16,9 @@ def initialise(db: Database, protocol: Protocol, toml_text: str) -> Trial:
     issues = unknown_points(protocol)
     if issues:
         raise ProtocolError("protocol", issues)
+    # Alembic is loaded only here: opening an existing trial (every other command) needs none.
+    from cairo6.store.migrate import upgrade
+
     upgrade(db)
     bind_protocol(db, toml_text)
     return Trial(db, protocol)
@@ -30,6 +32,8 @@ def initialise_study(db: Database, study: Study, files: dict[str, str]) -> Trial
             "create its database with `cairo6 db init` (without --study) until it moves to "
             "the generic form store",
         )
+    from cairo6.store.migrate import upgrade
+
     upgrade(db)
     bind_protocol(db, files[study.manifest.protocol])
     bind_study(db, files)

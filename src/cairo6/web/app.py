@@ -192,4 +192,5 @@ def create_app(target: str | Path | Database, settings: WebSettings | None = Non
 
 def app_from_env() -> FastAPI:
     """The app for the database named by CAIRO6_DATABASE_URL or CAIRO6_DB (uvicorn --factory)."""
-    return create_app(Settings.from_env().database)
+    settings = Settings.from_env()
+    return create_app(Database(settings.database, write_wait_seconds=settings.write_wait_seconds))

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cairo6.errors import (
+    BusyError,
     Cairo6Error,
     FormError,
     InvalidValueError,
@@ -42,10 +43,14 @@ _TITLES = {
     500: "Something went wrong",
     503: "The trial database is not available",
 }
+# How long a client is told to wait before sending a refused change again ("busy, retry").
+BUSY_RETRY_AFTER_SECONDS = 2
 
 
 def status_of(exc: Cairo6Error) -> int:
     """The HTTP status a domain error stands for."""
+    if isinstance(exc, BusyError):
+        return 503
     if isinstance(exc, PermissionDeniedError):
         return 403
     if isinstance(exc, NotFoundError):
@@ -65,6 +70,7 @@ def answer(
     status: int,
     message: str,
     problems: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """An error as JSON for the API, as a page otherwise."""
     title = _TITLES.get(status, "Error")
@@ -72,13 +78,17 @@ def answer(
         body: dict[str, Any] = {"error": title, "message": message}
         if problems:
             body["problems"] = problems
-        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
-    return page(
+        return JSONResponse(
+            body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})}
+        )
+    response = page(
         request,
         "error.html",
         {"title": title, "text": message, "status": status, "problems": problems or []},
         status=status,
     )
+    response.headers.update(headers or {})
+    return response
 
 
 async def _domain(request: Request, exc: Exception) -> Response:
@@ -86,7 +96,8 @@ async def _domain(request: Request, exc: Exception) -> Response:
     problems = None
     if isinstance(exc, FormError):
         problems = [{"field": p.field, "message": p.message} for p in exc.problems]
-    return answer(request, status_of(exc), str(exc), problems)
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)} if isinstance(exc, BusyError) else None
+    return answer(request, status_of(exc), str(exc), problems, headers)
 
 
 async def _sign_in(request: Request, exc: Exception) -> Response:
