@@ -78,7 +78,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "Copy a live SQLite database consistently (online backup API) and verify the copy.",
     ),
     "restore": LazyCommand(
-        "admin", "restore_command", "Restore a SQLite backup after checking its audit trail."
+        "admin",
+        "restore_command",
+        "Restore a SQLite backup after checking its audit trail and every value against it.",
     ),
     "export": LazyCommand(
         "exchange",

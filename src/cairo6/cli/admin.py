@@ -282,8 +282,10 @@ def restore_command(
     db: DbOption = None,
     force: Annotated[bool, typer.Option(help="Replace an existing database.")] = False,
 ) -> None:
-    """Restore a SQLite backup after checking it: its chain against the anchors beside it
-    (BACKUP.anchors), and every value in it against its trail."""
+    """Restore a SQLite backup after checking its audit trail and every value against it.
+
+    The chain is checked against the anchors beside the copy (BACKUP.anchors), and every value
+    in the copy against its trail; a copy that fails either is refused."""
     _check_backup_file(source)
     target = anchored_database(db or settings().database, settings())
     with writing("--db", Path(target.url.removeprefix("sqlite:///"))):
