@@ -30,7 +30,7 @@ class DateOrder(BaseModel):
     """Shown with every refusal: what the rule stands for."""
     strict: bool = False
     requires: bool = False
-    """A later record needs an earlier one to exist (a discharge needs a surgery)."""
+    """A later record needs an earlier one to exist (a discharge needs its admission)."""
     earlier_when: dict[str, Scalar] = {}
     """Only earlier records with these values count (e.g. phase = neoadjuvant)."""
     later_when: dict[str, Scalar] = {}
@@ -133,7 +133,7 @@ def entered_after_later_files(
     rules: Sequence[DateOrder], form: str, order: Sequence[str]
 ) -> list[dict[str, Scalar]]:
     """The values that make a record of `form` need a record of a form later in `order`
-    (an adjuvant cycle needs the surgery): an import enters such records after that form's."""
+    (a follow-up treatment needs the operation): an import enters such records after that form's."""
     position = {name: i for i, name in enumerate(order)}
     here = position.get(form, -1)
     return [

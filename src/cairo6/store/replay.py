@@ -71,7 +71,7 @@ def rebuild(conn: Connection) -> dict[str, dict[str, dict[str, Any]]]:
             rows.pop(rid, None)
             continue
         row = rows[rid] = {} if action == "insert" else rows.setdefault(rid, {})
-        # Sorted names put a document column ("data") before its items ("data.age_years").
+        # Sorted names put a document column ("data") before its items ("data.<item>").
         for name, (_old, new) in sorted(changes.items()):
             column, dot, item = name.partition(".")
             if not dot:
