@@ -7,6 +7,8 @@ exit status is 1 when any row misses its target. The detailed scripts (`bench_st
 `bench_report.py`, `bench_web.py`, ...) still run on their own for the full tables.
 
 Rows:
+* Form store: form saves on the generic store of a study definition against the per-form
+  tables they replace (bench_records), p50 and p99 ratios in one run.
 * CLI start: `cairo6 --help` and `cairo6 version`, wall time and peak RSS of the process.
 * CSV import: 100,002 rows through `import_directory` on SQLite (bench_store), rows/s and the
   peak RSS of the process. Measured once by default (about 2 minutes a run).
@@ -140,7 +142,15 @@ def measure_web() -> dict[str, float]:
     return figures
 
 
+def measure_form_store() -> dict[str, float]:
+    """Form saves on the generic store against the per-form tables (bench_records)."""
+    import bench_records
+
+    return bench_records.measure()
+
+
 MEASURES: dict[str, Callable[[], dict[str, float]]] = {
+    "form-store": measure_form_store,
     "cli": measure_cli,
     "import": measure_import,
     "randomisation-sqlite": measure_randomisation_sqlite,
@@ -150,7 +160,7 @@ MEASURES: dict[str, Callable[[], dict[str, float]]] = {
     "web": measure_web,
 }
 # Lower is better for these figures; for the rest (rates) higher is better.
-LOWER_IS_BETTER = ("_s", "rss", "_ms", "seconds")
+LOWER_IS_BETTER = ("_s", "rss", "_ms", "seconds", "_ratio")
 
 
 # --- the table -----------------------------------------------------------------------------
@@ -189,6 +199,15 @@ def verdicts(name: str, f: dict[str, float]) -> list[Verdict]:
                 "<= 0.3 s and <= 80 MB",
                 max(f["help_s"], f["version_s"]) <= 0.3
                 and max(f["help_rss"], f["version_rss"]) <= 80 * MB,
+            )
+        ]
+    if name == "form-store":
+        return [
+            Verdict(
+                "form save, generic store vs per-form tables (SQLite)",
+                f"p50 x{f['p50_ratio']:.2f}, p99 x{f['p99_ratio']:.2f}",
+                "<= 1.2 x each",
+                f["p50_ratio"] <= 1.2 and f["p99_ratio"] <= 1.2,
             )
         ]
     if name == "import":
