@@ -38,9 +38,9 @@ def test_full_capox_course_with_compliance() -> None:
     code, out = run(
         "--cycle-dates",
         "2018-03-12,2018-04-02,2018-04-23,2018-05-14",
-        "--restaging-ct",
+        "--assessment",
         "2018-05-10",
-        "--surgery",
+        "--procedure",
         "2018-06-28",
         "--on",
         "2018-07-01",
@@ -100,7 +100,7 @@ def test_adjuvant_after_incomplete_surgery_is_not_applicable() -> None:
         "2018-03-12",
         "--stopped-after",
         "1",
-        "--surgery",
+        "--procedure",
         "2018-05-01",
         "--incomplete",
         "--on",
@@ -111,9 +111,9 @@ def test_adjuvant_after_incomplete_surgery_is_not_applicable() -> None:
 
 
 def test_bad_date_names_the_option() -> None:
-    code, out = run("--surgery", "2018-13-01")
+    code, out = run("--procedure", "2018-13-01")
     assert code == 2
-    assert "--surgery: '2018-13-01' is not allowed" in out
+    assert "--procedure: '2018-13-01' is not allowed" in out
     assert "Traceback" not in out
 
 

@@ -13,6 +13,7 @@ from cairo6.protocol import (
     DoseUnit,
     Phase,
     Protocol,
+    Requirement,
     parse_protocol,
     protocol_from_dict,
     read_protocol_file,
@@ -43,7 +44,7 @@ def test_cairo6_regimens_match_the_domain_table(cairo6: Protocol) -> None:
     capox = cairo6.regimen("CAPOX-B")
     assert (capox.cycles, capox.cycle_length_days, capox.phase) == (4, 21, Phase.NEOADJUVANT)
     assert capox.antiangiogenic_cycles == [1, 2, 3]
-    assert capox.restaging_after_cycle == 3
+    assert capox.assessment_after_cycle == 3
     oxali = capox.drugs[0]
     assert (oxali.name, oxali.dose, oxali.unit) == ("oxaliplatin", 130, DoseUnit.MG_M2)
     bev = next(d for d in capox.drugs if d.antiangiogenic)
@@ -52,7 +53,7 @@ def test_cairo6_regimens_match_the_domain_table(cairo6: Protocol) -> None:
         reg = cairo6.regimen(rid)
         assert (reg.cycles, reg.cycle_length_days) == (6, 14)
         assert reg.antiangiogenic_cycles == [1, 2, 3, 4]
-        assert reg.restaging_after_cycle == 4
+        assert reg.assessment_after_cycle == 4
     assert cairo6.regimen("FOLFIRI-B").switch_to == ["CAPOX-B", "FOLFOX-B"]
     assert set(cairo6.regimen("FOLFIRI-B").adjuvant_options) == {"CAP", "5FU-LV"}
     assert [r.id for r in cairo6.regimens if r.phase is Phase.ADJUVANT] == [
@@ -71,7 +72,7 @@ def test_cairo6_windows_and_stopping_rules(cairo6: Protocol) -> None:
     assert by_id["surgery_after_last_cycle"].max_days == 42
     assert by_id["surgery_after_bevacizumab"].min_days == 42
     assert by_id["adjuvant_start"].max_days == 84
-    assert by_id["adjuvant_start"].requires == ["macroscopic_complete"]
+    assert by_id["adjuvant_start"].requires == [Requirement.INDEX_COMPLETE]
     assert by_id["control_surgery"].arm == "control"
     rules = {r.id: r for r in cairo6.stopping_rules}
     assert rules["complete_crs_hipec"].threshold == 0.5
@@ -150,7 +151,7 @@ def test_every_error_is_reported_with_its_key(raw_cairo6: dict[str, Any]) -> Non
     ("path", "value", "key", "fragment"),
     [
         (("regimens", 0, "drugs", 0, "days"), [1, 30], "regimens[CAPOX-B]", "outside the 21-day"),
-        (("regimens", 0, "restaging_after_cycle"), 7, "regimens[CAPOX-B]", "after the last cycle"),
+        (("regimens", 0, "assessment_after_cycle"), 7, "regimens[CAPOX-B]", "after the last cycle"),
         (("regimens", 0, "drugs", 0, "unit"), "mg/l", "regimens[CAPOX-B].drugs[0].unit", "mg/m2"),
         (("windows", 0, "max_days"), -1, "windows[neoadjuvant_start].max_days", "-1"),
         (("randomization", "p"), 1.5, "randomization.p", "1.5"),

@@ -10,8 +10,8 @@ from cairo6.schedule import (
     Course,
     CycleGiven,
     EarlyStop,
+    Procedure,
     Status,
-    Surgery,
     Treatment,
     build_calendar,
     check_compliance,
@@ -24,18 +24,18 @@ CAPOX_DATES = [D("2018-03-12"), D("2018-04-02"), D("2018-04-23"), D("2018-05-14"
 Build = Callable[..., Protocol]
 
 
-def capox(n: int, stop: bool = False, surgery: Surgery | None = None) -> Course:
+def capox(n: int, stop: bool = False, procedure: Procedure | None = None) -> Course:
     cycles = tuple(CycleGiven(k, day) for k, day in enumerate(CAPOX_DATES[:n], start=1))
     treatment = Treatment("CAPOX-B", cycles, stop=EarlyStop(n) if stop else None)
-    return Course("experimental", RANDOMISED, treatment, surgery=surgery)
+    return Course("experimental", RANDOMISED, treatment, procedure=procedure)
 
 
 def test_changed_max_days_moves_the_surgery_deadline(protocol_with: Build) -> None:
     shorter = protocol_with(surgery_after_last_cycle={"max_days": 35})
-    span = build_calendar(shorter, capox(4)).surgery_window
+    span = build_calendar(shorter, capox(4)).procedure_window
     assert span is not None
     assert span.latest == CAPOX_DATES[-1] + dt.timedelta(days=35)
-    late = capox(4, surgery=Surgery(CAPOX_DATES[-1] + dt.timedelta(days=40), True))
+    late = capox(4, procedure=Procedure(CAPOX_DATES[-1] + dt.timedelta(days=40), True))
     got = {c.window.id: c for c in check_compliance(build_calendar(shorter, late), D("2018-07-01"))}
     assert got["surgery_after_last_cycle"].describe() == "missed by 5 days (late)"
 
@@ -44,12 +44,12 @@ def test_conflicting_windows_are_reported_not_resolved(
     protocol: Protocol, protocol_with: Build
 ) -> None:
     # Stopped after cycle 2 with bevacizumab in it: >= 42 days and <= 35 days after one date.
-    as_published = build_calendar(protocol, capox(2, stop=True)).surgery_window
+    as_published = build_calendar(protocol, capox(2, stop=True)).procedure_window
     assert as_published is not None
     assert as_published.conflict is None
     shorter = protocol_with(surgery_after_last_cycle={"max_days": 35})
     cal = build_calendar(shorter, capox(2, stop=True))
-    span = cal.surgery_window
+    span = cal.procedure_window
     assert span is not None
     assert span.conflict is not None
     assert "surgery_after_bevacizumab needs on or after 2018-05-14" in span.conflict
@@ -78,13 +78,13 @@ def test_min_days_on_the_start_window_moves_the_plan(protocol_with: Build) -> No
 
 def test_requires_come_from_the_protocol(protocol_with: Build) -> None:
     loose = protocol_with(adjuvant_start={"requires": []})
-    course = capox(4, surgery=Surgery(D("2018-06-15"), macroscopic_complete=False))
+    course = capox(4, procedure=Procedure(D("2018-06-15"), complete=False))
     got = {c.window.id: c for c in check_compliance(build_calendar(loose, course), D("2018-10-01"))}
     assert got["adjuvant_start"].status is Status.OVERDUE
 
 
 def test_control_deadline_follows_the_protocol(protocol_with: Build) -> None:
     changed = protocol_with(control_surgery={"max_days": 56})
-    span = build_calendar(changed, Course("control", RANDOMISED)).surgery_window
+    span = build_calendar(changed, Course("control", RANDOMISED)).procedure_window
     assert span is not None
     assert span.latest == RANDOMISED + dt.timedelta(days=56)

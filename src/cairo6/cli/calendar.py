@@ -17,15 +17,14 @@ from cairo6.cli.protocol import drug_text
 from cairo6.errors import Cairo6Error, ScheduleError
 from cairo6.protocol import Event, Phase, Protocol
 from cairo6.schedule import (
-    EVENT_LABELS,
     ActionItem,
     Calendar,
     Course,
     CycleGiven,
     EarlyStop,
     PlannedCycle,
+    Procedure,
     Status,
-    Surgery,
     Switch,
     Treatment,
     WindowCheck,
@@ -69,13 +68,14 @@ def _neoadjuvant(
     cycle_dates: str | None,
     omitted: set[int],
     switch: Switch | None,
-    stopped_after: int | None,
+    stop_after: int | None,
 ) -> Treatment | None:
     if regimen is None:
-        # The arm's first neoadjuvant regimen (CAPOX-B in CAIRO6); none in a surgery-only arm.
+        # The arm's first neoadjuvant regimen; none in an arm that goes straight to the index
+        # procedure.
         options = [r.id for r in protocol.regimens if r.arm == arm and r.phase is Phase.NEOADJUVANT]
         if not options:
-            if cycle_dates or switch or stopped_after is not None:
+            if cycle_dates or switch or stop_after is not None:
                 none = f"none: arm '{arm}' has no neoadjuvant regimen"
                 raise ScheduleError("--cycle-dates", cycle_dates, none, "leave it out")
             return None
@@ -84,7 +84,7 @@ def _neoadjuvant(
         CycleGiven(number=k, day1=day, antiangiogenic=False if k in omitted else None)
         for k, day in enumerate(_dates("--cycle-dates", cycle_dates), start=1)
     )
-    stop = EarlyStop(after_cycle=stopped_after) if stopped_after is not None else None
+    stop = EarlyStop(after_cycle=stop_after) if stop_after is not None else None
     return Treatment(regimen=regimen, cycles=cycles, switch=switch, stop=stop)
 
 
@@ -106,7 +106,7 @@ def _cycle_table(title: str, cycles: tuple[PlannedCycle, ...], bev_name: str) ->
     for column in ("cycle", "regimen", "planned", "actual", "drugs", bev_name):
         table.add_column(column)
     for cycle in cycles:
-        actual = _show(cycle.actual) + (" (dose reduced)" if cycle.dose_reduced else "")
+        actual = _show(cycle.actual) + (" (dose reduced)" if cycle.reduced_dose else "")
         drugs = "\n".join(drug_text(d.model_copy(update={"cycles": None})) for d in cycle.drugs)
         bev = "yes" if cycle.antiangiogenic else "no"
         if cycle.given and cycle.antiangiogenic != cycle.antiangiogenic_planned:
@@ -128,9 +128,9 @@ def _events_table(calendar: Calendar) -> Table:
             notes.append("waiting for a date: " + ", ".join(span.waiting))
         elif not span.settled:
             notes.append("moves with the cycle plan")
-        label = EVENT_LABELS[event]
-        if event is Event.RESTAGING_CT and calendar.restaging_after_cycle is not None:
-            label += f" (after cycle {calendar.restaging_after_cycle})"
+        label = calendar.label(event)
+        if event is Event.ASSESSMENT and calendar.assessment_after_cycle is not None:
+            label += f" (after cycle {calendar.assessment_after_cycle})"
         row = [label, _show(span.earliest), _show(span.latest)]
         row += [_show(calendar.events[event].actual), "; ".join(notes)]
         table.add_row(*(Text(cell) for cell in row))
@@ -145,12 +145,12 @@ def _span(earliest: dt.date | None, latest: dt.date | None) -> str:
     return f"from {earliest.isoformat()}" if earliest else "-"
 
 
-def _compliance_table(checks: tuple[WindowCheck, ...], on: dt.date) -> Table:
+def _compliance_table(calendar: Calendar, checks: tuple[WindowCheck, ...], on: dt.date) -> Table:
     table = Table(title=f"Time windows on {on.isoformat()}", title_justify="left")
     for column in ("window", "anchor", "allowed", "actual", "status"):
         table.add_column(column)
     for check in checks:
-        anchor = EVENT_LABELS[check.window.anchor] + " " + _show(check.anchor)
+        anchor = calendar.label(check.window.anchor) + " " + _show(check.anchor)
         if check.anchor_projected:
             anchor += " (planned)"
         status = Text(check.describe(), style=_STATUS_STYLE[check.status])
@@ -185,7 +185,7 @@ def _render(protocol: Protocol, calendar: Calendar, on: dt.date) -> None:
         console.print(_cycle_table("Adjuvant cycles", calendar.adjuvant, bev_name))
     if calendar.ranges:
         console.print(_events_table(calendar))
-    console.print(_compliance_table(check_compliance(calendar, on), on))
+    console.print(_compliance_table(calendar, check_compliance(calendar, on), on))
     todo = due_or_overdue(calendar, on)
     console.print(Text(f"To act on, on {on.isoformat()}:", style="bold"))
     for item in todo:
@@ -202,7 +202,7 @@ def calendar_command(
         str | None,
         typer.Option(
             "--regimen",
-            help="Neoadjuvant regimen (default: the arm's first one, CAPOX-B in CAIRO6).",
+            help="Neoadjuvant regimen (default: the arm's first one).",
         ),
     ] = None,
     arm: Annotated[
@@ -224,18 +224,29 @@ def calendar_command(
         int | None, typer.Option("--switch-at", help="First cycle given under --switch-to.")
     ] = None,
     switch_to: Annotated[
-        str | None, typer.Option("--switch-to", help="Regimen switched to for toxicity.")
+        str | None, typer.Option("--switch-to", help="Regimen switched to (for intolerance).")
     ] = None,
-    stopped_after: Annotated[
+    stop_after: Annotated[
         int | None,
         typer.Option("--stopped-after", help="Neoadjuvant treatment stopped after this cycle."),
     ] = None,
-    restaging_ct: Annotated[
-        str | None, typer.Option("--restaging-ct", help="Date of the restaging CT.")
+    assessment: Annotated[
+        str | None,
+        typer.Option(
+            "--assessment",
+            help="Date of the response assessment (the protocol's [assessment], e.g. a CT).",
+        ),
     ] = None,
-    surgery: Annotated[str | None, typer.Option("--surgery", help="Date of surgery.")] = None,
+    procedure: Annotated[
+        str | None,
+        typer.Option(
+            "--procedure",
+            help="Date of the index procedure (the protocol's [index_procedure], e.g. an "
+            "operation).",
+        ),
+    ] = None,
     incomplete: Annotated[
-        bool, typer.Option("--incomplete", help="Surgery was not macroscopically complete.")
+        bool, typer.Option("--incomplete", help="The index procedure was not complete.")
     ] = False,
     adjuvant: Annotated[str | None, typer.Option("--adjuvant", help="Adjuvant regimen.")] = None,
     adjuvant_dates: Annotated[
@@ -249,11 +260,11 @@ def calendar_command(
     """Show the planned vs actual treatment calendar and its compliance with the time windows."""
     try:
         proto = load_protocol(protocol)
-        surgery_record = None
-        if surgery is not None:
-            surgery_record = Surgery(_date("--surgery", surgery), not incomplete)
+        done = None
+        if procedure is not None:
+            done = Procedure(_date("--procedure", procedure), not incomplete)
         elif incomplete:
-            raise ScheduleError("--incomplete", True, "only together with --surgery")
+            raise ScheduleError("--incomplete", True, "only together with --procedure")
         adjuvant_record = None
         if adjuvant is not None:
             cycles = tuple(
@@ -268,11 +279,9 @@ def calendar_command(
         course = Course(
             arm=arm,
             randomised=_date("--randomised", randomised),
-            neoadjuvant=_neoadjuvant(
-                proto, arm, regimen, cycle_dates, omitted, switch, stopped_after
-            ),
-            restaging_ct=_date("--restaging-ct", restaging_ct) if restaging_ct else None,
-            surgery=surgery_record,
+            neoadjuvant=_neoadjuvant(proto, arm, regimen, cycle_dates, omitted, switch, stop_after),
+            assessment=_date("--assessment", assessment) if assessment else None,
+            procedure=done,
             adjuvant=adjuvant_record,
         )
         today = _date("--on", on) if on is not None else dt.date.today()

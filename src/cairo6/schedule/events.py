@@ -1,31 +1,21 @@
 """The dated events of a course that the protocol's windows are measured between.
 
 Each event has an actual date once it happened, a projected date where the cycle plan gives one,
-and `expected=False` when the course rules it out (stopped before cycle 1, no bevacizumab left).
+and `expected=False` when the course rules it out (stopped before cycle 1, no antiangiogenic
+dose left). Its label is the study's word for it (`Protocol.event_label`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from cairo6.protocol import Event, Phase
+from cairo6.protocol import Event, Phase, Protocol
 from cairo6.schedule.cycles import PlannedCycle
 from cairo6.schedule.validate import ValidCourse
 
-__all__ = ["EVENT_LABELS", "FIRST_CYCLE_EVENT", "EventDate", "course_events"]
-
-EVENT_LABELS: dict[Event, str] = {
-    Event.RANDOMISATION: "randomisation",
-    Event.FIRST_NEOADJUVANT_CYCLE: "first neoadjuvant cycle",
-    Event.LAST_NEOADJUVANT_CYCLE: "last neoadjuvant cycle",
-    Event.LAST_ANTIANGIOGENIC_DOSE: "last antiangiogenic dose",
-    Event.RESTAGING_CYCLE: "restaging cycle",
-    Event.RESTAGING_CT: "restaging CT",
-    Event.SURGERY: "surgery",
-    Event.FIRST_ADJUVANT_CYCLE: "first adjuvant cycle",
-}
+__all__ = ["FIRST_CYCLE_EVENT", "EventDate", "course_events"]
 
 FIRST_CYCLE_EVENT: dict[Phase, Event] = {
     Phase.NEOADJUVANT: Event.FIRST_NEOADJUVANT_CYCLE,
@@ -42,6 +32,7 @@ class EventDate:
     projected: dt.date | None = None
     expected: bool = True
     note: str = ""
+    label: str = ""
 
     @property
     def date(self) -> dt.date | None:
@@ -63,20 +54,20 @@ def _ruled_out(events: Sequence[Event], why: str) -> dict[Event, EventDate]:
 
 
 def _neoadjuvant(
-    valid: ValidCourse, cycles: Sequence[PlannedCycle], restaging: int | None
+    valid: ValidCourse, cycles: Sequence[PlannedCycle], assessment: int | None, procedure: str
 ) -> dict[Event, EventDate]:
     kinds = (
         Event.FIRST_NEOADJUVANT_CYCLE,
         Event.LAST_NEOADJUVANT_CYCLE,
         Event.LAST_ANTIANGIOGENIC_DOSE,
-        Event.RESTAGING_CYCLE,
+        Event.ASSESSMENT_CYCLE,
     )
     if not cycles:
         treatment = valid.course.neoadjuvant
         if treatment is not None and treatment.stop is not None:
             return _ruled_out(kinds, "neoadjuvant treatment stopped before cycle 1")
-        if valid.course.surgery is not None:
-            return _ruled_out(kinds, "surgery without neoadjuvant treatment")
+        if valid.course.procedure is not None:
+            return _ruled_out(kinds, f"{procedure} without neoadjuvant treatment")
         return {e: EventDate(e, note="no neoadjuvant regimen recorded yet") for e in kinds}
     out = {
         Event.FIRST_NEOADJUVANT_CYCLE: _of(Event.FIRST_NEOADJUVANT_CYCLE, cycles[0]),
@@ -88,16 +79,17 @@ def _neoadjuvant(
         if with_bev
         else EventDate(Event.LAST_ANTIANGIOGENIC_DOSE, expected=False, note="none given or planned")
     )
-    out[Event.RESTAGING_CYCLE] = (
-        _of(Event.RESTAGING_CYCLE, cycles[restaging - 1])
-        if restaging is not None
-        else EventDate(Event.RESTAGING_CYCLE, expected=False, note="no restaging point planned")
+    out[Event.ASSESSMENT_CYCLE] = (
+        _of(Event.ASSESSMENT_CYCLE, cycles[assessment - 1])
+        if assessment is not None
+        else EventDate(Event.ASSESSMENT_CYCLE, expected=False, note="no assessment point planned")
     )
     return out
 
 
 def _adjuvant(valid: ValidCourse, cycles: Sequence[PlannedCycle]) -> EventDate:
-    # Whether adjuvant therapy is due at all after surgery is the windows' `requires`, not ours.
+    # Whether adjuvant therapy is due at all after the index procedure is the windows'
+    # `requires`, not ours.
     event = Event.FIRST_ADJUVANT_CYCLE
     if cycles:
         return _of(event, cycles[0])
@@ -107,19 +99,23 @@ def _adjuvant(valid: ValidCourse, cycles: Sequence[PlannedCycle]) -> EventDate:
 
 
 def course_events(
+    protocol: Protocol,
     valid: ValidCourse,
     neoadjuvant: Sequence[PlannedCycle],
     adjuvant: Sequence[PlannedCycle],
-    restaging: int | None,
+    assessment: int | None,
 ) -> dict[Event, EventDate]:
-    """Every event of the fixed vocabulary, dated from the course and the cycle plan."""
+    """Every event of the fixed vocabulary, dated from the course and the cycle plan, and
+    labelled in the study's words."""
     course = valid.course
-    surgery = course.surgery
+    procedure = course.procedure
     out = {
         Event.RANDOMISATION: EventDate(Event.RANDOMISATION, course.randomised),
-        Event.RESTAGING_CT: EventDate(Event.RESTAGING_CT, course.restaging_ct),
-        Event.SURGERY: EventDate(Event.SURGERY, surgery.date if surgery else None),
+        Event.ASSESSMENT: EventDate(Event.ASSESSMENT, course.assessment),
+        Event.INDEX_PROCEDURE: EventDate(
+            Event.INDEX_PROCEDURE, procedure.date if procedure else None
+        ),
         Event.FIRST_ADJUVANT_CYCLE: _adjuvant(valid, adjuvant),
     }
-    out.update(_neoadjuvant(valid, neoadjuvant, restaging))
-    return out
+    out.update(_neoadjuvant(valid, neoadjuvant, assessment, protocol.index_procedure.label))
+    return {event: replace(day, label=protocol.event_label(event)) for event, day in out.items()}
