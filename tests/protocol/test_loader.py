@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from cairo6.protocol import (
     Phase,
     Protocol,
     Requirement,
+    default_protocol_text,
     parse_protocol,
     protocol_from_dict,
     read_protocol_file,
@@ -203,3 +205,15 @@ def test_missing_sections_and_bad_toml() -> None:
 def test_unreadable_file_is_a_protocol_error(tmp_path: Path) -> None:
     with pytest.raises(ProtocolError, match="cannot be read"):
         read_protocol_file(tmp_path / "missing.toml")
+
+
+def test_the_hipec_variant_field_is_declared_and_its_levels_are_the_hipec_ids() -> None:
+    raw = tomllib.loads(default_protocol_text())
+    raw["index_procedure"]["variant_field"] = "no_such_field"
+    assert "is not defined" in _issues(raw)["index_procedure.variant_field"]
+    raw = tomllib.loads(default_protocol_text())
+    raw["hipec"][0]["id"] = "cisplatin"
+    assert "not a level of field 'planned_hipec'" in _issues(raw)["hipec[cisplatin]"]
+    # Without a variant field (a trial with no HIPEC factor) the ids are not checked.
+    del raw["index_procedure"]["variant_field"]
+    assert protocol_from_dict(raw).hipec[0].id == "cisplatin"

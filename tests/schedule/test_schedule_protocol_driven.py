@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from collections.abc import Callable
+from pathlib import Path
 
-from cairo6.protocol import Event, Protocol
+import pytest
+
+from cairo6.errors import ScheduleError
+from cairo6.protocol import (
+    Event,
+    Protocol,
+    default_protocol_text,
+    protocol_from_dict,
+    read_protocol_file,
+)
 from cairo6.schedule import (
     Course,
     CycleGiven,
@@ -22,6 +33,7 @@ D = dt.date.fromisoformat
 RANDOMISED = D("2018-03-01")
 CAPOX_DATES = [D("2018-03-12"), D("2018-04-02"), D("2018-04-23"), D("2018-05-14")]
 Build = Callable[..., Protocol]
+TOY = Path(__file__).resolve().parents[1] / "study" / "data" / "toy"
 
 
 def capox(n: int, stop: bool = False, procedure: Procedure | None = None) -> Course:
@@ -88,3 +100,29 @@ def test_control_deadline_follows_the_protocol(protocol_with: Build) -> None:
     span = build_calendar(changed, Course("control", RANDOMISED)).procedure_window
     assert span is not None
     assert span.latest == RANDOMISED + dt.timedelta(days=56)
+
+
+def test_messages_use_the_words_the_protocol_gives() -> None:
+    # Another trial names its procedure and assessment; no message keeps CAIRO6's words.
+    raw = tomllib.loads(default_protocol_text())
+    raw["index_procedure"] = {"label": "operation", "complete": "radical"}
+    raw["assessment"] = {"label": "response MRI", "cycle_label": "response cycle"}
+    other = protocol_from_dict(raw)
+    course = capox(4, procedure=Procedure(D("2018-06-15"), complete=False))
+    got = {c.window.id: c for c in check_compliance(build_calendar(other, course), D("2018-10-01"))}
+    assert got["adjuvant_start"].reason == "operation was not radical"
+    pending = build_calendar(other, capox(3))
+    assert pending.label(Event.INDEX_PROCEDURE) == "operation"
+    assert [i.what for i in due_or_overdue(pending, D("2018-05-01"))] == ["response MRI"]
+    with pytest.raises(ScheduleError, match="before operation"):
+        build_calendar(other, capox(4, procedure=Procedure(CAPOX_DATES[2], complete=True)))
+
+
+def test_a_visit_schedule_without_regimens_still_plans() -> None:
+    # The toy study (three arms, no regimens, no windows): an empty treatment calendar.
+    toy = read_protocol_file(TOY / "protocol.toml")
+    calendar = build_calendar(toy, Course(toy.arms[0].id, RANDOMISED))
+    assert (calendar.neoadjuvant, calendar.adjuvant, calendar.windows) == ((), (), ())
+    assert calendar.ranges == {}
+    assert due_or_overdue(calendar, D("2019-01-01")) == ()
+    assert calendar.label(Event.RANDOMISATION) == "randomisation"
