@@ -217,3 +217,50 @@ def test_the_hipec_variant_field_is_declared_and_its_levels_are_the_hipec_ids() 
     # Without a variant field (a trial with no HIPEC factor) the ids are not checked.
     del raw["index_procedure"]["variant_field"]
     assert protocol_from_dict(raw).hipec[0].id == "cisplatin"
+
+
+PERIOPERATIVE = ("index_procedure", "assessment", "cycle_record", "deviation_record")
+OLD_EVENTS = {
+    "assessment_cycle": "restaging_cycle",
+    "assessment": "restaging_ct",
+    "index_procedure": "surgery",
+}
+OLD_REGIMEN_KEYS = {
+    "assessment_after_cycle": "restaging_after_cycle",
+    "switch_why": "switch_reason",
+}
+
+
+def _first_release(raw: dict[str, Any]) -> dict[str, Any]:
+    """The bundled protocol as the first release wrote it (fixed names, no perioperative
+    sections): what a database created then stores."""
+    old = {k: v for k, v in raw.items() if k not in PERIOPERATIVE}
+    old["regimens"] = [
+        {OLD_REGIMEN_KEYS.get(k, k): v for k, v in r.items()} for r in raw["regimens"]
+    ]
+    old["windows"] = []
+    for w in raw["windows"]:
+        requires = [
+            "macroscopic_complete" if r == "index_complete" else r for r in w.get("requires", [])
+        ]
+        old["windows"].append(
+            w
+            | {"event": OLD_EVENTS.get(w["event"], w["event"])}
+            | {"anchor": OLD_EVENTS.get(w["anchor"], w["anchor"]), "requires": requires}
+        )
+    return old
+
+
+def test_a_protocol_stored_by_the_first_release_reads_as_today(cairo6: Protocol) -> None:
+    raw = tomllib.loads(default_protocol_text())
+    old = _first_release(raw)
+    assert "index_procedure" not in old
+    assert protocol_from_dict(old) == cairo6
+
+
+def test_a_protocol_without_the_first_release_names_is_read_as_written() -> None:
+    toy = Path(__file__).resolve().parents[1] / "study" / "data" / "toy" / "protocol.toml"
+    protocol = read_protocol_file(toy)
+    assert protocol.index_procedure.form == ""
+    assert protocol.cycle_record is None
+    assert protocol.deviation_record is None
