@@ -1,5 +1,5 @@
-"""The forms and items a protocol names (index procedure, assessment, cycles, deviation record)
-are checked against the study's forms, each problem with its file and key."""
+"""The forms and items a protocol names (the deviation record) are checked against the study's
+forms, each problem with its file and key."""
 
 from __future__ import annotations
 
@@ -23,23 +23,22 @@ def test_every_reference_of_the_bundled_protocol_resolves() -> None:
     study = study_from_texts(read_study_texts(bundled_study_folder("cairo6")), "cairo6")
     assert study.protocol is not None
     refs = study.protocol.form_references()
-    assert {key for key, _, _ in refs} >= {
-        "index_procedure.complete_item",
-        "assessment.date_item",
-        "cycle_record.switch_why_item",
+    assert {key for key, _, _ in refs} == {
+        "deviation_record.form",
         "deviation_record.text_item",
+        "deviation_record.values.category",
     }
     for _, form, item in refs:
         assert item == "" or study.form(form).item(item) is not None
 
 
 def test_an_unknown_item_is_named_with_its_key() -> None:
-    issues = _issues('complete_item = "macroscopic_complete"', 'complete_item = "complete"')
+    issues = _issues('text_item = "description"', 'text_item = "why"')
     assert issues == [
-        "protocol.toml: index_procedure.complete_item: item 'complete' is not on form 'surgery'"
+        "protocol.toml: deviation_record.text_item: item 'why' is not on form 'deviation'"
     ]
 
 
 def test_an_unknown_form_is_named_once() -> None:
-    issues = _issues('[cycle_record]\nform = "cycle"', '[cycle_record]\nform = "course"')
-    assert issues == ["protocol.toml: cycle_record.form: form 'course' is not declared"]
+    issues = _issues('[deviation_record]\nform = "deviation"', '[deviation_record]\nform = "pd"')
+    assert issues == ["protocol.toml: deviation_record.form: form 'pd' is not declared"]

@@ -219,7 +219,7 @@ def test_the_hipec_variant_field_is_declared_and_its_levels_are_the_hipec_ids() 
     assert protocol_from_dict(raw).hipec[0].id == "cisplatin"
 
 
-PERIOPERATIVE = ("index_procedure", "assessment", "cycle_record", "deviation_record")
+PERIOPERATIVE = ("index_procedure", "assessment", "deviation_record")
 OLD_EVENTS = {
     "assessment_cycle": "restaging_cycle",
     "assessment": "restaging_ct",
@@ -261,6 +261,6 @@ def test_a_protocol_stored_by_the_first_release_reads_as_today(cairo6: Protocol)
 def test_a_protocol_without_the_first_release_names_is_read_as_written() -> None:
     toy = Path(__file__).resolve().parents[1] / "study" / "data" / "toy" / "protocol.toml"
     protocol = read_protocol_file(toy)
-    assert protocol.index_procedure.form == ""
-    assert protocol.cycle_record is None
+    assert protocol.index_procedure.label == "index procedure"
+    assert protocol.index_procedure.variant_field == ""
     assert protocol.deviation_record is None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,12 +29,14 @@ from cairo6.errors import Cairo6Error
 from cairo6.protocol import Protocol
 from cairo6.schedule import (
     Course,
-    CycleFact,
+    CycleGiven,
+    EarlyStop,
     Procedure,
     Status,
+    Switch,
+    Treatment,
     build_calendar,
     check_compliance,
-    treatment_from,
 )
 
 __all__ = ["assess_windows", "compliance", "timing_points"]
@@ -47,22 +50,50 @@ def _day(value: object) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
-def _cycle(values: tuple[object, ...]) -> CycleFact | None:
+@dataclass(frozen=True)
+class _Cycle:
+    number: int
+    day1: dt.date
+    regimen: str
+    antiangiogenic: bool | None
+    switched_from: str | None
+    switch_reason: str
+    stopped: bool
+    stop_reason: str
+
+
+def _cycle(values: tuple[object, ...]) -> _Cycle | None:
     number, given, regimen, bev, switched, why, stopped, stop_why = values
     day = _day(given)
     if day is None or is_missing(number) or not isinstance(number, int | float | np.integer):
         return None
-    return CycleFact(
-        phase="",
+    return _Cycle(
         number=int(number),
         day1=day,
         regimen=str(regimen),
         antiangiogenic=bool(bev) if isinstance(bev, bool | np.bool_) else None,
-        switch_from=switched if isinstance(switched, str) and switched else "",
-        switch_why=why if isinstance(why, str) else "",
+        switched_from=switched if isinstance(switched, str) and switched else None,
+        switch_reason=why if isinstance(why, str) else "",
         stopped=stopped is True or stopped is np.True_,
-        stop_why=stop_why if isinstance(stop_why, str) else "",
+        stop_reason=stop_why if isinstance(stop_why, str) else "",
     )
+
+
+def _treatment(rows: list[_Cycle]) -> Treatment | None:
+    """A phase of the schedule's course from its cycle records (as the participant page does)."""
+    if not rows:
+        return None
+    rows = sorted(rows, key=lambda r: r.number)
+    switch = next(
+        (Switch(r.number, r.regimen, r.switch_reason) for r in rows if r.switched_from), None
+    )
+    stop = next((EarlyStop(r.number, r.day1, r.stop_reason) for r in rows if r.stopped), None)
+    cycles = tuple(
+        CycleGiven(number=r.number, day1=r.day1, regimen=r.regimen, antiangiogenic=r.antiangiogenic)
+        for r in rows
+    )
+    start = rows[0].switched_from or rows[0].regimen
+    return Treatment(regimen=start, cycles=cycles, switch=switch, stop=stop)
 
 
 def _permissive(protocol: Protocol, course: Course) -> Protocol:
@@ -91,7 +122,7 @@ def _courses(ctx: Context) -> Iterable[tuple[str, str, Course]]:
         "cycle_number", "given_on", "regimen", "bevacizumab_given", "switched_from",
         "switch_reason", "stopped_after", "stop_reason",
     ]  # fmt: skip
-    by_phase: dict[tuple[str, str], list[CycleFact]] = {}
+    by_phase: dict[tuple[str, str], list[_Cycle]] = {}
     unreadable: set[str] = set()
     for number, phase, *values in cycles[["study_number", "phase", *columns]].itertuples(
         index=False
@@ -126,10 +157,10 @@ def _courses(ctx: Context) -> Iterable[tuple[str, str, Course]]:
             Course(
                 arm=str(group),
                 randomised=start,
-                neoadjuvant=treatment_from(by_phase.get((str(number), "neoadjuvant"), [])),
+                neoadjuvant=_treatment(by_phase.get((str(number), "neoadjuvant"), [])),
                 assessment=_day(ct),
                 procedure=None if operated is None else Procedure(operated, complete is True),
-                adjuvant=treatment_from(by_phase.get((str(number), "adjuvant"), [])),
+                adjuvant=_treatment(by_phase.get((str(number), "adjuvant"), [])),
             ),
         )
 

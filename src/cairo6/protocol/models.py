@@ -210,12 +210,6 @@ class IndexProcedure(_Model):
     """How messages and calendars name it (e.g. "operation")."""
     complete: str = Field(default="complete", min_length=1)
     """How messages say the procedure achieved its aim (e.g. "macroscopically complete")."""
-    form: Id = ""
-    """The form that records the procedure."""
-    date_item: Id = ""
-    """The item of that form holding the procedure's date."""
-    complete_item: Id = ""
-    """The item of that form saying whether the procedure was complete."""
     variant_field: Id = ""
     """A case-report field whose levels are the `[[hipec]]` ids (the variant of the procedure
     planned at randomisation); checked when given."""
@@ -229,31 +223,6 @@ class Assessment(_Model):
     """How messages and calendars name it (e.g. "response CT")."""
     cycle_label: str = Field(default="assessment cycle", min_length=1)
     """How they name the cycle it follows."""
-    form: Id = ""
-    """The form that records the assessment."""
-    date_item: Id = ""
-    """The item of that form holding the assessment's date."""
-
-
-class CycleRecord(_Model):
-    """Which items of which form record one cycle given, so the schedule can read a course
-    from the study's records (`cairo6.schedule.course_from_records`). Optional items left empty
-    are read as not recorded."""
-
-    form: Id
-    phase_item: Id
-    number_item: Id
-    date_item: Id
-    regimen_item: Id
-    antiangiogenic_item: Id = ""
-    """Whether the planned antiangiogenic drug was given (empty value: as planned)."""
-    reduced_dose_item: Id = ""
-    switch_from_item: Id = ""
-    """On the first cycle under a new regimen: the regimen switched from."""
-    switch_why_item: Id = ""
-    stopped_item: Id = ""
-    """On the last cycle of a phase stopped early: true."""
-    stop_why_item: Id = ""
 
 
 class DeviationRecord(_Model):
@@ -465,7 +434,6 @@ class Protocol(_Model):
     eligibility: list[Criterion] = Field(min_length=1)
     index_procedure: IndexProcedure = IndexProcedure()
     assessment: Assessment = Assessment()
-    cycle_record: CycleRecord | None = None
     deviation_record: DeviationRecord | None = None
     regimens: list[Regimen] = []
     hipec: list[Hipec] = []
@@ -519,22 +487,12 @@ class Protocol(_Model):
     def form_references(self) -> list[tuple[str, str, str]]:
         """(TOML key, form, item) for every form and item the protocol names (item '' for the
         form itself), so a study check can report one that its forms do not declare."""
-        refs: list[tuple[str, str, str]] = []
-        for name in ("index_procedure", "assessment", "cycle_record", "deviation_record"):
-            section = getattr(self, name)
-            form = getattr(section, "form", "")
-            if not form:
-                continue
-            refs.append((f"{name}.form", form, ""))
-            for key, value in section:
-                if key.endswith("_item") and value:
-                    refs.append((f"{name}.{key}", form, value))
-        if self.deviation_record is not None:
-            form = self.deviation_record.form
-            refs += [
-                (f"deviation_record.values.{k}", form, k) for k in self.deviation_record.values
-            ]
-        return refs
+        record = self.deviation_record
+        if record is None:
+            return []
+        refs = [("deviation_record.form", record.form, "")]
+        refs.append(("deviation_record.text_item", record.form, record.text_item))
+        return refs + [(f"deviation_record.values.{k}", record.form, k) for k in record.values]
 
     def requirement_label(self, requirement: Requirement) -> str:
         """A window's condition in the study's words (e.g. "operation complete")."""

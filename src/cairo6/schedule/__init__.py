@@ -19,7 +19,6 @@ from cairo6.schedule.course import Course, CycleGiven, EarlyStop, Procedure, Swi
 from cairo6.schedule.cycles import PlannedCycle
 from cairo6.schedule.events import EventDate
 from cairo6.schedule.plan import Calendar, build_calendar
-from cairo6.schedule.records import CycleFact, course_from_records, cycle_fact, treatment_from
 from cairo6.schedule.sequence import Slot, assessment_cycle, cycle_slots, switch_share
 from cairo6.schedule.validate import validate_course
 from cairo6.schedule.windows import EventRange, Need, WindowPlan
@@ -28,7 +27,6 @@ __all__ = [
     "ActionItem",
     "Calendar",
     "Course",
-    "CycleFact",
     "CycleGiven",
     "EarlyStop",
     "EventDate",
@@ -46,11 +44,8 @@ __all__ = [
     "build_calendar",
     "check_compliance",
     "check_window",
-    "course_from_records",
-    "cycle_fact",
     "cycle_slots",
     "due_or_overdue",
     "switch_share",
-    "treatment_from",
     "validate_course",
 ]

@@ -14,14 +14,15 @@ from cairo6.schedule import (
     ActionItem,
     Calendar,
     Course,
-    CycleFact,
+    CycleGiven,
+    EarlyStop,
     Procedure,
+    Switch,
     Treatment,
     WindowCheck,
     build_calendar,
     check_compliance,
     due_or_overdue,
-    treatment_from,
 )
 from cairo6.scoring.derived import macroscopic_complete, participant_values
 from cairo6.service.concealment import diagnostic_for
@@ -71,20 +72,41 @@ def _rows(session: StoreSession, form: str, pid: int) -> list[dict[str, Any]]:
 
 
 def _treatment(cycles: Sequence[TreatmentCycle]) -> Treatment | None:
-    return treatment_from(
-        CycleFact(
-            phase=c.phase,
-            number=c.cycle_number,
-            day1=c.given_on,
-            regimen=c.regimen,
-            antiangiogenic=c.bevacizumab_given,
-            reduced_dose=bool(c.dose_reduced),
-            switch_from=c.switched_from or "",
-            switch_why=c.switch_reason or "",
-            stopped=bool(c.stopped_after),
-            stop_why=c.stop_reason or "",
-        )
-        for c in cycles
+    if not cycles:
+        return None
+    ordered = sorted(cycles, key=lambda c: c.cycle_number)
+    first = ordered[0]
+    start_regimen = first.switched_from or first.regimen
+    switch = next(
+        (
+            Switch(c.cycle_number, c.regimen, c.switch_reason or "")
+            for c in ordered
+            if c.switched_from
+        ),
+        None,
+    )
+    stop = next(
+        (
+            EarlyStop(c.cycle_number, c.given_on, c.stop_reason or "")
+            for c in ordered
+            if c.stopped_after
+        ),
+        None,
+    )
+    return Treatment(
+        regimen=start_regimen,
+        cycles=tuple(
+            CycleGiven(
+                number=c.cycle_number,
+                day1=c.given_on,
+                regimen=c.regimen,
+                antiangiogenic=c.bevacizumab_given,
+                reduced_dose=c.dose_reduced,
+            )
+            for c in ordered
+        ),
+        switch=switch,
+        stop=stop,
     )
 
 
