@@ -81,8 +81,8 @@ def test_switch_and_early_stop() -> None:
     assert "restaging CT (after cycle 2)" in out
 
 
-def test_bevacizumab_omitted() -> None:
-    code, out = run("--cycle-dates", "2018-03-12,2018-04-02", "--bevacizumab-omitted", "2")
+def test_antiangiogenic_omitted() -> None:
+    code, out = run("--cycle-dates", "2018-03-12,2018-04-02", "--antiangiogenic-omitted", "2")
     assert code == 0, out
     assert "no (omitted)" in out
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cairo6.cli.common import ProtocolOption, console, fail, load_protocol, parse_date
-from cairo6.cli.protocol import drug_text
+from cairo6.cli.protocol import antiangiogenic_name, drug_text
 from cairo6.errors import Cairo6Error, ScheduleError
 from cairo6.protocol import Event, Phase, Protocol
 from cairo6.schedule import (
@@ -177,8 +177,7 @@ def _render(protocol: Protocol, calendar: Calendar, on: dt.date) -> None:
         Text(f"{protocol.trial.acronym} treatment calendar: {arm.label}; ", style="bold")
         + Text(f"randomised {course.randomised.isoformat()}; reference date {on.isoformat()}")
     )
-    bev_names = sorted({d.name for r in protocol.regimens for d in r.drugs if d.antiangiogenic})
-    bev_name = "/".join(bev_names) or "antiangiogenic"
+    bev_name = antiangiogenic_name(protocol)
     if calendar.neoadjuvant:
         console.print(_cycle_table("Neoadjuvant cycles", calendar.neoadjuvant, bev_name))
     if calendar.adjuvant:
@@ -214,10 +213,11 @@ def calendar_command(
             "--cycle-dates", help="Actual day-1 dates of the cycles given, comma-separated"
         ),
     ] = None,
-    bevacizumab_omitted: Annotated[
+    antiangiogenic_omitted: Annotated[
         str | None,
         typer.Option(
-            "--bevacizumab-omitted", help="Cycles in which the planned bevacizumab was not given."
+            "--antiangiogenic-omitted",
+            help="Cycles in which the planned antiangiogenic drug was not given.",
         ),
     ] = None,
     switch_at: Annotated[
@@ -275,7 +275,7 @@ def calendar_command(
         elif adjuvant_dates:
             raise ScheduleError("--adjuvant", None, "an adjuvant regimen with --adjuvant-dates")
         switch = _switch(switch_at, switch_to)
-        omitted = _numbers("--bevacizumab-omitted", bevacizumab_omitted)
+        omitted = _numbers("--antiangiogenic-omitted", antiangiogenic_omitted)
         course = Course(
             arm=arm,
             randomised=_date("--randomised", randomised),

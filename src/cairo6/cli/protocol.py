@@ -108,9 +108,16 @@ def _eligibility(p: Protocol) -> None:
     console.print(table)
 
 
+def antiangiogenic_name(p: Protocol) -> str:
+    """The protocol's antiangiogenic drugs as a column heading (their names, joined by /)."""
+    names = sorted({d.name for r in p.regimens for d in r.drugs if d.antiangiogenic})
+    return "/".join(names) or "antiangiogenic"
+
+
 def _regimens(p: Protocol) -> None:
     table = Table(title="Regimens", title_justify="left", show_lines=True)
-    for col in ("regimen", "phase", "cycles", "drugs per cycle", "bevacizumab", "switch to"):
+    anti_name = antiangiogenic_name(p)
+    for col in ("regimen", "phase", "cycles", "drugs per cycle", anti_name, "switch to"):
         table.add_column(col)
     for reg in p.regimens:
         drugs = "\n".join(
