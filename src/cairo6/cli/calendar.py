@@ -1,4 +1,5 @@
-"""`cairo6 calendar`: a participant's planned and actual treatment calendar and its compliance.
+"""`cairo6 calendar`: a participant's planned and actual treatment calendar and its compliance,
+and with `--study` the study's visit schedule.
 
 Only this entry point reads the clock (`--on` defaults to today); the calendar itself is pure.
 """
@@ -6,7 +7,7 @@ Only this entry point reads the clock (`--on` defaults to today); the calendar i
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -32,6 +33,9 @@ from cairo6.schedule import (
     check_compliance,
     due_or_overdue,
 )
+
+if TYPE_CHECKING:
+    from cairo6.schedule.visits import VisitWindow
 
 __all__ = ["calendar_command"]
 
@@ -170,7 +174,43 @@ def _action_line(item: ActionItem) -> Text:
     return text
 
 
-def _render(protocol: Protocol, calendar: Calendar, on: dt.date) -> None:
+def _kept(texts: list[str], ids: list[str]) -> dict[str, list[dt.date]]:
+    kept: dict[str, list[dt.date]] = {}
+    for text in texts:
+        visit, _, day = text.partition("=")
+        if visit.strip() not in ids:
+            allowed = "ID=YYYY-MM-DD with ID one of " + (", ".join(ids) or "none")
+            raise ScheduleError("--visit", text, allowed, "use a visit id of the study's schedule")
+        kept.setdefault(visit.strip(), []).append(_date(f"--visit {visit.strip()}", day.strip()))
+    return kept
+
+
+def _visit_table(visits: tuple[VisitWindow, ...], on: dt.date) -> Table:
+    table = Table(title="Visits (the study's schedule)", title_justify="left")
+    for column in ("visit", "target", "allowed", "kept", "status"):
+        table.add_column(column)
+    for v in visits:
+        label = v.label + (f" ({v.occurrence})" if v.occurrence > 1 else "")
+        status = Text(v.describe(on), style=_STATUS_STYLE[v.status(on)])
+        row = [label, _show(v.target), _span(v.earliest, v.latest), _show(v.actual)]
+        table.add_row(*(Text(cell) for cell in row), status)
+    return table
+
+
+def _visit_items(visits: tuple[VisitWindow, ...], on: dt.date) -> list[ActionItem]:
+    items = []
+    for v in visits:
+        if v.actual is not None or v.earliest is None or v.earliest > on:
+            continue
+        what = v.label + (f" ({v.occurrence})" if v.occurrence > 1 else "")
+        late = (on - v.latest).days if v.latest is not None and on > v.latest else 0
+        items.append(ActionItem(what, "overdue" if late else "due", v.earliest, v.latest, late))
+    return items
+
+
+def _render(
+    protocol: Protocol, calendar: Calendar, on: dt.date, visits: tuple[VisitWindow, ...] = ()
+) -> None:
     course = calendar.course
     arm = protocol.arm(course.arm)
     console.print(
@@ -184,8 +224,11 @@ def _render(protocol: Protocol, calendar: Calendar, on: dt.date) -> None:
         console.print(_cycle_table("Adjuvant cycles", calendar.adjuvant, bev_name))
     if calendar.ranges:
         console.print(_events_table(calendar))
-    console.print(_compliance_table(calendar, check_compliance(calendar, on), on))
-    todo = due_or_overdue(calendar, on)
+    if calendar.windows:
+        console.print(_compliance_table(calendar, check_compliance(calendar, on), on))
+    if visits:
+        console.print(_visit_table(visits, on))
+    todo = (*due_or_overdue(calendar, on), *_visit_items(visits, on))
     console.print(Text(f"To act on, on {on.isoformat()}:", style="bold"))
     for item in todo:
         console.print(_action_line(item))
@@ -205,8 +248,9 @@ def calendar_command(
         ),
     ] = None,
     arm: Annotated[
-        str, typer.Option("--arm", help="Arm id, e.g. experimental or control.")
-    ] = "experimental",
+        str | None,
+        typer.Option("--arm", help="Arm id (default: the first arm that is not the control)."),
+    ] = None,
     cycle_dates: Annotated[
         str | None,
         typer.Option(
@@ -255,11 +299,40 @@ def calendar_command(
     on: Annotated[
         str | None, typer.Option("--on", help="Reference date for 'overdue' (default: today).")
     ] = None,
+    study: Annotated[
+        str | None,
+        typer.Option(
+            "--study",
+            help="Study folder or bundled name (e.g. indo-rct): its protocol, and the visits of "
+            "its schedule.toml.",
+        ),
+    ] = None,
+    visit: Annotated[
+        list[str] | None,
+        typer.Option("--visit", help="A visit kept, ID=YYYY-MM-DD (repeat for more visits)."),
+    ] = None,
     protocol: ProtocolOption = None,
 ) -> None:
     """Show the planned vs actual treatment calendar and its compliance with the time windows."""
     try:
-        proto = load_protocol(protocol)
+        # The study definition is read only when asked for: the calendar starts fast.
+        from cairo6.schedule.visits import visit_windows
+        from cairo6.study.models import ScheduledEvent
+
+        schedule: list[ScheduledEvent] = []
+        if study is not None:
+            if protocol is not None:
+                raise ScheduleError("--protocol", str(protocol), "one of --study or --protocol")
+            from cairo6.study.loader import resolve_study
+
+            definition = resolve_study(study)[0]
+            proto, schedule = definition.trial_protocol, list(definition.schedule)
+        else:
+            proto = load_protocol(protocol)
+        if visit and not schedule:
+            raise ScheduleError("--visit", visit[0], "only with --study (a visit schedule)")
+        if arm is None:
+            arm = next((a.id for a in proto.arms if not a.is_control), proto.arms[0].id)
         done = None
         if procedure is not None:
             done = Procedure(_date("--procedure", procedure), not incomplete)
@@ -286,6 +359,8 @@ def calendar_command(
         )
         today = _date("--on", on) if on is not None else dt.date.today()
         calendar = build_calendar(proto, course)
+        kept = _kept(visit or [], [v.id for v in schedule])
+        visits = visit_windows(schedule, arm, course.randomised, kept)
     except Cairo6Error as exc:
         raise fail(exc) from exc
-    _render(proto, calendar, today)
+    _render(proto, calendar, today, visits)

@@ -37,7 +37,8 @@ class Status(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
-def _days(n: int) -> str:
+def days_text(n: int) -> str:
+    """ "1 day", "3 days"."""
     return f"{n} day" if n == 1 else f"{n} days"
 
 
@@ -59,9 +60,9 @@ class WindowCheck:
     def describe(self) -> str:
         """The status as a nurse reads it, e.g. 'missed by 3 days (late)'."""
         if self.status is Status.MISSED:
-            return f"missed by {_days(self.days)} ({self.direction})"
+            return f"missed by {days_text(self.days)} ({self.direction})"
         if self.status is Status.OVERDUE:
-            return f"overdue by {_days(self.days)}"
+            return f"overdue by {days_text(self.days)}"
         if self.status is Status.NOT_YET_DUE:
             return "not yet due" + (f" ({self.reason})" if self.reason else "")
         if self.status is Status.NOT_APPLICABLE:
@@ -159,7 +160,9 @@ def _cycle_items(calendar: Calendar, on: dt.date) -> list[ActionItem]:
             continue
         what = f"{upcoming.phase.value} cycle {upcoming.number} ({upcoming.regimen})"
         late = (on - upcoming.planned).days
-        note = f"planned {upcoming.planned.isoformat()}" + (f", {_days(late)} ago" if late else "")
+        note = f"planned {upcoming.planned.isoformat()}" + (
+            f", {days_text(late)} ago" if late else ""
+        )
         items.append(ActionItem(what, "due", upcoming.planned, None, 0, note))
     return items
 
