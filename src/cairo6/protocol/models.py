@@ -247,6 +247,9 @@ class Event(StrEnum):
     FIRST_ADJUVANT_CYCLE = "first_adjuvant_cycle"
 
 
+_EVENT_WORDS = {event: event.value.replace("_", " ") for event in Event}
+
+
 class Requirement(StrEnum):
     """A condition a window applies under (`requires`)."""
 
@@ -474,15 +477,17 @@ class Protocol(_Model):
         """The time windows that apply to an arm."""
         return [w for w in self.windows if w.arm == arm_id]
 
+    def event_labels(self) -> dict[Event, str]:
+        """How users read each event: the study's own words for its procedure and assessment."""
+        labels = dict(_EVENT_WORDS)
+        labels[Event.INDEX_PROCEDURE] = self.index_procedure.label
+        labels[Event.ASSESSMENT] = self.assessment.label
+        labels[Event.ASSESSMENT_CYCLE] = self.assessment.cycle_label
+        return labels
+
     def event_label(self, event: Event) -> str:
-        """How users read an event: the study's own words for its procedure and assessment."""
-        if event is Event.INDEX_PROCEDURE:
-            return self.index_procedure.label
-        if event is Event.ASSESSMENT:
-            return self.assessment.label
-        if event is Event.ASSESSMENT_CYCLE:
-            return self.assessment.cycle_label
-        return event.value.replace("_", " ")
+        """How users read one event."""
+        return self.event_labels()[event]
 
     def form_references(self) -> list[tuple[str, str, str]]:
         """(TOML key, form, item) for every form and item the protocol names (item '' for the

@@ -8,8 +8,8 @@ dose left). Its label is the study's word for it (`Protocol.event_label`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from cairo6.protocol import Event, Phase, Protocol
 from cairo6.schedule.cycles import PlannedCycle
@@ -45,16 +45,20 @@ class EventDate:
         return self.actual is not None
 
 
-def _of(event: Event, cycle: PlannedCycle) -> EventDate:
-    return EventDate(event, cycle.actual, cycle.planned if cycle.actual is None else None)
+Labels = Mapping[Event, str]
 
 
-def _ruled_out(events: Sequence[Event], why: str) -> dict[Event, EventDate]:
-    return {e: EventDate(e, expected=False, note=why) for e in events}
+def _of(event: Event, cycle: PlannedCycle, labels: Labels) -> EventDate:
+    projected = cycle.planned if cycle.actual is None else None
+    return EventDate(event, cycle.actual, projected, label=labels[event])
+
+
+def _ruled_out(events: Sequence[Event], why: str, labels: Labels) -> dict[Event, EventDate]:
+    return {e: EventDate(e, expected=False, note=why, label=labels[e]) for e in events}
 
 
 def _neoadjuvant(
-    valid: ValidCourse, cycles: Sequence[PlannedCycle], assessment: int | None, procedure: str
+    valid: ValidCourse, cycles: Sequence[PlannedCycle], assessment: int | None, labels: Labels
 ) -> dict[Event, EventDate]:
     kinds = (
         Event.FIRST_NEOADJUVANT_CYCLE,
@@ -65,37 +69,47 @@ def _neoadjuvant(
     if not cycles:
         treatment = valid.course.neoadjuvant
         if treatment is not None and treatment.stop is not None:
-            return _ruled_out(kinds, "neoadjuvant treatment stopped before cycle 1")
+            return _ruled_out(kinds, "neoadjuvant treatment stopped before cycle 1", labels)
         if valid.course.procedure is not None:
-            return _ruled_out(kinds, f"{procedure} without neoadjuvant treatment")
-        return {e: EventDate(e, note="no neoadjuvant regimen recorded yet") for e in kinds}
+            why = f"{labels[Event.INDEX_PROCEDURE]} without neoadjuvant treatment"
+            return _ruled_out(kinds, why, labels)
+        why = "no neoadjuvant regimen recorded yet"
+        return {e: EventDate(e, note=why, label=labels[e]) for e in kinds}
     out = {
-        Event.FIRST_NEOADJUVANT_CYCLE: _of(Event.FIRST_NEOADJUVANT_CYCLE, cycles[0]),
-        Event.LAST_NEOADJUVANT_CYCLE: _of(Event.LAST_NEOADJUVANT_CYCLE, cycles[-1]),
+        Event.FIRST_NEOADJUVANT_CYCLE: _of(Event.FIRST_NEOADJUVANT_CYCLE, cycles[0], labels),
+        Event.LAST_NEOADJUVANT_CYCLE: _of(Event.LAST_NEOADJUVANT_CYCLE, cycles[-1], labels),
     }
     with_bev = [c for c in cycles if c.antiangiogenic]
-    out[Event.LAST_ANTIANGIOGENIC_DOSE] = (
-        _of(Event.LAST_ANTIANGIOGENIC_DOSE, with_bev[-1])
+    last_dose = Event.LAST_ANTIANGIOGENIC_DOSE
+    out[last_dose] = (
+        _of(last_dose, with_bev[-1], labels)
         if with_bev
-        else EventDate(Event.LAST_ANTIANGIOGENIC_DOSE, expected=False, note="none given or planned")
+        else EventDate(
+            last_dose, expected=False, note="none given or planned", label=labels[last_dose]
+        )
     )
-    out[Event.ASSESSMENT_CYCLE] = (
-        _of(Event.ASSESSMENT_CYCLE, cycles[assessment - 1])
+    point = Event.ASSESSMENT_CYCLE
+    out[point] = (
+        _of(point, cycles[assessment - 1], labels)
         if assessment is not None
-        else EventDate(Event.ASSESSMENT_CYCLE, expected=False, note="no assessment point planned")
+        else EventDate(
+            point, expected=False, note="no assessment point planned", label=labels[point]
+        )
     )
     return out
 
 
-def _adjuvant(valid: ValidCourse, cycles: Sequence[PlannedCycle]) -> EventDate:
+def _adjuvant(valid: ValidCourse, cycles: Sequence[PlannedCycle], labels: Labels) -> EventDate:
     # Whether adjuvant therapy is due at all after the index procedure is the windows'
     # `requires`, not ours.
     event = Event.FIRST_ADJUVANT_CYCLE
+    label = labels[event]
     if cycles:
-        return _of(event, cycles[0])
+        return _of(event, cycles[0], labels)
     if valid.adjuvant is not None and valid.adjuvant.closed:
-        return EventDate(event, expected=False, note="adjuvant treatment stopped before cycle 1")
-    return EventDate(event, note="no adjuvant regimen recorded yet")
+        why = "adjuvant treatment stopped before cycle 1"
+        return EventDate(event, expected=False, note=why, label=label)
+    return EventDate(event, note="no adjuvant regimen recorded yet", label=label)
 
 
 def course_events(
@@ -107,15 +121,19 @@ def course_events(
 ) -> dict[Event, EventDate]:
     """Every event of the fixed vocabulary, dated from the course and the cycle plan, and
     labelled in the study's words."""
+    labels = protocol.event_labels()
     course = valid.course
     procedure = course.procedure
+    index = Event.INDEX_PROCEDURE
     out = {
-        Event.RANDOMISATION: EventDate(Event.RANDOMISATION, course.randomised),
-        Event.ASSESSMENT: EventDate(Event.ASSESSMENT, course.assessment),
-        Event.INDEX_PROCEDURE: EventDate(
-            Event.INDEX_PROCEDURE, procedure.date if procedure else None
+        Event.RANDOMISATION: EventDate(
+            Event.RANDOMISATION, course.randomised, label=labels[Event.RANDOMISATION]
         ),
-        Event.FIRST_ADJUVANT_CYCLE: _adjuvant(valid, adjuvant),
+        Event.ASSESSMENT: EventDate(
+            Event.ASSESSMENT, course.assessment, label=labels[Event.ASSESSMENT]
+        ),
+        index: EventDate(index, procedure.date if procedure else None, label=labels[index]),
+        Event.FIRST_ADJUVANT_CYCLE: _adjuvant(valid, adjuvant, labels),
     }
-    out.update(_neoadjuvant(valid, neoadjuvant, assessment, protocol.index_procedure.label))
-    return {event: replace(day, label=protocol.event_label(event)) for event, day in out.items()}
+    out.update(_neoadjuvant(valid, neoadjuvant, assessment, labels))
+    return out
