@@ -88,6 +88,22 @@ def test_ineligible_needs_a_deviation_by_the_trial_office(site: Site) -> None:
     assert result.sequence_number == 1
 
 
+def test_without_a_deviation_record_the_allocation_keeps_the_text(site: Site) -> None:
+    protocol = site.trial.protocol.model_copy(update={"deviation_record": None})
+    site.trial = replace(site.trial, protocol=protocol, study=read_study(STUDY))
+    on = dt.date(2018, 2, 1)
+    number = enrolment.add_screening(
+        site.trial, site.dm, "C01", {"screened_on": on, "approached": True, "refused": False}
+    )
+    enrolment.assess_eligibility(
+        site.trial, site.dm, number, {**PATIENT, "who_performance_status": 2}, on
+    )
+    enrolment.randomise(site.trial, site.dm, number, on, deviation="WHO PS 2")
+    with site.trial.db.read() as session:
+        assert session.scalars(select(FormRecord)).all() == []
+        assert session.scalars(select(Randomisation.deviation)).all() == ["WHO PS 2"]
+
+
 def test_missing_factor_is_refused_and_nothing_is_written(site: Site) -> None:
     record = {k: v for k, v in PATIENT.items() if k != "onset"}
     with pytest.raises(RandomizationError, match="onset"):
