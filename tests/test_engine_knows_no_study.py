@@ -23,11 +23,8 @@ GENERIC = {
 STILL_CAIRO6 = {
     "analysis/common.py", "analysis/compliance.py", "analysis/disposition.py",
     "analysis/engine.py", "analysis/events.py", "analysis/populations.py", "analysis/quality.py",
-    "analysis/spec.py", "analysis/survival.py", "analysis/values.py", "cli/calendar.py",
-    "cli/protocol.py", "errors.py", "protocol/checks.py", "protocol/models.py",
-    "protocol/rules.py", "schedule/course.py", "schedule/cycles.py", "schedule/events.py",
-    "schedule/plan.py", "schedule/sequence.py", "schedule/validate.py", "schedule/windows.py",
-    "service/dictionary.py", "service/enrolment.py", "service/exchange.py",
+    "analysis/spec.py", "analysis/survival.py", "analysis/values.py",
+    "service/dictionary.py", "service/exchange.py",
     "service/exchange_import.py", "service/exchange_tables.py", "service/forms.py",
     "service/participants.py", "service/web_support.py",
     "store/migrations/versions/0001_initial_schema.py", "store/schema.py", "web/api.py",

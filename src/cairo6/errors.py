@@ -118,7 +118,8 @@ class NotFoundError(Cairo6Error):
 
 
 class StateError(Cairo6Error):
-    """The request does not fit the order of events (randomised twice, surgery before ...)."""
+    """The request does not fit the order of events (randomised twice, a visit before
+    randomisation ...)."""
 
     def __init__(self, message: str, action: str) -> None:
         super().__init__(f"{message}. What to do: {action}.")

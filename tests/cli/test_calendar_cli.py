@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -20,6 +22,7 @@ def _group() -> None:
 
 runner = CliRunner()
 BASE = ["calendar", "--randomised", "2018-03-01"]
+TOY = str(Path(__file__).resolve().parents[1] / "study" / "data" / "toy")
 
 
 @pytest.fixture(autouse=True)
@@ -38,9 +41,9 @@ def test_full_capox_course_with_compliance() -> None:
     code, out = run(
         "--cycle-dates",
         "2018-03-12,2018-04-02,2018-04-23,2018-05-14",
-        "--restaging-ct",
+        "--assessment",
         "2018-05-10",
-        "--surgery",
+        "--procedure",
         "2018-06-28",
         "--on",
         "2018-07-01",
@@ -81,8 +84,8 @@ def test_switch_and_early_stop() -> None:
     assert "restaging CT (after cycle 2)" in out
 
 
-def test_bevacizumab_omitted() -> None:
-    code, out = run("--cycle-dates", "2018-03-12,2018-04-02", "--bevacizumab-omitted", "2")
+def test_antiangiogenic_omitted() -> None:
+    code, out = run("--cycle-dates", "2018-03-12,2018-04-02", "--antiangiogenic-omitted", "2")
     assert code == 0, out
     assert "no (omitted)" in out
 
@@ -100,7 +103,7 @@ def test_adjuvant_after_incomplete_surgery_is_not_applicable() -> None:
         "2018-03-12",
         "--stopped-after",
         "1",
-        "--surgery",
+        "--procedure",
         "2018-05-01",
         "--incomplete",
         "--on",
@@ -111,9 +114,9 @@ def test_adjuvant_after_incomplete_surgery_is_not_applicable() -> None:
 
 
 def test_bad_date_names_the_option() -> None:
-    code, out = run("--surgery", "2018-13-01")
+    code, out = run("--procedure", "2018-13-01")
     assert code == 2
-    assert "--surgery: '2018-13-01' is not allowed" in out
+    assert "--procedure: '2018-13-01' is not allowed" in out
     assert "Traceback" not in out
 
 
@@ -153,3 +156,25 @@ def test_randomised_is_required() -> None:
     result = runner.invoke(app, ["calendar"])
     assert result.exit_code == 2
     assert "--randomised" in result.output
+
+
+def test_a_study_without_regimens_gets_its_visits() -> None:
+    code, out = run("--study", TOY, "--on", "2018-06-01")
+    assert code == 0, out
+    assert "Time windows" not in out  # the toy study has no treatment windows
+    assert "Week 12 visit │ 2018-05-24 │ 2018-05-17 to 2018-05-31 │ -" in out
+    assert "OVERDUE  Week 12 visit: 2018-05-17 to 2018-05-31, overdue by 1 days" in out
+    code, out = run("--study", TOY, "--visit", "week_12=2018-05-20", "--on", "2018-06-01")
+    assert code == 0, out
+    assert "│ 2018-05-20 │ met" in out
+    assert "nothing due" in out
+
+
+def test_visit_errors_name_the_option() -> None:
+    code, out = run("--study", TOY, "--visit", "week_13=2018-05-20")
+    assert code == 2
+    assert "--visit: 'week_13=2018-05-20' is not allowed" in out
+    assert "allowed: ID=YYYY-MM-DD with ID one of week_12" in out
+    code, out = run("--visit", "week_12=2018-05-20")
+    assert code == 2
+    assert "only with --study" in out

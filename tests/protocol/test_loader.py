@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from cairo6.protocol import (
     DoseUnit,
     Phase,
     Protocol,
+    Requirement,
+    default_protocol_text,
     parse_protocol,
     protocol_from_dict,
     read_protocol_file,
@@ -43,7 +46,7 @@ def test_cairo6_regimens_match_the_domain_table(cairo6: Protocol) -> None:
     capox = cairo6.regimen("CAPOX-B")
     assert (capox.cycles, capox.cycle_length_days, capox.phase) == (4, 21, Phase.NEOADJUVANT)
     assert capox.antiangiogenic_cycles == [1, 2, 3]
-    assert capox.restaging_after_cycle == 3
+    assert capox.assessment_after_cycle == 3
     oxali = capox.drugs[0]
     assert (oxali.name, oxali.dose, oxali.unit) == ("oxaliplatin", 130, DoseUnit.MG_M2)
     bev = next(d for d in capox.drugs if d.antiangiogenic)
@@ -52,7 +55,7 @@ def test_cairo6_regimens_match_the_domain_table(cairo6: Protocol) -> None:
         reg = cairo6.regimen(rid)
         assert (reg.cycles, reg.cycle_length_days) == (6, 14)
         assert reg.antiangiogenic_cycles == [1, 2, 3, 4]
-        assert reg.restaging_after_cycle == 4
+        assert reg.assessment_after_cycle == 4
     assert cairo6.regimen("FOLFIRI-B").switch_to == ["CAPOX-B", "FOLFOX-B"]
     assert set(cairo6.regimen("FOLFIRI-B").adjuvant_options) == {"CAP", "5FU-LV"}
     assert [r.id for r in cairo6.regimens if r.phase is Phase.ADJUVANT] == [
@@ -71,7 +74,7 @@ def test_cairo6_windows_and_stopping_rules(cairo6: Protocol) -> None:
     assert by_id["surgery_after_last_cycle"].max_days == 42
     assert by_id["surgery_after_bevacizumab"].min_days == 42
     assert by_id["adjuvant_start"].max_days == 84
-    assert by_id["adjuvant_start"].requires == ["macroscopic_complete"]
+    assert by_id["adjuvant_start"].requires == [Requirement.INDEX_COMPLETE]
     assert by_id["control_surgery"].arm == "control"
     rules = {r.id: r for r in cairo6.stopping_rules}
     assert rules["complete_crs_hipec"].threshold == 0.5
@@ -150,7 +153,7 @@ def test_every_error_is_reported_with_its_key(raw_cairo6: dict[str, Any]) -> Non
     ("path", "value", "key", "fragment"),
     [
         (("regimens", 0, "drugs", 0, "days"), [1, 30], "regimens[CAPOX-B]", "outside the 21-day"),
-        (("regimens", 0, "restaging_after_cycle"), 7, "regimens[CAPOX-B]", "after the last cycle"),
+        (("regimens", 0, "assessment_after_cycle"), 7, "regimens[CAPOX-B]", "after the last cycle"),
         (("regimens", 0, "drugs", 0, "unit"), "mg/l", "regimens[CAPOX-B].drugs[0].unit", "mg/m2"),
         (("windows", 0, "max_days"), -1, "windows[neoadjuvant_start].max_days", "-1"),
         (("randomization", "p"), 1.5, "randomization.p", "1.5"),
@@ -202,3 +205,62 @@ def test_missing_sections_and_bad_toml() -> None:
 def test_unreadable_file_is_a_protocol_error(tmp_path: Path) -> None:
     with pytest.raises(ProtocolError, match="cannot be read"):
         read_protocol_file(tmp_path / "missing.toml")
+
+
+def test_the_hipec_variant_field_is_declared_and_its_levels_are_the_hipec_ids() -> None:
+    raw = tomllib.loads(default_protocol_text())
+    raw["index_procedure"]["variant_field"] = "no_such_field"
+    assert "is not defined" in _issues(raw)["index_procedure.variant_field"]
+    raw = tomllib.loads(default_protocol_text())
+    raw["hipec"][0]["id"] = "cisplatin"
+    assert "not a level of field 'planned_hipec'" in _issues(raw)["hipec[cisplatin]"]
+    # Without a variant field (a trial with no HIPEC factor) the ids are not checked.
+    del raw["index_procedure"]["variant_field"]
+    assert protocol_from_dict(raw).hipec[0].id == "cisplatin"
+
+
+PERIOPERATIVE = ("index_procedure", "assessment", "deviation_record")
+OLD_EVENTS = {
+    "assessment_cycle": "restaging_cycle",
+    "assessment": "restaging_ct",
+    "index_procedure": "surgery",
+}
+OLD_REGIMEN_KEYS = {
+    "assessment_after_cycle": "restaging_after_cycle",
+    "switch_why": "switch_reason",
+}
+
+
+def _first_release(raw: dict[str, Any]) -> dict[str, Any]:
+    """The bundled protocol as the first release wrote it (fixed names, no perioperative
+    sections): what a database created then stores."""
+    old = {k: v for k, v in raw.items() if k not in PERIOPERATIVE}
+    old["regimens"] = [
+        {OLD_REGIMEN_KEYS.get(k, k): v for k, v in r.items()} for r in raw["regimens"]
+    ]
+    old["windows"] = []
+    for w in raw["windows"]:
+        requires = [
+            "macroscopic_complete" if r == "index_complete" else r for r in w.get("requires", [])
+        ]
+        old["windows"].append(
+            w
+            | {"event": OLD_EVENTS.get(w["event"], w["event"])}
+            | {"anchor": OLD_EVENTS.get(w["anchor"], w["anchor"]), "requires": requires}
+        )
+    return old
+
+
+def test_a_protocol_stored_by_the_first_release_reads_as_today(cairo6: Protocol) -> None:
+    raw = tomllib.loads(default_protocol_text())
+    old = _first_release(raw)
+    assert "index_procedure" not in old
+    assert protocol_from_dict(old) == cairo6
+
+
+def test_a_protocol_without_the_first_release_names_is_read_as_written() -> None:
+    toy = Path(__file__).resolve().parents[1] / "study" / "data" / "toy" / "protocol.toml"
+    protocol = read_protocol_file(toy)
+    assert protocol.index_procedure.label == "index procedure"
+    assert protocol.index_procedure.variant_field == ""
+    assert protocol.deviation_record is None

@@ -11,8 +11,8 @@ from cairo6.schedule import (
     Course,
     CycleGiven,
     EarlyStop,
+    Procedure,
     Status,
-    Surgery,
     Treatment,
     WindowCheck,
     build_calendar,
@@ -39,8 +39,8 @@ def capox(
         "experimental",
         RANDOMISED,
         Treatment("CAPOX-B", cycles, stop=EarlyStop(stop) if stop is not None else None),
-        restaging_ct=D(ct) if ct else None,
-        surgery=Surgery(D(surgery), complete) if surgery else None,
+        assessment=D(ct) if ct else None,
+        procedure=Procedure(D(surgery), complete) if surgery else None,
         adjuvant=(
             Treatment("CAPOX", tuple(CycleGiven(k, D(d)) for k, d in enumerate(adjuvant, 1)))
             if adjuvant is not None
@@ -150,7 +150,7 @@ def test_stop_before_first_cycle(protocol: Protocol) -> None:
 def test_control_arm(protocol: Protocol) -> None:
     def status(surgery: str | None, on: str) -> str:
         course = Course(
-            "control", RANDOMISED, surgery=Surgery(D(surgery), True) if surgery else None
+            "control", RANDOMISED, procedure=Procedure(D(surgery), True) if surgery else None
         )
         return checks(protocol, course, on)["control_surgery"].describe()
 

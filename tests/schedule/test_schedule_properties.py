@@ -88,10 +88,10 @@ def test_window_bounds_are_anchor_plus_days(course: Course, on: dt.date) -> None
 @given(courses())
 def test_surgery_range_is_the_intersection(course: Course) -> None:
     cal = build_calendar(PROTOCOL, course)
-    span = cal.surgery_window
+    span = cal.procedure_window
     if span is None or span.conflict is not None:
         return
-    plans = [p for p in cal.windows if p.window.event is Event.SURGERY and p.applicable]
+    plans = [p for p in cal.windows if p.window.event is Event.INDEX_PROCEDURE and p.applicable]
     for plan in plans:
         if plan.earliest is not None:
             assert span.earliest is not None

@@ -11,7 +11,7 @@ from cairo6.schedule import (
     Course,
     CycleGiven,
     EarlyStop,
-    Surgery,
+    Procedure,
     Switch,
     Treatment,
     build_calendar,
@@ -59,12 +59,12 @@ def test_full_course(
     assert [c.planned for c in cal.neoadjuvant] == dates
     assert [c.number for c in cal.neoadjuvant if c.antiangiogenic] == bev
     assert all(marker in [d.name for d in c.drugs] for c in cal.neoadjuvant)
-    assert cal.restaging_after_cycle == restage
-    ct = cal.restaging_ct_window
+    assert cal.assessment_after_cycle == restage
+    ct = cal.assessment_window
     assert ct is not None
     assert ct.earliest == dates[restage - 1] + dt.timedelta(days=7)
     assert ct.latest == dates[restage - 1] + dt.timedelta(days=28)
-    surgery = cal.surgery_window
+    surgery = cal.procedure_window
     assert surgery is not None
     assert surgery.conflict is None
     assert surgery.earliest == dates[bev[-1] - 1] + dt.timedelta(days=42)
@@ -75,7 +75,7 @@ def test_full_course(
 def test_capox_b_dates_by_hand(protocol: Protocol) -> None:
     dates = [D("2018-03-12"), D("2018-04-02"), D("2018-04-23"), D("2018-05-14")]
     cal = build_calendar(protocol, course("CAPOX-B", dates))
-    surgery = cal.surgery_window
+    surgery = cal.procedure_window
     assert surgery is not None
     assert (surgery.earliest, surgery.latest) == (D("2018-06-04"), D("2018-06-25"))
     assert cal.adjuvant_deadline is None  # no surgery yet: nothing to count from
@@ -107,8 +107,8 @@ def test_switch_capox_to_folfiri_after_cycle_1(protocol: Protocol) -> None:
     assert "irinotecan" in [d.name for d in cycles[1].drugs]
     assert "oxaliplatin" not in [d.name for d in cycles[1].drugs]
     assert [c.number for c in cycles if c.antiangiogenic] == [1, 2, 3, 4]
-    assert cal.restaging_after_cycle == 4
-    surgery = cal.surgery_window
+    assert cal.assessment_after_cycle == 4
+    surgery = cal.procedure_window
     assert surgery is not None
     assert surgery.earliest == D("2018-04-30") + dt.timedelta(days=42)
     assert surgery.latest == D("2018-05-28") + dt.timedelta(days=42)
@@ -136,7 +136,7 @@ def test_late_switch_keeps_position_in_new_schedule(protocol: Protocol) -> None:
         ("FOLFIRI-B", 6),
     ]
     assert [c.number for c in cal.neoadjuvant if c.antiangiogenic] == [1, 2, 3]
-    assert cal.restaging_after_cycle == 3
+    assert cal.assessment_after_cycle == 3
 
 
 def test_early_stop_after_cycle_2(protocol: Protocol) -> None:
@@ -144,11 +144,11 @@ def test_early_stop_after_cycle_2(protocol: Protocol) -> None:
     stop = EarlyStop(after_cycle=2, date=D("2018-04-20"), reason="gastrointestinal toxicity")
     cal = build_calendar(protocol, course("CAPOX-B", dates, stop=stop))
     assert [c.number for c in cal.neoadjuvant] == [1, 2]
-    assert cal.restaging_after_cycle == 2
-    ct = cal.restaging_ct_window
+    assert cal.assessment_after_cycle == 2
+    ct = cal.assessment_window
     assert ct is not None
     assert (ct.earliest, ct.latest) == (D("2018-04-09"), D("2018-04-30"))
-    surgery = cal.surgery_window
+    surgery = cal.procedure_window
     assert surgery is not None
     # Both anchors are cycle 2: the last cycle and the last bevacizumab.
     assert cal.events[Event.LAST_NEOADJUVANT_CYCLE].actual == D("2018-04-02")
@@ -163,7 +163,7 @@ def test_early_stop_with_bevacizumab_omitted_in_last_cycle(protocol: Protocol) -
     )
     treatment = Treatment("CAPOX-B", cycles, stop=EarlyStop(after_cycle=2))
     cal = build_calendar(protocol, Course("experimental", RANDOMISED, treatment))
-    surgery = cal.surgery_window
+    surgery = cal.procedure_window
     assert surgery is not None
     assert (surgery.earliest, surgery.latest) == (D("2018-04-23"), D("2018-05-14"))
 
@@ -178,7 +178,7 @@ def test_bevacizumab_omitted_moves_last_dose(protocol: Protocol) -> None:
     assert cal.neoadjuvant[2].antiangiogenic_planned
     assert cal.neoadjuvant[2].antiangiogenic_given is False
     assert cal.events[Event.LAST_ANTIANGIOGENIC_DOSE].actual == dates[1]
-    surgery = cal.surgery_window
+    surgery = cal.procedure_window
     assert surgery is not None
     assert surgery.earliest == dates[1] + dt.timedelta(days=42)
 
@@ -187,7 +187,7 @@ def test_bevacizumab_omitted_in_every_cycle_drops_that_window(protocol: Protocol
     dates = every("2018-03-12", 21, 4)
     cycles = tuple(CycleGiven(k, day, antiangiogenic=False) for k, day in enumerate(dates, start=1))
     cal = build_calendar(protocol, Course("experimental", RANDOMISED, Treatment("CAPOX-B", cycles)))
-    surgery = cal.surgery_window
+    surgery = cal.procedure_window
     assert surgery is not None
     assert surgery.earliest is None
     assert surgery.latest == dates[-1] + dt.timedelta(days=42)
@@ -195,10 +195,10 @@ def test_bevacizumab_omitted_in_every_cycle_drops_that_window(protocol: Protocol
 
 def test_surgery_closes_the_neoadjuvant_phase(protocol: Protocol) -> None:
     dates = every("2018-03-12", 21, 3)
-    surgery = Surgery(D("2018-06-04"), macroscopic_complete=True)
+    surgery = Procedure(D("2018-06-04"), complete=True)
     cal = build_calendar(
         protocol,
-        Course("experimental", RANDOMISED, course("CAPOX-B", dates).neoadjuvant, surgery=surgery),
+        Course("experimental", RANDOMISED, course("CAPOX-B", dates).neoadjuvant, procedure=surgery),
     )
     assert [c.number for c in cal.neoadjuvant] == [1, 2, 3]
     assert cal.events[Event.LAST_NEOADJUVANT_CYCLE].actual == dates[-1]
@@ -207,12 +207,12 @@ def test_surgery_closes_the_neoadjuvant_phase(protocol: Protocol) -> None:
 
 def test_adjuvant_cycles_planned_after_surgery(protocol: Protocol) -> None:
     dates = every("2018-03-12", 21, 4)
-    surgery = Surgery(D("2018-06-20"), macroscopic_complete=True)
+    surgery = Procedure(D("2018-06-20"), complete=True)
     adjuvant = Treatment("CAPOX", (CycleGiven(1, D("2018-08-01")),))
     base = course("CAPOX-B", dates)
     cal = build_calendar(
         protocol,
-        Course("experimental", RANDOMISED, base.neoadjuvant, surgery=surgery, adjuvant=adjuvant),
+        Course("experimental", RANDOMISED, base.neoadjuvant, procedure=surgery, adjuvant=adjuvant),
     )
     assert [c.planned for c in cal.adjuvant] == every("2018-08-01", 21, 4)
     assert not any(c.antiangiogenic for c in cal.adjuvant)
@@ -222,7 +222,7 @@ def test_adjuvant_cycles_planned_after_surgery(protocol: Protocol) -> None:
 def test_control_arm_has_a_surgery_deadline_only(protocol: Protocol) -> None:
     cal = build_calendar(protocol, Course("control", RANDOMISED))
     assert cal.neoadjuvant == ()
-    surgery = cal.surgery_window
+    surgery = cal.procedure_window
     assert surgery is not None
     assert (surgery.earliest, surgery.latest) == (None, D("2018-04-12"))
-    assert set(cal.ranges) == {Event.SURGERY}
+    assert set(cal.ranges) == {Event.INDEX_PROCEDURE}

@@ -12,7 +12,7 @@ from cairo6.schedule import (
     Course,
     CycleGiven,
     EarlyStop,
-    Surgery,
+    Procedure,
     Switch,
     Treatment,
     build_calendar,
@@ -141,7 +141,7 @@ def test_stop_date_before_last_cycle(protocol: Protocol) -> None:
 
 
 def test_surgery_before_randomisation(protocol: Protocol) -> None:
-    course = Course("control", RANDOMISED, surgery=Surgery(D("2018-02-01"), True))
+    course = Course("control", RANDOMISED, procedure=Procedure(D("2018-02-01"), True))
     err = error_for(protocol, course)
     assert err.field == "surgery.date"
     assert err.value == "2018-02-01"
@@ -152,7 +152,7 @@ def test_neoadjuvant_cycle_after_surgery(protocol: Protocol) -> None:
         "experimental",
         RANDOMISED,
         Treatment("CAPOX-B", (CycleGiven(1, C1), CycleGiven(2, C2))),
-        surgery=Surgery(D("2018-03-20"), True),
+        procedure=Procedure(D("2018-03-20"), True),
     )
     err = error_for(protocol, course)
     assert err.field == "neoadjuvant.cycles[2].day1"
@@ -164,7 +164,7 @@ def test_adjuvant_cycle_before_surgery(protocol: Protocol) -> None:
         "experimental",
         RANDOMISED,
         Treatment("CAPOX-B", (CycleGiven(1, C1),), stop=EarlyStop(1)),
-        surgery=Surgery(D("2018-05-01"), True),
+        procedure=Procedure(D("2018-05-01"), True),
         adjuvant=Treatment("CAPOX", (CycleGiven(1, D("2018-04-30")),)),
     )
     err = error_for(protocol, course)
@@ -183,7 +183,7 @@ def test_adjuvant_regimen_follows_the_neoadjuvant_options(protocol: Protocol) ->
         "experimental",
         RANDOMISED,
         Treatment("FOLFIRI-B", (CycleGiven(1, C1),), stop=EarlyStop(1)),
-        surgery=Surgery(D("2018-05-01"), True),
+        procedure=Procedure(D("2018-05-01"), True),
         adjuvant=Treatment("CAPOX"),
     )
     err = error_for(protocol, course)

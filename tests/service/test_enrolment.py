@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,11 @@ from cairo6.service.backup import backup, restore
 from cairo6.service.setup import initialise
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database
-from cairo6.store.schema import Deviation, Participant, Randomisation, Screening
+from cairo6.store.schema import FormRecord, Participant, Randomisation, Screening
+from cairo6.study.loader import read_study
 from tests.service.conftest import PATIENT, Site, enrol
+
+STUDY = Path(__file__).resolve().parents[2] / "src" / "cairo6" / "studies" / "cairo6"
 
 
 def test_randomise_an_eligible_patient(site: Site) -> None:
@@ -62,6 +66,8 @@ def test_a_patient_is_randomised_once(site: Site) -> None:
 
 
 def test_ineligible_needs_a_deviation_by_the_trial_office(site: Site) -> None:
+    # The deviation is a record of the study's deviation form (protocol [deviation_record]).
+    site.trial = replace(site.trial, study=read_study(STUDY))
     on = dt.date(2018, 2, 1)
     number = enrolment.add_screening(
         site.trial, site.inv1, "C01", {"screened_on": on, "approached": True, "refused": False}
@@ -75,9 +81,27 @@ def test_ineligible_needs_a_deviation_by_the_trial_office(site: Site) -> None:
         enrolment.randomise(site.trial, site.inv1, number, on, deviation="WHO PS 2 (obesity)")
     result = enrolment.randomise(site.trial, site.dm, number, on, deviation="WHO PS 2 (obesity)")
     with site.trial.db.read() as session:
-        devs = session.scalars(select(Deviation)).all()
-    assert [(d.category, d.description) for d in devs] == [("eligibility", "WHO PS 2 (obesity)")]
+        devs = session.scalars(select(FormRecord).where(FormRecord.form == "deviation")).all()
+    assert [(d.data["category"], d.data["description"], d.data["noted_on"]) for d in devs] == [
+        ("eligibility", "WHO PS 2 (obesity)", on.isoformat())
+    ]
     assert result.sequence_number == 1
+
+
+def test_without_a_deviation_record_the_allocation_keeps_the_text(site: Site) -> None:
+    protocol = site.trial.protocol.model_copy(update={"deviation_record": None})
+    site.trial = replace(site.trial, protocol=protocol, study=read_study(STUDY))
+    on = dt.date(2018, 2, 1)
+    number = enrolment.add_screening(
+        site.trial, site.dm, "C01", {"screened_on": on, "approached": True, "refused": False}
+    )
+    enrolment.assess_eligibility(
+        site.trial, site.dm, number, {**PATIENT, "who_performance_status": 2}, on
+    )
+    enrolment.randomise(site.trial, site.dm, number, on, deviation="WHO PS 2")
+    with site.trial.db.read() as session:
+        assert session.scalars(select(FormRecord)).all() == []
+        assert session.scalars(select(Randomisation.deviation)).all() == ["WHO PS 2"]
 
 
 def test_missing_factor_is_refused_and_nothing_is_written(site: Site) -> None:

@@ -108,9 +108,16 @@ def _eligibility(p: Protocol) -> None:
     console.print(table)
 
 
+def antiangiogenic_name(p: Protocol) -> str:
+    """The protocol's antiangiogenic drugs as a column heading (their names, joined by /)."""
+    names = sorted({d.name for r in p.regimens for d in r.drugs if d.antiangiogenic})
+    return "/".join(names) or "antiangiogenic"
+
+
 def _regimens(p: Protocol) -> None:
     table = Table(title="Regimens", title_justify="left", show_lines=True)
-    for col in ("regimen", "phase", "cycles", "drugs per cycle", "bevacizumab", "switch to"):
+    anti_name = antiangiogenic_name(p)
+    for col in ("regimen", "phase", "cycles", "drugs per cycle", anti_name, "switch to"):
         table.add_column(col)
     for reg in p.regimens:
         drugs = "\n".join(
@@ -126,13 +133,13 @@ def _regimens(p: Protocol) -> None:
             else "none"
         )
         switch = ", ".join(reg.switch_to) or "—"
-        if reg.switch_reason:
-            switch += f"\n({reg.switch_reason})"
+        if reg.switch_why:
+            switch += f"\n({reg.switch_why})"
         if reg.adjuvant_options:
             switch += f"\nadjuvant: {', '.join(reg.adjuvant_options)}"
         cycles = f"{reg.cycles} x {reg.cycle_length_days} d"
-        if reg.restaging_after_cycle:
-            cycles += f"\nrestaging CT after cycle {reg.restaging_after_cycle}"
+        if reg.assessment_after_cycle:
+            cycles += f"\n{p.assessment.label} after cycle {reg.assessment_after_cycle}"
         table.add_row(f"{reg.id}\n{reg.label}", reg.phase.value, cycles, drugs, bev, switch)
     console.print(table)
     hipec = Table(title="HIPEC", title_justify="left")
@@ -163,10 +170,10 @@ def _windows(p: Protocol) -> None:
         table.add_row(
             w.label,
             w.arm,
-            w.event.value,
-            w.anchor.value,
+            p.event_label(w.event),
+            p.event_label(w.anchor),
             allowed,
-            ", ".join(w.requires) or "always",
+            ", ".join(p.requirement_label(r) for r in w.requires) or "always",
         )
     console.print(table)
 

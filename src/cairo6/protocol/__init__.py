@@ -9,6 +9,7 @@ from cairo6.protocol.loader import (
 )
 from cairo6.protocol.models import (
     Arm,
+    Assessment,
     Criterion,
     DoseUnit,
     Drug,
@@ -17,17 +18,20 @@ from cairo6.protocol.models import (
     Factor,
     FactorLevel,
     ImbalanceMeasure,
+    IndexProcedure,
     Phase,
     Protocol,
     Randomization,
     RandomizationMethod,
     Regimen,
+    Requirement,
     Window,
 )
 from cairo6.protocol.rules import Condition, CrfField, FieldType
 
 __all__ = [
     "Arm",
+    "Assessment",
     "Condition",
     "CrfField",
     "Criterion",
@@ -39,11 +43,13 @@ __all__ = [
     "FactorLevel",
     "FieldType",
     "ImbalanceMeasure",
+    "IndexProcedure",
     "Phase",
     "Protocol",
     "Randomization",
     "RandomizationMethod",
     "Regimen",
+    "Requirement",
     "Window",
     "default_protocol",
     "default_protocol_text",

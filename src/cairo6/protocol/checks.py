@@ -17,6 +17,7 @@ from cairo6.protocol.models import (
     Endpoint,
     Factor,
     Hipec,
+    IndexProcedure,
     Phase,
     Randomization,
     RandomizationMethod,
@@ -125,17 +126,22 @@ def cross_check(parts: Mapping[str, Any], known: Mapping[str, set[str]]) -> list
         issues += _check_regimens(regimens, {r.id: r for r in regimens}, regimen_ids, arm_ids)
 
     hipec: Sequence[Hipec] | None = parts.get("hipec")
-    if hipec is not None and fields is not None and "planned_hipec" in fields:
-        levels = set(fields["planned_hipec"].levels or ())
-        for h in hipec:
-            if h.id not in levels:
-                issues.append(
-                    ProtocolIssue(
-                        f"hipec[{h.id}]",
-                        "HIPEC id is not a level of field 'planned_hipec' "
-                        f"({', '.join(sorted(levels))})",
+    procedure: IndexProcedure | None = parts.get("index_procedure")
+    variant = procedure.variant_field if procedure is not None else ""
+    if variant and fields is not None:
+        if variant not in fields:
+            issues.append(_unknown("index_procedure.variant_field", variant, fields))
+        elif hipec is not None:
+            levels = set(fields[variant].levels or ())
+            for h in hipec:
+                if h.id not in levels:
+                    issues.append(
+                        ProtocolIssue(
+                            f"hipec[{h.id}]",
+                            f"HIPEC id is not a level of field '{variant}' "
+                            f"({', '.join(sorted(levels))})",
+                        )
                     )
-                )
 
     windows: Sequence[Window] | None = parts.get("windows")
     if windows is not None and arm_ids is not None:

@@ -130,8 +130,62 @@ def parse_protocol(text: str, source: str = "<protocol>") -> Protocol:
     return protocol_from_dict(raw, source)
 
 
+@cache
+def _format_1() -> dict[str, Any]:
+    text = resources.files("cairo6.protocol").joinpath("format_1.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def _renamed(value: Any, names: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, list):
+        return [names.get(v, v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def from_format_1(raw: dict[str, Any]) -> dict[str, Any]:
+    """A protocol of the first release's format (`format_1.toml`) in today's terms; any other
+    protocol unchanged. A database created then keeps its protocol text in that format."""
+    if "index_procedure" in raw or "assessment" in raw:
+        return raw
+    old = _format_1()
+    out = dict(raw)
+    changed = False
+    regimens = raw.get("regimens")
+    if isinstance(regimens, list):
+        keys: dict[str, str] = old["regimen_keys"]
+        out["regimens"] = [
+            {keys.get(k, k): v for k, v in r.items()} if isinstance(r, dict) else r
+            for r in regimens
+        ]
+        changed |= any(isinstance(r, dict) and keys.keys() & r.keys() for r in regimens)
+    windows = raw.get("windows")
+    if isinstance(windows, list):
+        names = {"event": old["events"], "anchor": old["events"], "requires": old["requires"]}
+        new = [
+            {k: _renamed(v, names[k]) if k in names else v for k, v in w.items()}
+            if isinstance(w, dict)
+            else w
+            for w in windows
+        ]
+        changed |= new != windows
+        out["windows"] = new
+    if not changed:
+        return raw
+    out |= old["sections"]
+    fields = raw.get("fields")
+    variant = old["variant_field"]["id"]
+    if isinstance(fields, list) and any(
+        isinstance(f, dict) and f.get("id") == variant for f in fields
+    ):
+        out["index_procedure"] = {**out["index_procedure"], "variant_field": variant}
+    return out
+
+
 def protocol_from_dict(raw: dict[str, Any], source: str = "<protocol>") -> Protocol:
-    """Validate a protocol already parsed into plain data."""
+    """Validate a protocol already parsed into plain data (the first release's format too)."""
+    raw = from_format_1(raw)
     issues: list[ProtocolIssue] = []
     parts: dict[str, Any] = {}
     for name in raw:

@@ -128,7 +128,7 @@ class Drug(_Model):
 
 
 class Phase(StrEnum):
-    """When a regimen is given relative to surgery."""
+    """When a regimen is given relative to the index procedure."""
 
     NEOADJUVANT = "neoadjuvant"
     ADJUVANT = "adjuvant"
@@ -144,9 +144,9 @@ class Regimen(_Model):
     cycles: int = Field(ge=1, le=24)
     cycle_length_days: int = Field(ge=1, le=56)
     drugs: list[Drug] = Field(min_length=1)
-    restaging_after_cycle: int | None = Field(default=None, ge=1)
+    assessment_after_cycle: int | None = Field(default=None, ge=1)
     switch_to: list[Id] = []
-    switch_reason: str = ""
+    switch_why: str = ""
     adjuvant_options: list[Id] = []
 
     @model_validator(mode="after")
@@ -164,9 +164,9 @@ class Regimen(_Model):
                 problems.append(
                     f"drugs[{i}] ({drug.name}) cycles {bad_cycles} outside 1..{self.cycles}"
                 )
-        if self.restaging_after_cycle is not None and self.restaging_after_cycle > self.cycles:
+        if self.assessment_after_cycle is not None and self.assessment_after_cycle > self.cycles:
             problems.append(
-                f"restaging_after_cycle {self.restaging_after_cycle} is after the last cycle "
+                f"assessment_after_cycle {self.assessment_after_cycle} is after the last cycle "
                 f"({self.cycles})"
             )
         if problems:
@@ -175,7 +175,7 @@ class Regimen(_Model):
 
     @property
     def antiangiogenic_cycles(self) -> list[int]:
-        """Cycles (1-based) in which an antiangiogenic drug such as bevacizumab is planned."""
+        """Cycles (1-based) in which an antiangiogenic drug is planned."""
         planned: set[int] = set()
         for drug in self.drugs:
             if drug.antiangiogenic:
@@ -201,6 +201,39 @@ class Hipec(_Model):
     with_systemic: str = ""
 
 
+class IndexProcedure(_Model):
+    """The procedure a perioperative schedule is planned around: neoadjuvant regimens come
+    before it, adjuvant ones after it. The study names it; the engine calls it the index
+    procedure."""
+
+    label: str = Field(default="index procedure", min_length=1)
+    """How messages and calendars name it (e.g. "operation")."""
+    complete: str = Field(default="complete", min_length=1)
+    """How messages say the procedure achieved its aim (e.g. "macroscopically complete")."""
+    variant_field: Id = ""
+    """A case-report field whose levels are the `[[hipec]]` ids (the variant of the procedure
+    planned at randomisation); checked when given."""
+
+
+class Assessment(_Model):
+    """The response assessment a neoadjuvant regimen plans after one of its cycles
+    (`assessment_after_cycle`)."""
+
+    label: str = Field(default="response assessment", min_length=1)
+    """How messages and calendars name it (e.g. "response CT")."""
+    cycle_label: str = Field(default="assessment cycle", min_length=1)
+    """How they name the cycle it follows."""
+
+
+class DeviationRecord(_Model):
+    """How a randomisation against a failed eligibility criterion is recorded: a record of
+    `form` dated by its date item, the deviation text in `text_item`, plus fixed `values`."""
+
+    form: Id
+    text_item: Id
+    values: dict[str, str | int | bool] = {}
+
+
 class Event(StrEnum):
     """The dated events of a participant's course that windows are measured between."""
 
@@ -208,10 +241,22 @@ class Event(StrEnum):
     FIRST_NEOADJUVANT_CYCLE = "first_neoadjuvant_cycle"
     LAST_NEOADJUVANT_CYCLE = "last_neoadjuvant_cycle"
     LAST_ANTIANGIOGENIC_DOSE = "last_antiangiogenic_dose"
-    RESTAGING_CYCLE = "restaging_cycle"
-    RESTAGING_CT = "restaging_ct"
-    SURGERY = "surgery"
+    ASSESSMENT_CYCLE = "assessment_cycle"
+    ASSESSMENT = "assessment"
+    INDEX_PROCEDURE = "index_procedure"
     FIRST_ADJUVANT_CYCLE = "first_adjuvant_cycle"
+
+
+_EVENT_WORDS = {event: event.value.replace("_", " ") for event in Event}
+
+
+class Requirement(StrEnum):
+    """A condition a window applies under (`requires`)."""
+
+    NEOADJUVANT_GIVEN = "neoadjuvant_given"
+    """At least one neoadjuvant cycle was given."""
+    INDEX_COMPLETE = "index_complete"
+    """The index procedure was done and complete."""
 
 
 class Window(_Model):
@@ -224,7 +269,7 @@ class Window(_Model):
     anchor: Event
     min_days: int | None = Field(default=None, ge=0)
     max_days: int | None = Field(default=None, ge=0)
-    requires: list[Literal["macroscopic_complete", "neoadjuvant_given"]] = []
+    requires: list[Requirement] = []
     reported: bool = True
 
     @model_validator(mode="after")
@@ -390,6 +435,9 @@ class Protocol(_Model):
     fields: list[CrfField] = []
     randomization: Randomization
     eligibility: list[Criterion] = Field(min_length=1)
+    index_procedure: IndexProcedure = IndexProcedure()
+    assessment: Assessment = Assessment()
+    deviation_record: DeviationRecord | None = None
     regimens: list[Regimen] = []
     hipec: list[Hipec] = []
     windows: list[Window] = []
@@ -428,6 +476,34 @@ class Protocol(_Model):
     def windows_for(self, arm_id: str) -> list[Window]:
         """The time windows that apply to an arm."""
         return [w for w in self.windows if w.arm == arm_id]
+
+    def event_labels(self) -> dict[Event, str]:
+        """How users read each event: the study's own words for its procedure and assessment."""
+        labels = dict(_EVENT_WORDS)
+        labels[Event.INDEX_PROCEDURE] = self.index_procedure.label
+        labels[Event.ASSESSMENT] = self.assessment.label
+        labels[Event.ASSESSMENT_CYCLE] = self.assessment.cycle_label
+        return labels
+
+    def event_label(self, event: Event) -> str:
+        """How users read one event."""
+        return self.event_labels()[event]
+
+    def form_references(self) -> list[tuple[str, str, str]]:
+        """(TOML key, form, item) for every form and item the protocol names (item '' for the
+        form itself), so a study check can report one that its forms do not declare."""
+        record = self.deviation_record
+        if record is None:
+            return []
+        refs = [("deviation_record.form", record.form, "")]
+        refs.append(("deviation_record.text_item", record.form, record.text_item))
+        return refs + [(f"deviation_record.values.{k}", record.form, k) for k in record.values]
+
+    def requirement_label(self, requirement: Requirement) -> str:
+        """A window's condition in the study's words (e.g. "operation complete")."""
+        if requirement is Requirement.INDEX_COMPLETE:
+            return f"{self.index_procedure.label} {self.index_procedure.complete}"
+        return "neoadjuvant cycle given"
 
     def assumed(self, key: str) -> Assumption | None:
         """The assumption recorded for a protocol key, if the value is assumed."""

@@ -87,7 +87,7 @@ class Condition(BaseModel):
     """One rule: a comparison on a field, or `all`/`any`/`not` of other rules.
 
     A comparison reads `field` against a literal `value` or against another field named by
-    `other` (dates across forms: `surgery.surgery_date` le `discharge.discharge_date`).
+    `other` (dates across forms: `visit.seen_on` le `discharge.discharged_on`).
     `exists` holds when the record says the named form was entered; with `where`, when one of
     that form's records satisfies the `where` rule (so conditions on one visit stay together).
     `any` with `at_least = k` holds when k of its rules hold (k of n). A field whose value is a

@@ -15,16 +15,15 @@ from cairo6.schedule.compliance import (
     check_window,
     due_or_overdue,
 )
-from cairo6.schedule.course import Course, CycleGiven, EarlyStop, Surgery, Switch, Treatment
+from cairo6.schedule.course import Course, CycleGiven, EarlyStop, Procedure, Switch, Treatment
 from cairo6.schedule.cycles import PlannedCycle
-from cairo6.schedule.events import EVENT_LABELS, EventDate
+from cairo6.schedule.events import EventDate
 from cairo6.schedule.plan import Calendar, build_calendar
-from cairo6.schedule.sequence import Slot, cycle_slots, restaging_cycle, switch_share
+from cairo6.schedule.sequence import Slot, assessment_cycle, cycle_slots, switch_share
 from cairo6.schedule.validate import validate_course
 from cairo6.schedule.windows import EventRange, Need, WindowPlan
 
 __all__ = [
-    "EVENT_LABELS",
     "ActionItem",
     "Calendar",
     "Course",
@@ -34,19 +33,19 @@ __all__ = [
     "EventRange",
     "Need",
     "PlannedCycle",
+    "Procedure",
     "Slot",
     "Status",
-    "Surgery",
     "Switch",
     "Treatment",
     "WindowCheck",
     "WindowPlan",
+    "assessment_cycle",
     "build_calendar",
     "check_compliance",
     "check_window",
     "cycle_slots",
     "due_or_overdue",
-    "restaging_cycle",
     "switch_share",
     "validate_course",
 ]

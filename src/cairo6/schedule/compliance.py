@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Literal
 
 from cairo6.protocol import Window
-from cairo6.schedule.events import EVENT_LABELS, FIRST_CYCLE_EVENT
+from cairo6.schedule.events import FIRST_CYCLE_EVENT
 from cairo6.schedule.plan import Calendar
 from cairo6.schedule.windows import Need, WindowPlan
 
@@ -37,7 +37,8 @@ class Status(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
-def _days(n: int) -> str:
+def days_text(n: int) -> str:
+    """ "1 day", "3 days"."""
     return f"{n} day" if n == 1 else f"{n} days"
 
 
@@ -59,9 +60,9 @@ class WindowCheck:
     def describe(self) -> str:
         """The status as a nurse reads it, e.g. 'missed by 3 days (late)'."""
         if self.status is Status.MISSED:
-            return f"missed by {_days(self.days)} ({self.direction})"
+            return f"missed by {days_text(self.days)} ({self.direction})"
         if self.status is Status.OVERDUE:
-            return f"overdue by {_days(self.days)}"
+            return f"overdue by {days_text(self.days)}"
         if self.status is Status.NOT_YET_DUE:
             return "not yet due" + (f" ({self.reason})" if self.reason else "")
         if self.status is Status.NOT_APPLICABLE:
@@ -99,7 +100,7 @@ def _judge(plan: WindowPlan, on: dt.date) -> _Verdict:
     actual = plan.event.actual
     if actual is not None:
         if anchor.date is None:
-            why = f"no date for {EVENT_LABELS[anchor.event]} to measure from"
+            why = f"no date for {anchor.label} to measure from"
             return Status.NOT_APPLICABLE, 0, None, why
         if plan.earliest is not None and actual < plan.earliest:
             return Status.MISSED, (plan.earliest - actual).days, "early", ""
@@ -109,7 +110,7 @@ def _judge(plan: WindowPlan, on: dt.date) -> _Verdict:
     if plan.need is Need.PENDING:
         return Status.NOT_YET_DUE, 0, None, plan.reason
     if not anchor.happened:
-        return Status.NOT_YET_DUE, 0, None, f"{EVENT_LABELS[anchor.event]} not yet"
+        return Status.NOT_YET_DUE, 0, None, f"{anchor.label} not yet"
     if plan.latest is not None and on > plan.latest:
         return Status.OVERDUE, (on - plan.latest).days, None, ""
     return Status.NOT_YET_DUE, 0, None, ""
@@ -137,7 +138,7 @@ def _event_items(calendar: Calendar, on: dt.date) -> list[ActionItem]:
     for event, span in calendar.ranges.items():
         if calendar.events[event].happened or not span.settled:
             continue
-        what = EVENT_LABELS[event]
+        what = calendar.label(event)
         if span.conflict is not None:
             items.append(ActionItem(what, "conflict", span.earliest, span.latest, 0, span.conflict))
         elif span.latest is not None and on > span.latest:
@@ -159,7 +160,9 @@ def _cycle_items(calendar: Calendar, on: dt.date) -> list[ActionItem]:
             continue
         what = f"{upcoming.phase.value} cycle {upcoming.number} ({upcoming.regimen})"
         late = (on - upcoming.planned).days
-        note = f"planned {upcoming.planned.isoformat()}" + (f", {_days(late)} ago" if late else "")
+        note = f"planned {upcoming.planned.isoformat()}" + (
+            f", {days_text(late)} ago" if late else ""
+        )
         items.append(ActionItem(what, "due", upcoming.planned, None, 0, note))
     return items
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-__all__ = ["Course", "CycleGiven", "EarlyStop", "Surgery", "Switch", "Treatment"]
+__all__ = ["Course", "CycleGiven", "EarlyStop", "Procedure", "Switch", "Treatment"]
 
 
 @dataclass(frozen=True)
@@ -17,19 +17,20 @@ class CycleGiven:
     """One cycle given: its number in the phase (1-based, continuing across a switch) and day 1.
 
     `regimen` may be left out: the cycle then belongs to the regimen in force for its number.
-    `antiangiogenic` (bevacizumab in CAIRO6) left out means "as planned for this cycle".
+    `antiangiogenic` left out means "as planned for this cycle".
     """
 
     number: int
     day1: dt.date
     regimen: str | None = None
     antiangiogenic: bool | None = None
-    dose_reduced: bool = False
+    reduced_dose: bool = False
 
 
 @dataclass(frozen=True)
 class Switch:
-    """A change of regimen for toxicity: cycles from `at_cycle` on are given under `regimen`."""
+    """A change of regimen (for the reason the regimen gives): cycles from `at_cycle` on are
+    given under `regimen`."""
 
     at_cycle: int
     regimen: str
@@ -65,11 +66,12 @@ class Treatment:
 
 
 @dataclass(frozen=True)
-class Surgery:
-    """CRS-HIPEC (or an open-close procedure) and whether it was macroscopically complete."""
+class Procedure:
+    """The index procedure as done, and whether it was complete (the protocol says what that
+    means and which item records it)."""
 
     date: dt.date
-    macroscopic_complete: bool
+    complete: bool
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,6 @@ class Course:
     arm: str
     randomised: dt.date
     neoadjuvant: Treatment | None = None
-    restaging_ct: dt.date | None = None
-    surgery: Surgery | None = None
+    assessment: dt.date | None = None
+    procedure: Procedure | None = None
     adjuvant: Treatment | None = None

@@ -31,7 +31,7 @@ class PlannedCycle:
     drugs: tuple[Drug, ...]
     antiangiogenic_planned: bool
     antiangiogenic_given: bool | None
-    dose_reduced: bool
+    reduced_dose: bool
 
     @property
     def given(self) -> bool:
@@ -78,7 +78,7 @@ def date_cycles(record: PhaseRecord, start: dt.date | None) -> tuple[PlannedCycl
             drugs=slot.drugs,
             antiangiogenic_planned=slot.antiangiogenic,
             antiangiogenic_given=bev_given,
-            dose_reduced=fact.dose_reduced if fact is not None else False,
+            reduced_dose=fact.reduced_dose if fact is not None else False,
         )
         out.append(previous)
     return tuple(out)

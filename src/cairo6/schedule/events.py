@@ -1,31 +1,21 @@
 """The dated events of a course that the protocol's windows are measured between.
 
 Each event has an actual date once it happened, a projected date where the cycle plan gives one,
-and `expected=False` when the course rules it out (stopped before cycle 1, no bevacizumab left).
+and `expected=False` when the course rules it out (stopped before cycle 1, no antiangiogenic
+dose left). Its label is the study's word for it (`Protocol.event_label`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cairo6.protocol import Event, Phase
+from cairo6.protocol import Event, Phase, Protocol
 from cairo6.schedule.cycles import PlannedCycle
 from cairo6.schedule.validate import ValidCourse
 
-__all__ = ["EVENT_LABELS", "FIRST_CYCLE_EVENT", "EventDate", "course_events"]
-
-EVENT_LABELS: dict[Event, str] = {
-    Event.RANDOMISATION: "randomisation",
-    Event.FIRST_NEOADJUVANT_CYCLE: "first neoadjuvant cycle",
-    Event.LAST_NEOADJUVANT_CYCLE: "last neoadjuvant cycle",
-    Event.LAST_ANTIANGIOGENIC_DOSE: "last antiangiogenic dose",
-    Event.RESTAGING_CYCLE: "restaging cycle",
-    Event.RESTAGING_CT: "restaging CT",
-    Event.SURGERY: "surgery",
-    Event.FIRST_ADJUVANT_CYCLE: "first adjuvant cycle",
-}
+__all__ = ["FIRST_CYCLE_EVENT", "EventDate", "course_events"]
 
 FIRST_CYCLE_EVENT: dict[Phase, Event] = {
     Phase.NEOADJUVANT: Event.FIRST_NEOADJUVANT_CYCLE,
@@ -42,6 +32,7 @@ class EventDate:
     projected: dt.date | None = None
     expected: bool = True
     note: str = ""
+    label: str = ""
 
     @property
     def date(self) -> dt.date | None:
@@ -54,72 +45,95 @@ class EventDate:
         return self.actual is not None
 
 
-def _of(event: Event, cycle: PlannedCycle) -> EventDate:
-    return EventDate(event, cycle.actual, cycle.planned if cycle.actual is None else None)
+Labels = Mapping[Event, str]
 
 
-def _ruled_out(events: Sequence[Event], why: str) -> dict[Event, EventDate]:
-    return {e: EventDate(e, expected=False, note=why) for e in events}
+def _of(event: Event, cycle: PlannedCycle, labels: Labels) -> EventDate:
+    projected = cycle.planned if cycle.actual is None else None
+    return EventDate(event, cycle.actual, projected, label=labels[event])
+
+
+def _ruled_out(events: Sequence[Event], why: str, labels: Labels) -> dict[Event, EventDate]:
+    return {e: EventDate(e, expected=False, note=why, label=labels[e]) for e in events}
 
 
 def _neoadjuvant(
-    valid: ValidCourse, cycles: Sequence[PlannedCycle], restaging: int | None
+    valid: ValidCourse, cycles: Sequence[PlannedCycle], assessment: int | None, labels: Labels
 ) -> dict[Event, EventDate]:
     kinds = (
         Event.FIRST_NEOADJUVANT_CYCLE,
         Event.LAST_NEOADJUVANT_CYCLE,
         Event.LAST_ANTIANGIOGENIC_DOSE,
-        Event.RESTAGING_CYCLE,
+        Event.ASSESSMENT_CYCLE,
     )
     if not cycles:
         treatment = valid.course.neoadjuvant
         if treatment is not None and treatment.stop is not None:
-            return _ruled_out(kinds, "neoadjuvant treatment stopped before cycle 1")
-        if valid.course.surgery is not None:
-            return _ruled_out(kinds, "surgery without neoadjuvant treatment")
-        return {e: EventDate(e, note="no neoadjuvant regimen recorded yet") for e in kinds}
+            return _ruled_out(kinds, "neoadjuvant treatment stopped before cycle 1", labels)
+        if valid.course.procedure is not None:
+            why = f"{labels[Event.INDEX_PROCEDURE]} without neoadjuvant treatment"
+            return _ruled_out(kinds, why, labels)
+        why = "no neoadjuvant regimen recorded yet"
+        return {e: EventDate(e, note=why, label=labels[e]) for e in kinds}
     out = {
-        Event.FIRST_NEOADJUVANT_CYCLE: _of(Event.FIRST_NEOADJUVANT_CYCLE, cycles[0]),
-        Event.LAST_NEOADJUVANT_CYCLE: _of(Event.LAST_NEOADJUVANT_CYCLE, cycles[-1]),
+        Event.FIRST_NEOADJUVANT_CYCLE: _of(Event.FIRST_NEOADJUVANT_CYCLE, cycles[0], labels),
+        Event.LAST_NEOADJUVANT_CYCLE: _of(Event.LAST_NEOADJUVANT_CYCLE, cycles[-1], labels),
     }
     with_bev = [c for c in cycles if c.antiangiogenic]
-    out[Event.LAST_ANTIANGIOGENIC_DOSE] = (
-        _of(Event.LAST_ANTIANGIOGENIC_DOSE, with_bev[-1])
+    last_dose = Event.LAST_ANTIANGIOGENIC_DOSE
+    out[last_dose] = (
+        _of(last_dose, with_bev[-1], labels)
         if with_bev
-        else EventDate(Event.LAST_ANTIANGIOGENIC_DOSE, expected=False, note="none given or planned")
+        else EventDate(
+            last_dose, expected=False, note="none given or planned", label=labels[last_dose]
+        )
     )
-    out[Event.RESTAGING_CYCLE] = (
-        _of(Event.RESTAGING_CYCLE, cycles[restaging - 1])
-        if restaging is not None
-        else EventDate(Event.RESTAGING_CYCLE, expected=False, note="no restaging point planned")
+    point = Event.ASSESSMENT_CYCLE
+    out[point] = (
+        _of(point, cycles[assessment - 1], labels)
+        if assessment is not None
+        else EventDate(
+            point, expected=False, note="no assessment point planned", label=labels[point]
+        )
     )
     return out
 
 
-def _adjuvant(valid: ValidCourse, cycles: Sequence[PlannedCycle]) -> EventDate:
-    # Whether adjuvant therapy is due at all after surgery is the windows' `requires`, not ours.
+def _adjuvant(valid: ValidCourse, cycles: Sequence[PlannedCycle], labels: Labels) -> EventDate:
+    # Whether adjuvant therapy is due at all after the index procedure is the windows'
+    # `requires`, not ours.
     event = Event.FIRST_ADJUVANT_CYCLE
+    label = labels[event]
     if cycles:
-        return _of(event, cycles[0])
+        return _of(event, cycles[0], labels)
     if valid.adjuvant is not None and valid.adjuvant.closed:
-        return EventDate(event, expected=False, note="adjuvant treatment stopped before cycle 1")
-    return EventDate(event, note="no adjuvant regimen recorded yet")
+        why = "adjuvant treatment stopped before cycle 1"
+        return EventDate(event, expected=False, note=why, label=label)
+    return EventDate(event, note="no adjuvant regimen recorded yet", label=label)
 
 
 def course_events(
+    protocol: Protocol,
     valid: ValidCourse,
     neoadjuvant: Sequence[PlannedCycle],
     adjuvant: Sequence[PlannedCycle],
-    restaging: int | None,
+    assessment: int | None,
 ) -> dict[Event, EventDate]:
-    """Every event of the fixed vocabulary, dated from the course and the cycle plan."""
+    """Every event of the fixed vocabulary, dated from the course and the cycle plan, and
+    labelled in the study's words."""
+    labels = protocol.event_labels()
     course = valid.course
-    surgery = course.surgery
+    procedure = course.procedure
+    index = Event.INDEX_PROCEDURE
     out = {
-        Event.RANDOMISATION: EventDate(Event.RANDOMISATION, course.randomised),
-        Event.RESTAGING_CT: EventDate(Event.RESTAGING_CT, course.restaging_ct),
-        Event.SURGERY: EventDate(Event.SURGERY, surgery.date if surgery else None),
-        Event.FIRST_ADJUVANT_CYCLE: _adjuvant(valid, adjuvant),
+        Event.RANDOMISATION: EventDate(
+            Event.RANDOMISATION, course.randomised, label=labels[Event.RANDOMISATION]
+        ),
+        Event.ASSESSMENT: EventDate(
+            Event.ASSESSMENT, course.assessment, label=labels[Event.ASSESSMENT]
+        ),
+        index: EventDate(index, procedure.date if procedure else None, label=labels[index]),
+        Event.FIRST_ADJUVANT_CYCLE: _adjuvant(valid, adjuvant, labels),
     }
-    out.update(_neoadjuvant(valid, neoadjuvant, restaging))
+    out.update(_neoadjuvant(valid, neoadjuvant, assessment, labels))
     return out

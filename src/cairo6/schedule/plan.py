@@ -2,7 +2,7 @@
 
 Everything comes from the protocol's regimens and `[[windows]]`; the only fixed knowledge is the
 `Event` vocabulary (what "last antiangiogenic dose" means) and that a phase starts after its
-predecessor (neoadjuvant after randomisation, adjuvant after surgery).
+predecessor (neoadjuvant after randomisation, adjuvant after the index procedure).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from cairo6.protocol import Event, Protocol, Window
 from cairo6.schedule.course import Course
 from cairo6.schedule.cycles import PlannedCycle, date_cycles
 from cairo6.schedule.events import EventDate, course_events
-from cairo6.schedule.sequence import restaging_cycle
+from cairo6.schedule.sequence import assessment_cycle
 from cairo6.schedule.validate import PhaseRecord, earliest_adjuvant_day, validate_course
 from cairo6.schedule.windows import EventRange, WindowPlan, event_ranges, plan_windows
 
@@ -30,7 +30,7 @@ class Calendar:
     course: Course
     neoadjuvant: tuple[PlannedCycle, ...]
     adjuvant: tuple[PlannedCycle, ...]
-    restaging_after_cycle: int | None
+    assessment_after_cycle: int | None
     events: Mapping[Event, EventDate]
     windows: tuple[WindowPlan, ...]
 
@@ -46,15 +46,19 @@ class Calendar:
         """The allowed dates of an event, if an applicable window bounds it."""
         return self.ranges.get(event)
 
-    @property
-    def surgery_window(self) -> EventRange | None:
-        """The dates surgery may fall on (check `.conflict` before using them)."""
-        return self.range_for(Event.SURGERY)
+    def label(self, event: Event) -> str:
+        """The study's word for an event (e.g. "operation" for the index procedure)."""
+        return self.events[event].label
 
     @property
-    def restaging_ct_window(self) -> EventRange | None:
-        """The dates the restaging CT may fall on."""
-        return self.range_for(Event.RESTAGING_CT)
+    def procedure_window(self) -> EventRange | None:
+        """The dates the index procedure may fall on (check `.conflict` before using them)."""
+        return self.range_for(Event.INDEX_PROCEDURE)
+
+    @property
+    def assessment_window(self) -> EventRange | None:
+        """The dates the response assessment may fall on."""
+        return self.range_for(Event.ASSESSMENT)
 
     @property
     def adjuvant_deadline(self) -> dt.date | None:
@@ -75,11 +79,11 @@ def _projected_start(
     return max(starts)
 
 
-def _restaging(record: PhaseRecord) -> int | None:
-    planned = restaging_cycle(record.slots)
+def _assessment(record: PhaseRecord) -> int | None:
+    planned = assessment_cycle(record.slots)
     if not record.closed or planned is None:
         return planned
-    # An early stop moves the restaging CT to after the last cycle given.
+    # An early stop moves the assessment to after the last cycle given.
     return min(planned, record.last_given) or None
 
 
@@ -87,37 +91,37 @@ def build_calendar(protocol: Protocol, course: Course) -> Calendar:
     """Validate `course` against `protocol` and plan its calendar (raises `ScheduleError`)."""
     valid = validate_course(protocol, course)
     windows = protocol.windows_for(course.arm)
-    surgery = course.surgery
+    procedure = course.procedure
     dates = {Event.RANDOMISATION: course.randomised}
-    if surgery is not None:
-        dates[Event.SURGERY] = surgery.date
-    if course.restaging_ct is not None:
-        dates[Event.RESTAGING_CT] = course.restaging_ct
+    if procedure is not None:
+        dates[Event.INDEX_PROCEDURE] = procedure.date
+    if course.assessment is not None:
+        dates[Event.ASSESSMENT] = course.assessment
 
     neoadjuvant: tuple[PlannedCycle, ...] = ()
-    restaging: int | None = None
+    assessment: int | None = None
     if valid.neoadjuvant is not None:
         start = _projected_start(
             windows, Event.FIRST_NEOADJUVANT_CYCLE, dates, floor=course.randomised
         )
         neoadjuvant = date_cycles(valid.neoadjuvant, start)
-        restaging = _restaging(valid.neoadjuvant)
+        assessment = _assessment(valid.neoadjuvant)
 
     adjuvant: tuple[PlannedCycle, ...] = ()
-    if valid.adjuvant is not None and surgery is not None:
-        before = course_events(valid, neoadjuvant, (), restaging)
+    if valid.adjuvant is not None and procedure is not None:
+        before = course_events(protocol, valid, neoadjuvant, (), assessment)
         dates |= {e: d.actual for e, d in before.items() if d.actual is not None}
-        floor = earliest_adjuvant_day(surgery.date)
+        floor = earliest_adjuvant_day(procedure.date)
         start = _projected_start(windows, Event.FIRST_ADJUVANT_CYCLE, dates, floor)
         adjuvant = date_cycles(valid.adjuvant, start)
 
-    events = course_events(valid, neoadjuvant, adjuvant, restaging)
-    plans = plan_windows(windows, events, valid)
+    events = course_events(protocol, valid, neoadjuvant, adjuvant, assessment)
+    plans = plan_windows(protocol, windows, events, valid)
     return Calendar(
         course=course,
         neoadjuvant=neoadjuvant,
         adjuvant=adjuvant,
-        restaging_after_cycle=restaging,
+        assessment_after_cycle=assessment,
         events=events,
         windows=plans,
     )

@@ -1,17 +1,18 @@
 """The cycle sequence of one phase: which regimen, and which of its own cycles, each cycle is.
 
-Counting after a switch. A switch for toxicity replaces the drugs, not the treatment plan, so the
-new regimen covers the share of the planned course not yet given: with g of the old regimen's
-n_old cycles given, the new regimen contributes ceil((n_old - g) / n_old * n_new) cycles, rounded
-up so that a switch never shortens treatment. Those cycles are the *last* ones of the new
-regimen's own schedule, so its per-cycle rules (bevacizumab in cycles 1-4, restaging after
-cycle 4) apply at the matching point of the course. Cycle numbers continue across the switch.
+Counting after a switch. A switch (for intolerance) replaces the drugs, not the treatment plan,
+so the new regimen covers the share of the planned course not yet given: with g of the old
+regimen's n_old cycles given, the new regimen contributes ceil((n_old - g) / n_old * n_new)
+cycles, rounded up so that a switch never shortens treatment. Those cycles are the *last* ones
+of the new regimen's own schedule, so its per-cycle rules (an antiangiogenic drug in cycles 1-4,
+the response assessment after cycle 4) apply at the matching point of the course. Cycle numbers
+continue across the switch.
 
-In CAIRO6 every neoadjuvant regimen lasts 12 weeks (4 x 21 or 6 x 14 days), so this keeps the
-planned 12 weeks: CAPOX-B -> FOLFIRI-B after cycle 1 gives FOLFIRI-B cycles 2-6 of its own
-schedule as course cycles 2-6 (bevacizumab in 2-4, restaging after 4); after cycle 2 it gives
-FOLFIRI-B cycles 4-6 as course cycles 3-5. FOLFOX -> capecitabine (adjuvant) after cycle 4 gives
-two 3-week capecitabine cycles. The sources fix no rule; this one is documented as ours.
+Where every regimen of a phase lasts equally long (say 4 x 21 or 6 x 14 days), this keeps the
+planned 12 weeks: a 4 x 21-day regimen switched after cycle 1 to a 6 x 14-day one gives that
+regimen's cycles 2-6 of its own schedule as course cycles 2-6; after cycle 2 it gives its cycles
+4-6 as course cycles 3-5. A 6 x 14-day regimen switched after cycle 4 to a 4 x 21-day one gives
+two 3-week cycles. Protocols rarely fix a rule; this one is documented as ours.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 from cairo6.protocol import Drug, Regimen
 
-__all__ = ["Slot", "cycle_slots", "restaging_cycle", "switch_share"]
+__all__ = ["Slot", "assessment_cycle", "cycle_slots", "switch_share"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Slot:
 
     @property
     def antiangiogenic(self) -> bool:
-        """Whether an antiangiogenic drug (bevacizumab) is planned in this cycle."""
+        """Whether an antiangiogenic drug is planned in this cycle."""
         return self.position in self.regimen.antiangiogenic_cycles
 
 
@@ -64,10 +65,10 @@ def cycle_slots(initial: Regimen, switch: tuple[int, Regimen] | None = None) -> 
     return (*before, *after)
 
 
-def restaging_cycle(slots: tuple[Slot, ...]) -> int | None:
-    """The first course cycle at or past its regimen's restaging point, if any regimen has one."""
+def assessment_cycle(slots: tuple[Slot, ...]) -> int | None:
+    """The first course cycle at or past its regimen's assessment point, if any regimen has one."""
     for slot in slots:
-        point = slot.regimen.restaging_after_cycle
+        point = slot.regimen.assessment_after_cycle
         if point is not None and slot.position >= point:
             return slot.number
     return None

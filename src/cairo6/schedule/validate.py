@@ -47,9 +47,14 @@ class ValidCourse:
     adjuvant: PhaseRecord | None
 
 
-def earliest_adjuvant_day(surgery: dt.date) -> dt.date:
-    """The first day an adjuvant cycle may fall on: the day after surgery."""
-    return surgery + dt.timedelta(days=1)
+def earliest_adjuvant_day(procedure: dt.date) -> dt.date:
+    """The first day an adjuvant cycle may fall on: the day after the index procedure."""
+    return procedure + dt.timedelta(days=1)
+
+
+def _key(label: str) -> str:
+    # A field named in the study's words ("response CT" -> response_ct).
+    return "_".join(label.lower().split())
 
 
 def _require_date(field: str, value: object) -> dt.date:
@@ -193,12 +198,13 @@ def _phase(
         if stop.date is not None:
             after = (given[-1].day1, f"day 1 of cycle {last}") if given else floor
             _not_before(f"{name}.stop.date", stop.date, *after)
+    procedure = protocol.index_procedure.label
     if closed_by is not None and given and given[-1].day1 >= closed_by:
         raise ScheduleError(
             f"{name}.cycles[{last}].day1",
             given[-1].day1.isoformat(),
-            f"before surgery ({closed_by.isoformat()})",
-            "check the cycle date and the surgery date",
+            f"before {procedure} ({closed_by.isoformat()})",
+            f"check the cycle date and the {procedure} date",
         )
     closed = stop is not None or closed_by is not None
     return PhaseRecord(phase, slots, given, closed)
@@ -211,11 +217,12 @@ def validate_course(protocol: Protocol, course: Course) -> ValidCourse:
         raise ScheduleError("arm", course.arm, "one of " + ", ".join(arms), "use an arm id")
     randomised = _require_date("randomised", course.randomised)
     start = (randomised, "randomisation")
-    if course.restaging_ct is not None:
-        _not_before("restaging_ct", course.restaging_ct, *start)
-    surgery = course.surgery
-    if surgery is not None:
-        _not_before("surgery.date", surgery.date, *start)
+    label = protocol.index_procedure.label
+    if course.assessment is not None:
+        _not_before(_key(protocol.assessment.label), course.assessment, *start)
+    procedure = course.procedure
+    if procedure is not None:
+        _not_before(f"{_key(label)}.date", procedure.date, *start)
 
     neo: PhaseRecord | None = None
     last_neo: Regimen | None = None
@@ -228,20 +235,20 @@ def validate_course(protocol: Protocol, course: Course) -> ValidCourse:
             course.neoadjuvant,
             options,
             start,
-            surgery.date if surgery else None,
+            procedure.date if procedure else None,
         )
         last_neo = (neo.active_slots or neo.slots)[-1].regimen
 
     adj: PhaseRecord | None = None
     if course.adjuvant is not None:
-        if surgery is None:
+        if procedure is None:
             raise ScheduleError(
-                "adjuvant", course.adjuvant.regimen, "only after surgery", "record surgery first"
+                "adjuvant", course.adjuvant.regimen, f"only after {label}", f"record {label} first"
             )
         options = _regimens(protocol, course.arm, Phase.ADJUVANT)
         if last_neo is not None and last_neo.adjuvant_options:
             listed = {i.lower() for i in last_neo.adjuvant_options}
             options = [r for r in options if r.id.lower() in listed]
-        floor = (earliest_adjuvant_day(surgery.date), "the day after surgery")
+        floor = (earliest_adjuvant_day(procedure.date), f"the day after {label}")
         adj = _phase(protocol, course, Phase.ADJUVANT, course.adjuvant, options, floor, None)
     return ValidCourse(course, neo, adj)

@@ -1,9 +1,10 @@
 """The protocol's time windows applied to one course, and the date range each event must fall in.
 
 A window says `event` falls `min_days`..`max_days` after `anchor` (anchor = day 0). Several
-windows may bound the same event (CAIRO6 surgery: <= 42 days after the last neoadjuvant cycle and
->= 42 days after the last bevacizumab); the event's range is their intersection, and an empty
-intersection is reported as a conflict naming both windows, never resolved by picking a date.
+windows may bound the same event (an index procedure <= 42 days after the last neoadjuvant cycle
+and >= 42 days after the last antiangiogenic dose); the event's range is their intersection, and
+an empty intersection is reported as a conflict naming both windows, never resolved by picking a
+date.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cairo6.protocol import Event, Window
-from cairo6.schedule.events import EVENT_LABELS, EventDate
+from cairo6.protocol import Event, IndexProcedure, Protocol, Requirement, Window
+from cairo6.schedule.events import EventDate
 from cairo6.schedule.validate import ValidCourse
 
 __all__ = ["EventRange", "Need", "WindowPlan", "event_ranges", "plan_windows", "requirement"]
@@ -28,33 +29,35 @@ class Need(StrEnum):
     UNMET = "unmet"
 
 
-def _neoadjuvant_given(valid: ValidCourse) -> tuple[Need, str]:
+def _neoadjuvant_given(valid: ValidCourse, _: IndexProcedure) -> tuple[Need, str]:
     record = valid.neoadjuvant
     if record is not None and record.given:
         return Need.MET, ""
-    if (record is not None and record.closed) or valid.course.surgery is not None:
+    if (record is not None and record.closed) or valid.course.procedure is not None:
         return Need.UNMET, "no neoadjuvant cycle was given"
     return Need.PENDING, "no neoadjuvant cycle given yet"
 
 
-def _macroscopic_complete(valid: ValidCourse) -> tuple[Need, str]:
-    surgery = valid.course.surgery
-    if surgery is None:
-        return Need.PENDING, "surgery not yet done"
-    if surgery.macroscopic_complete:
+def _index_complete(valid: ValidCourse, index: IndexProcedure) -> tuple[Need, str]:
+    procedure = valid.course.procedure
+    if procedure is None:
+        return Need.PENDING, f"{index.label} not yet done"
+    if procedure.complete:
         return Need.MET, ""
-    return Need.UNMET, "surgery was not macroscopically complete"
+    return Need.UNMET, f"{index.label} was not {index.complete}"
 
 
 _REQUIREMENTS = {
-    "neoadjuvant_given": _neoadjuvant_given,
-    "macroscopic_complete": _macroscopic_complete,
+    Requirement.NEOADJUVANT_GIVEN: _neoadjuvant_given,
+    Requirement.INDEX_COMPLETE: _index_complete,
 }
 
 
-def requirement(requires: Iterable[str], valid: ValidCourse) -> tuple[Need, str]:
+def requirement(
+    requires: Iterable[Requirement], valid: ValidCourse, index: IndexProcedure
+) -> tuple[Need, str]:
     """Combine a window's `requires`: unmet if any is unmet, pending if any is pending."""
-    results = [_REQUIREMENTS[name](valid) for name in requires]
+    results = [_REQUIREMENTS[name](valid, index) for name in requires]
     for need in (Need.UNMET, Need.PENDING):
         reasons = [why for got, why in results if got is need]
         if reasons:
@@ -98,17 +101,20 @@ class WindowPlan:
             return self.reason
         for end in (self.event, self.anchor):
             if not end.expected:
-                return f"{EVENT_LABELS[end.event]}: {end.note}"
+                return f"{end.label}: {end.note}"
         return ""
 
 
 def plan_windows(
-    windows: Sequence[Window], events: Mapping[Event, EventDate], valid: ValidCourse
+    protocol: Protocol,
+    windows: Sequence[Window],
+    events: Mapping[Event, EventDate],
+    valid: ValidCourse,
 ) -> tuple[WindowPlan, ...]:
     """Each window of the arm with its anchor and event dates and its requirement status."""
     plans = []
     for window in windows:
-        need, reason = requirement(window.requires, valid)
+        need, reason = requirement(window.requires, valid, protocol.index_procedure)
         plans.append(WindowPlan(window, events[window.anchor], events[window.event], need, reason))
     return tuple(plans)
 
@@ -140,7 +146,7 @@ class EventRange:
         if self.earliest is None or self.latest is None or self.earliest <= self.latest:
             return None
         return (
-            f"no date meets every window for {EVENT_LABELS[self.event]}: {self.earliest_by} "
+            f"no date meets every window for {self.plans[0].event.label}: {self.earliest_by} "
             f"needs on or after {self.earliest.isoformat()}, {self.latest_by} needs on or "
             f"before {self.latest.isoformat()}"
         )

@@ -26,6 +26,7 @@ from cairo6.randomization import (
 )
 from cairo6.service.event_order import check_dates, check_not_future
 from cairo6.service.permissions import CENTRE_BOUND, Action, allowed, require
+from cairo6.service.records import record_in
 from cairo6.service.trial import Trial, centre_by_code
 from cairo6.service.validation import clean_form
 from cairo6.store import numbering
@@ -33,7 +34,6 @@ from cairo6.store.audit import Actor, now_iso
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import (
     Centre,
-    Deviation,
     EligibilityAssessment,
     Participant,
     Randomisation,
@@ -514,14 +514,24 @@ def _write_enrolment(
             deviation=deviation,
         )
     )
-    if deviation:
-        session.add(
-            Deviation(
-                participant_id=person.id,
-                noted_on=enrolled_on,
-                category="eligibility",
-                description=deviation,
-            )
-        )
     session.flush()
+    if deviation:
+        _record_deviation(trial, session, person, enrolled_on, deviation)
     return Enrolment(study_number, arm, sequence, at, diagnostic)
+
+
+def _record_deviation(
+    trial: Trial, session: StoreSession, person: Participant, on: dt.date, text: str
+) -> None:
+    """The protocol's `[deviation_record]`: a record of the study's deviation form, in the
+    enrolment's transaction. A protocol without one, or a database bound to a protocol alone
+    (no forms), keeps the text on the allocation only."""
+    declared = trial.protocol.deviation_record
+    study = trial.study
+    if declared is None or study is None:
+        return
+    form = study.form(declared.form)
+    values: dict[str, Any] = {**declared.values, declared.text_item: text}
+    if form.date_item:
+        values[form.date_item] = on
+    record_in(session, study, person, form, values, max(on, dt.date.today()))

@@ -16,7 +16,7 @@ from cairo6.schedule import (
     Course,
     CycleGiven,
     EarlyStop,
-    Surgery,
+    Procedure,
     Switch,
     Treatment,
     WindowCheck,
@@ -101,7 +101,7 @@ def _treatment(cycles: Sequence[TreatmentCycle]) -> Treatment | None:
                 day1=c.given_on,
                 regimen=c.regimen,
                 antiangiogenic=c.bevacizumab_given,
-                dose_reduced=c.dose_reduced,
+                reduced_dose=c.dose_reduced,
             )
             for c in ordered
         ),
@@ -126,8 +126,8 @@ def course_of(session: StoreSession, pid: int, arm: str, randomised: dt.date) ->
         arm=arm,
         randomised=randomised,
         neoadjuvant=_treatment([c for c in cycles if c.phase == "neoadjuvant"]),
-        restaging_ct=restaging.ct_date if restaging else None,
-        surgery=Surgery(surgery.surgery_date, bool(complete)) if surgery else None,
+        assessment=restaging.ct_date if restaging else None,
+        procedure=Procedure(surgery.surgery_date, bool(complete)) if surgery else None,
         adjuvant=_treatment([c for c in cycles if c.phase == "adjuvant"]),
     )
 

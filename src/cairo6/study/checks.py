@@ -383,6 +383,23 @@ def _check_rest(study: Study, scope: _Scope) -> list[StudyIssue]:
     return issues
 
 
+def _check_protocol_forms(study: Study, scope: _Scope) -> list[StudyIssue]:
+    # The protocol names the forms and items the calendar and enrolment read (index procedure,
+    # assessment, cycles, the deviation record).
+    if study.protocol is None:
+        return []
+    file = study.manifest.protocol
+    issues = []
+    for key, form_id, item in study.protocol.form_references():
+        form = next((f for f in study.forms if f.id == form_id), None)
+        if form is None:
+            if not item and form_id not in scope.forms:
+                issues.append(StudyIssue(file, key, f"form '{form_id}' is not declared"))
+        elif item and form.item(item) is None:
+            issues.append(StudyIssue(file, key, f"item '{item}' is not on form '{form_id}'"))
+    return issues
+
+
 def cross_check(study: Study, declared: Declared | None = None) -> list[StudyIssue]:
     """Every cross-reference problem among the parts of a study that validated."""
     scope = _Scope(study, declared or Declared())
@@ -390,4 +407,5 @@ def cross_check(study: Study, declared: Declared | None = None) -> list[StudyIss
     if study.manifest.analysis:
         issues += _check_analysis(study, study.manifest.analysis, scope)
     issues += _check_rest(study, scope)
+    issues += _check_protocol_forms(study, scope)
     return issues

@@ -21,7 +21,7 @@ from cairo6.errors import (
     NotFoundError,
     StateError,
 )
-from cairo6.schedule import EVENT_LABELS, Calendar, PlannedCycle, Status
+from cairo6.schedule import Calendar, PlannedCycle, Status
 from cairo6.scoring import pci_total
 from cairo6.service import audit_view, enrolment, forms, queries, web_support
 from cairo6.service.concealment import diagnostic_for
@@ -323,7 +323,7 @@ def _cycle_rows(cycles: tuple[PlannedCycle, ...]) -> list[dict[str, Any]]:
                 "flag_class": "muted" if shift in (None, 0) else "wait",
                 "bev_planned": c.antiangiogenic_planned,
                 "bev_given": c.antiangiogenic_given,
-                "reduced": c.dose_reduced,
+                "reduced": c.reduced_dose,
             }
         )
     return rows
@@ -339,7 +339,7 @@ def _event_rows(calendar: Calendar) -> list[dict[str, Any]]:
             notes.append("waiting for: " + ", ".join(span.waiting))
         rows.append(
             {
-                "label": EVENT_LABELS[event],
+                "label": calendar.label(event),
                 "earliest": span.earliest,
                 "latest": span.latest,
                 "actual": calendar.events[event].actual,
