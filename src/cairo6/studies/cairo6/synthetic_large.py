@@ -37,8 +37,7 @@ from cairo6.protocol.date_order import entered_after_later_files
 from cairo6.randomization.levels import derive_levels
 from cairo6.service.dictionary import FILE_ORDER, file_variables
 from cairo6.service.exchange_tables import cell_text
-from cairo6.store.extract import PARTICIPANT_FORMS
-from cairo6.store.schema import FORM_TABLES, input_columns
+from cairo6.store.schema import FORM_TABLES, PARTICIPANT_FORMS, input_columns
 from cairo6.studies.cairo6 import builder
 
 __all__ = [
