@@ -37,8 +37,12 @@ from cairo6.protocol.date_order import entered_after_later_files
 from cairo6.randomization.levels import derive_levels
 from cairo6.service.dictionary import FILE_ORDER, file_variables
 from cairo6.service.exchange_tables import cell_text
-from cairo6.store.schema import FORM_TABLES, PARTICIPANT_FORMS, input_columns
+from cairo6.store.documents import context_of, entered, with_derived
+from cairo6.store.extract import QUERY_COLUMNS
 from cairo6.studies.cairo6 import builder
+from cairo6.study import bundled_study_folder
+from cairo6.study.loader import read_study
+from cairo6.study.study import Study
 
 __all__ = [
     "SEED",
@@ -87,6 +91,33 @@ class SyntheticTrial:
 
 
 @cache
+def _study() -> Study:
+    return read_study(bundled_study_folder("cairo6"))
+
+
+def _derived(tables: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, list[Any]]]:
+    """Each form's derived items for each builder row, as a save stores them. Computed once on
+    the template: copies shift all of a patient's dates alike, which no derivation sees."""
+    study = _study()
+    once: dict[str, dict[str, dict[str, Any]]] = {}
+    for form in study.forms:
+        if not form.repeating:
+            for row in tables.get(form.id, []):
+                once.setdefault(row["study_number"], {})[form.id] = entered(form, row)
+    contexts = {number: context_of(study, documents) for number, documents in once.items()}
+    out: dict[str, dict[str, list[Any]]] = {}
+    for form in study.forms:
+        derived = [item.id for item in form.items() if item.derived is not None]
+        if derived:
+            documents = [
+                with_derived(study, form, entered(form, row), contexts.get(row["study_number"], {}))
+                for row in tables.get(form.id, [])
+            ]
+            out[form.id] = {k: [d.get(k) for d in documents] for k in derived}
+    return out
+
+
+@cache
 def _template() -> tuple[Frames, tuple[dict[str, str], ...]]:
     protocol = default_protocol()
     tables = builder.build(protocol=protocol)
@@ -95,6 +126,9 @@ def _template() -> tuple[Frames, tuple[dict[str, str], ...]]:
         form: pd.DataFrame(tables.get(form, []), columns=[e.variable for e in variables[form]])
         for form in FILE_ORDER
     }
+    for form, derived in _derived(tables).items():
+        for item, values in derived.items():
+            frames[form][item] = values
     for frame in frames.values():
         for column in frame.columns:
             if _is_date_column(frame[column]):
@@ -262,8 +296,10 @@ def to_extract(trial: SyntheticTrial) -> Frames:
         "screening": screening[list(_SCREENING)],
         "participant": participant,
     }
-    for form in PARTICIPANT_FORMS:
-        columns = ["study_number", *(c.key for c in input_columns(FORM_TABLES[form]))]
+    forms = {f.id: ["study_number", *(i.id for i in f.items())] for f in _study().forms}
+    forms["query"] = ["study_number", *QUERY_COLUMNS]
+    next_id = 1
+    for form, columns in forms.items():
         frame = tables.get(form, pd.DataFrame(columns=columns))[columns]
         if form == "deviation":
             # The import records the deviation given at randomisation as the first deviation.
@@ -287,11 +323,13 @@ def to_extract(trial: SyntheticTrial) -> Frames:
             waits |= match
         frame = pd.concat([frame[~waits], frame[waits]])
         frame = frame.reset_index(drop=True)
-        frame.insert(
-            1,
-            "id",
-            pd.Series(np.arange(1, len(frame) + 1), dtype=object if frame.empty else np.int64),
-        )
+        # Form records share one sequence of ids (queries have their own), in form order, as
+        # migration 0006 numbered the records it moved.
+        first = 1 if form == "query" else next_id
+        ids = np.arange(first, first + len(frame))
+        frame.insert(1, "id", pd.Series(ids, dtype=object if frame.empty else np.int64))
+        if form != "query":
+            next_id += len(frame)
         frames[form] = frame
     return {name: _like_extract(frame) for name, frame in frames.items()}
 
