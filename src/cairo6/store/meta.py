@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select
@@ -84,13 +85,20 @@ def bound_study(db: Database) -> Study:
 
 def study_on(conn: Connection) -> Study:
     """`bound_study` on an open connection (migrations have no `Database`)."""
+    meta = {str(k): str(v) for k, v in conn.execute(select(Meta.key, Meta.value))}
+    return _study(meta.get(STUDY_KEY), meta.get(PROTOCOL_KEY, ""))
+
+
+@lru_cache(maxsize=8)
+def _study(files_json: str | None, protocol_toml: str) -> Study:
+    # Parsing a definition costs more than reading a small trial; the texts are the key, so a
+    # cached study is the one the database holds.
     from cairo6.study.loader import bundled_study_for, study_from_texts
 
-    meta = {str(k): str(v) for k, v in conn.execute(select(Meta.key, Meta.value))}
-    if STUDY_KEY in meta:
-        files = {str(k): str(v) for k, v in json.loads(meta[STUDY_KEY]).items()}
+    if files_json is not None:
+        files = {str(k): str(v) for k, v in json.loads(files_json).items()}
         return study_from_texts(files, "study stored in the database")
-    trial_id = str(tomllib.loads(meta.get(PROTOCOL_KEY, "")).get("trial", {}).get("id", ""))
+    trial_id = str(tomllib.loads(protocol_toml).get("trial", {}).get("id", ""))
     study = bundled_study_for(trial_id)
     if study is None:
         raise StateError(

@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from cairo6.store.audit import Actor, append, jsonable
+from cairo6.store.audit import Actor, Entry, append, append_many, insert_changes
 from cairo6.store.documents import context_of, entered, record_keys, with_derived
 from cairo6.store.meta import study_on
 from cairo6.store.replay import MOVED_FROM
@@ -117,6 +117,7 @@ def _move(conn: sa.Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
     }
     contexts = {pid: context_of(study, docs) for pid, docs in once.items()}
     moved: dict[tuple[str, int], int] = {}
+    entries: list[Entry] = []
     for table, table_rows in rows.items():
         form = study.form(TABLES[table])
         by_participant: dict[int, list[int]] = defaultdict(list)
@@ -138,24 +139,22 @@ def _move(conn: sa.Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
             }
             new_id = conn.execute(sa.insert(_FORM_RECORD).values(**values)).inserted_primary_key[0]
             moved[(form.id, row["id"])] = new_id
-            changes: dict[str, list[Any]] = {
-                "id": [None, new_id],
-                **{k: [None, v] for k, v in values.items() if k != "data"},
-                "data": [None, {}],
-                **{f"data.{k}": [None, jsonable(v)] for k, v in document.items()},
+            changes = {
+                **insert_changes({"id": new_id, **values}),
                 MOVED_FROM: [f"{table},{row['id']}", f"form_record,{new_id}"],
             }
-            append(
-                conn,
-                ACTOR,
-                "migrate",
-                "form_record",
-                str(new_id),
-                changes,
-                participant=labels.get(pid),
-                reason=f"moved from table {table}, row {row['id']}, into the generic form store "
-                "(migration 0006)",
+            entries.append(
+                Entry(
+                    "migrate",
+                    "form_record",
+                    str(new_id),
+                    changes,
+                    participant=labels.get(pid),
+                    reason=f"moved from table {table}, row {row['id']}, into the generic form "
+                    "store (migration 0006)",
+                )
             )
+    append_many(conn, ACTOR, entries)
     _repoint_queries(conn, moved, labels)
 
 
