@@ -309,3 +309,19 @@ def test_the_extract_gives_the_frames_the_per_form_tables_gave(
     assert {"pci_total", "macroscopic_complete"} <= set(surgery.columns)
     assert surgery["pci_total"].notna().all()
     assert frames["discharge"]["length_of_stay_days"].notna().all()
+
+
+def test_a_record_saved_after_the_move_gets_a_new_id(
+    migrated: tuple[Database, dict[str, Any]],
+) -> None:
+    db, _ = migrated
+    last = max(_documents(db))
+    with db.engine.connect() as conn:
+        records = Table("form_record", MetaData(), autoload_with=conn)
+        new = conn.execute(
+            insert(records).values(
+                participant_id=1, form="deviation", record_key="x", data={}, study_version=1
+            )
+        ).inserted_primary_key[0]
+        conn.rollback()  # nothing of this test stays in the database
+    assert new > last

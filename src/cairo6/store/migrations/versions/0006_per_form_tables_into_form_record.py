@@ -118,6 +118,10 @@ def _move(conn: sa.Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
     contexts = {pid: context_of(study, docs) for pid, docs in once.items()}
     moved: dict[tuple[str, int], int] = {}
     entries: list[Entry] = []
+    records: list[dict[str, Any]] = []
+    # Ids are given here, after any record already in the store, so the rows go in with a few
+    # statements; PostgreSQL's id sequence is moved past them below.
+    new_id = conn.execute(sa.select(sa.func.max(_FORM_RECORD.c.id))).scalar() or 0
     for table, table_rows in rows.items():
         form = study.form(TABLES[table])
         by_participant: dict[int, list[int]] = defaultdict(list)
@@ -130,17 +134,19 @@ def _move(conn: sa.Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
         for index, row in enumerate(table_rows):
             pid = row["participant_id"]
             document = with_derived(study, form, documents[table][index], contexts.get(pid, {}))
+            new_id += 1
             values = {
+                "id": new_id,
                 "participant_id": pid,
                 "form": form.id,
                 "record_key": keys[index],
                 "data": document,
                 "study_version": 1,
             }
-            new_id = conn.execute(sa.insert(_FORM_RECORD).values(**values)).inserted_primary_key[0]
+            records.append(values)
             moved[(form.id, row["id"])] = new_id
             changes = {
-                **insert_changes({"id": new_id, **values}),
+                **insert_changes(values),
                 MOVED_FROM: [f"{table},{row['id']}", f"form_record,{new_id}"],
             }
             entries.append(
@@ -154,6 +160,13 @@ def _move(conn: sa.Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
                     "store (migration 0006)",
                 )
             )
+    for start in range(0, len(records), 10_000):
+        conn.execute(sa.insert(_FORM_RECORD), records[start : start + 10_000])
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT setval(pg_get_serial_sequence('form_record', 'id'), :last)"),
+            {"last": new_id},
+        )
     append_many(conn, ACTOR, entries)
     _repoint_queries(conn, moved, labels)
 
