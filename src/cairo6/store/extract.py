@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from cairo6.store.engine import Database
 from cairo6.store.meta import bound_study
@@ -109,9 +109,13 @@ def extract(db: Database, study: Study | None = None) -> dict[str, pd.DataFrame]
                 "levels",
             ],
         )
+        conn = session.connection()
+        # The documents come as text and are decoded in one call per form: a JSON array of all
+        # of them parses several times faster than one `json.loads` per row.
+        document = cast(FormRecord.data, Text)
         for form in study.forms:
-            rows = session.execute(
-                select(Participant.study_number, FormRecord.id, FormRecord.data)
+            rows = conn.execute(
+                select(Participant.study_number, FormRecord.id, document)
                 .join(Participant, Participant.id == FormRecord.participant_id)
                 .where(FormRecord.form == form.id)
                 .order_by(FormRecord.id)
@@ -136,7 +140,12 @@ def extract(db: Database, study: Study | None = None) -> dict[str, pd.DataFrame]
 
 def form_frame(form: Form, rows: Sequence[Any]) -> pd.DataFrame:
     """One form's frame from (study_number, id, document) rows, columns in definition order."""
-    documents = [d if isinstance(d, dict) else json.loads(d) for _, _, d in rows]
+    texts = [r[2] for r in rows]
+    documents: list[dict[str, Any]] = (
+        json.loads("[" + ",".join(texts) + "]")
+        if all(isinstance(t, str) for t in texts)
+        else [t if isinstance(t, dict) else json.loads(t) for t in texts]
+    )
     columns: dict[str, Any] = {
         "study_number": [r[0] for r in rows],
         "id": pd.array([r[1] for r in rows], dtype="int64"),
