@@ -29,6 +29,7 @@ from cairo6.store.anchor import AnchorLog, create_key
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database, database_url
 from cairo6.store.extract import extract
+from cairo6.store.meta import protocol_text, study_files
 from cairo6.store.migrate import current_revision, upgrade
 from cairo6.store.replay import replay
 from tests.conftest import _fresh_postgres
@@ -325,3 +326,15 @@ def test_a_record_saved_after_the_move_gets_a_new_id(
         ).inserted_primary_key[0]
         conn.rollback()  # nothing of this test stays in the database
     assert new > last
+
+
+def test_the_trial_opens_as_a_study_of_the_form_store_under_its_own_protocol(
+    migrated: tuple[Database, dict[str, Any]],
+) -> None:
+    db, _ = migrated
+    files = study_files(db)
+    assert files is not None
+    trial = open_trial(db)
+    assert trial.study is not None
+    assert files[trial.study.manifest.protocol] == protocol_text(db)
+    assert {f.id for f in trial.study.forms} == set(TABLES.values())

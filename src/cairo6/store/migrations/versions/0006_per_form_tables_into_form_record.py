@@ -16,12 +16,16 @@ every row of those 14 tables into `form_record`, one document per row, and drops
   rebuilds the moved document from the old table's history and then follows it.
 * Data queries on a moved record are re-pointed to its new id, each with an `update` audit
   record. Every earlier audit record and every allocation is left as it is.
+* A database created from a protocol file alone gets its study definition bound (the bundled
+  study of its trial id, with the protocol text the database already holds), so the trial
+  opens as a study of the generic store.
 
 Downgrade is refused: see `downgrade`.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -30,8 +34,10 @@ from alembic import op
 
 from cairo6.store.audit import Actor, Entry, append, append_many, insert_changes
 from cairo6.store.documents import context_of, entered, record_keys, with_derived
-from cairo6.store.meta import study_on
+from cairo6.store.meta import PROTOCOL_KEY, STUDY_KEY, study_on
 from cairo6.store.replay import MOVED_FROM
+from cairo6.study.loader import read_study_texts, study_from_texts
+from cairo6.study.study import Study
 
 revision = "0006"
 down_revision = "0005"
@@ -93,8 +99,23 @@ def upgrade() -> None:
         op.drop_table(table)
 
 
+def _bind_definition(conn: sa.Connection, study: Study) -> None:
+    """Bind the study definition the records now follow, as `db init --study` does, keeping
+    the protocol text the database was created with (the trial stays under its protocol)."""
+    meta = sa.table("trial_meta", sa.column("key", sa.String), sa.column("value", sa.Text))
+    bound = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).all())
+    if STUDY_KEY in bound or study.folder is None:
+        return
+    files = read_study_texts(study.folder)
+    files[study.manifest.protocol] = bound[PROTOCOL_KEY]
+    study_from_texts(files, "the study definition bound by migration 0006")  # refuses a misfit
+    text = json.dumps(files, sort_keys=True, ensure_ascii=False)
+    conn.execute(sa.insert(meta).values(key=STUDY_KEY, value=text))
+
+
 def _move(conn: sa.Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
     study = study_on(conn)
+    _bind_definition(conn, study)
     documents: dict[str, list[dict[str, Any]]] = {}
     once: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for table, table_rows in rows.items():
