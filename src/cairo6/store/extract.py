@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -155,7 +156,7 @@ def form_frame(form: Form, rows: Sequence[Any]) -> pd.DataFrame:
         dated = item.type in (DataType.DATE, DataType.DATETIME) and not item.repeated
         # As before the move, a date column with no value at all stays an object column.
         if dated and any(v is not None for v in values):
-            columns[item.id] = pd.to_datetime(values, format="ISO8601")
+            columns[item.id] = pd.to_datetime(typing.cast(list[str], values), format="ISO8601")
         else:
             columns[item.id] = values
     frame = pd.DataFrame(columns)

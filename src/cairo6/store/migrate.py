@@ -53,4 +53,5 @@ def upgrade(db: Database, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
         head = conn.info.pop(HEAD_KEY, None)
     if head is not None and db.anchors is not None:
-        db.anchors.append(*head, "migrate")
+        seq, digest = head
+        db.anchors.append(seq, digest, "migrate")
