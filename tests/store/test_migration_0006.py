@@ -338,3 +338,12 @@ def test_the_trial_opens_as_a_study_of_the_form_store_under_its_own_protocol(
     assert trial.study is not None
     assert files[trial.study.manifest.protocol] == protocol_text(db)
     assert {f.id for f in trial.study.forms} == set(TABLES.values())
+
+
+def test_a_new_database_passes_through_with_nothing_to_move(tmp_path: Path) -> None:
+    db = Database(tmp_path / "new.db")
+    upgrade(db)
+    after = _snapshot(db.url)
+    db.dispose()
+    assert after["counts"] == {}
+    assert after["audit"] == []
