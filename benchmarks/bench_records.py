@@ -1,11 +1,11 @@
-"""The generic form store against the per-form tables it replaces, measured in one run.
+"""Form saves on the generic form store: CAIRO6's forms through `service.records.record_form`.
 
-The same CAIRO6 forms (surgery once, then complications, a repeating form) are saved through
-the per-form tables' service (`service.forms.record`) and through the generic store
-(`service.records.record_form`, the CAIRO6 definition bound as a study), in two fresh SQLite
-databases of the same machine, alternating; p50 and p99 per save are compared.
-Target (issue: the generic store is not slower): p50 and p99 within 1.2x of the tables'.
-Prints a `met` / `NOT met` line per row and exits 1 when one is missed.
+A surgery, then `SAVES` complications (a repeating form) in a fresh SQLite database; p50 and
+p99 per save. The target (issue #10: the generic store is not slower than the per-form tables
+it replaced) was measured while both existed: this script, at 6b52bc2, saved the same forms
+through the per-form tables' service and the generic store alternately in one run. Those
+tables are gone (migration 0006), so the ratios of that run are kept in `RECORDED` and printed
+beside today's figures.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from cairo6.protocol import default_protocol, default_protocol_text
-from cairo6.service import admin, forms
+from cairo6.service import admin
 from cairo6.service.enrolment import add_screening, assess_eligibility, randomise
 from cairo6.service.records import record_form
-from cairo6.service.setup import initialise, initialise_study
+from cairo6.service.setup import initialise_study
 from cairo6.service.trial import Trial, actor_for
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database
@@ -32,6 +31,10 @@ from cairo6.study.loader import read_study_texts, study_from_texts
 
 SAVES = 300
 TARGET = 1.2
+RECORDED = {"p50_ratio": 0.66, "p99_ratio": 0.45}
+"""Generic store / per-form tables per save, measured at 6b52bc2 (the last commit with both):
+per-form tables p50 7.72 ms, p99 25.44 ms; generic store p50 5.09 ms, p99 11.43 ms (SQLite,
+300 complications each, alternating, on the shared 2-core development machine)."""
 SURGERY = {
     "surgery_date": "2018-06-01",
     "procedure": "crs_hipec",
@@ -73,25 +76,21 @@ def _complication(n: int) -> dict[str, object]:
 
 
 def measure() -> dict[str, float]:
-    """p50 and p99 per save (ms) on each store, and their ratios."""
+    """p50 and p99 per save (ms) on the generic store, and the recorded ratios to the tables."""
     times = _saves()
-    figures: dict[str, float] = {}
+    figures: dict[str, float] = dict(RECORDED)
     for name, q in (("p50", 50), ("p99", 99)):
-        for store, values in times.items():
-            figures[f"{store}_{name}_ms"] = statistics.quantiles(values, n=100)[q - 1] * 1000
-        figures[f"{name}_ratio"] = figures[f"store_{name}_ms"] / figures[f"tables_{name}_ms"]
+        figures[f"store_{name}_ms"] = statistics.quantiles(times, n=100)[q - 1] * 1000
     return figures
 
 
-def _saves() -> dict[str, list[float]]:
+def _saves() -> list[float]:
     work = Path(tempfile.mkdtemp(prefix="bench-records-"))
     try:
-        tables = initialise(
-            Database(work / "tables.db"), default_protocol(), default_protocol_text()
-        )
         folder = work / "cairo6-study"
         shutil.copytree(bundled_study_folder("cairo6"), folder)
         manifest = folder / "study.toml"
+        # Until the definition says so itself, bind it as a generic-store study.
         manifest.write_text(
             manifest.read_text(encoding="utf-8").replace(
                 "per_form_tables = true", "per_form_tables = false"
@@ -100,18 +99,13 @@ def _saves() -> dict[str, list[float]]:
         )
         files = read_study_texts(folder)
         store = initialise_study(Database(work / "store.db"), study_from_texts(files, "c"), files)
-        nurse_t, number_t = _site(tables)
-        nurse_s, number_s = _site(store)
-        forms.record(tables, nurse_t, "surgery", number_t, SURGERY)
-        record_form(store, nurse_s, number_s, "surgery", SURGERY)
-        times: dict[str, list[float]] = {"tables": [], "store": []}
+        nurse, number = _site(store)
+        record_form(store, nurse, number, "surgery", SURGERY)
+        times: list[float] = []
         for n in range(SAVES):
             start = time.perf_counter()
-            forms.record(tables, nurse_t, "complication", number_t, _complication(n))
-            times["tables"].append(time.perf_counter() - start)
-            start = time.perf_counter()
-            record_form(store, nurse_s, number_s, "complication", _complication(n))
-            times["store"].append(time.perf_counter() - start)
+            record_form(store, nurse, number, "complication", _complication(n))
+            times.append(time.perf_counter() - start)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return times
@@ -120,14 +114,14 @@ def _saves() -> dict[str, list[float]]:
 def main() -> int:
     figures = measure()
     missed = 0
-    print(f"form saves: {SAVES} complications each, SQLite, alternating (ms)")
+    print(f"form saves: {SAVES} complications, SQLite (ms)")
     for name in ("p50", "p99"):
         ratio = figures[f"{name}_ratio"]
         verdict = "met" if ratio <= TARGET else "NOT met"
         missed += verdict != "met"
         print(
-            f"  {name}: per-form tables {figures[f'tables_{name}_ms']:.2f} ms, generic store "
-            f"{figures[f'store_{name}_ms']:.2f} ms -> {ratio:.2f}x (target <= {TARGET}x): {verdict}"
+            f"  {name}: generic store {figures[f'store_{name}_ms']:.2f} ms; against the per-form "
+            f"tables (recorded at 6b52bc2) {ratio:.2f}x (target <= {TARGET}x): {verdict}"
         )
     return 1 if missed else 0
 

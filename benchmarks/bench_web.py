@@ -50,7 +50,7 @@ from cairo6.service import admin, enrolment
 from cairo6.service.setup import initialise
 from cairo6.service.trial import actor_for
 from cairo6.store.engine import Database
-from cairo6.store.schema import Participant, Randomisation, Toxicity
+from cairo6.store.schema import FormRecord, Participant, Randomisation
 from cairo6.studies.cairo6.examples import ELIGIBLE_CHECKLIST
 from cairo6.web.auth import hash_password
 
@@ -242,7 +242,12 @@ def check_allocations(url: str, results: Results) -> list[str]:
     with db.read() as session:
         people = session.scalar(select(func.count()).select_from(Participant)) or 0
         sequences = session.scalars(select(Randomisation.sequence_number)).all()
-        forms = session.scalar(select(func.count()).select_from(Toxicity)) or 0
+        forms = (
+            session.scalar(
+                select(func.count()).select_from(FormRecord).where(FormRecord.form == "toxicity")
+            )
+            or 0
+        )
     db.dispose()
     if len(set(results.study_numbers)) != len(results.study_numbers):
         problems.append("a study number was handed out twice")

@@ -1,21 +1,22 @@
-"""Reading the audit trail: per-participant history and chain verification."""
+"""Reading the audit trail: per-participant and per-record history, chain verification."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 
-from cairo6.errors import StateError
+from cairo6.errors import NotFoundError, StateError
 from cairo6.service.concealment import audit_value
 from cairo6.service.permissions import Action
 from cairo6.service.trial import Trial, participant
 from cairo6.store.anchor import Anchor
 from cairo6.store.audit import GENESIS, Actor, Verification, verify
 from cairo6.store.engine import Database
-from cairo6.store.replay import Difference, replay
-from cairo6.store.schema import AuditRecord
+from cairo6.store.replay import MOVED_FROM, Difference, replay
+from cairo6.store.schema import AuditRecord, FormRecord, Participant
 
 
 def verify_trail(db: Database) -> Verification:
@@ -59,10 +60,53 @@ def history(trial: Trial, actor: Actor, study_number: str) -> list[dict[str, Any
             .where(AuditRecord.participant == study_number)
             .order_by(AuditRecord.seq)
         ).all()
+    return _rows(actor, records)
+
+
+def record_history(trial: Trial, actor: Actor, record_id: int) -> list[dict[str, Any]]:
+    """One row per changed item of one form record, oldest first, from its first entry.
+
+    A record a migration moved into the form store (0006, from a per-form table) has its
+    earlier history under the old table and row, which its `migrate` audit record names; that
+    history is included, each old column shown as the document item it became (`data.<id>`).
+    """
+    with trial.db.read() as session:
+        row = session.get(FormRecord, record_id)
+        if row is None:
+            raise NotFoundError("form record", str(record_id), "give the id of a form record")
+        person = session.get(Participant, row.participant_id)
+        assert person is not None
+        participant(session, actor, person.study_number, Action.VIEW_AUDIT)
+        own = session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.table_name == FormRecord.__tablename__)
+            .where(AuditRecord.record_id == str(record_id))
+            .order_by(AuditRecord.seq)
+        ).all()
+        earlier: list[AuditRecord] = []
+        for rec in own:
+            moved = json.loads(rec.changes).get(MOVED_FROM) if rec.action == "migrate" else None
+            if moved:
+                table, _, old_id = str(moved[0]).partition(",")
+                earlier += session.scalars(
+                    select(AuditRecord)
+                    .where(AuditRecord.table_name == table, AuditRecord.record_id == old_id)
+                    .order_by(AuditRecord.seq)
+                ).all()
+    return _rows(actor, [*earlier, *own], as_items=frozenset(r.table_name for r in earlier))
+
+
+def _rows(
+    actor: Actor, records: Sequence[AuditRecord], as_items: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Audit records as one row per field; columns of `as_items` tables named as items."""
     rows = []
     for rec in records:
         changes: dict[str, list[Any]] = json.loads(rec.changes)
         for field, (old, new) in sorted(changes.items()):
+            shown = field
+            if rec.table_name in as_items and field not in ("id", "participant_id"):
+                shown = f"data.{field}"
             rows.append(
                 {
                     "seq": rec.seq,
@@ -72,7 +116,7 @@ def history(trial: Trial, actor: Actor, study_number: str) -> list[dict[str, Any
                     "action": rec.action,
                     "table_name": rec.table_name,
                     "record_id": rec.record_id,
-                    "field": field,
+                    "field": shown,
                     "old": audit_value(actor, rec.table_name, field, old),
                     "new": audit_value(actor, rec.table_name, field, new),
                     "reason": rec.reason,

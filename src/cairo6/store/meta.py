@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
 from cairo6.errors import StateError
 from cairo6.store.engine import Database
 from cairo6.store.schema import Meta
+
+if TYPE_CHECKING:
+    from cairo6.study.study import Study
 
 PROTOCOL_KEY = "protocol_toml"
 
@@ -67,3 +73,36 @@ def study_files(db: Database) -> dict[str, str] | None:
         return None
     files = json.loads(str(text))
     return {str(k): str(v) for k, v in files.items()}
+
+
+def bound_study(db: Database) -> Study:
+    """The study definition the database runs under: the one bound to it, or, for a database
+    created from a protocol file alone, the bundled study with that trial id."""
+    protocol_text(db)  # a clear error for a database that is not a trial's
+    with db.engine.connect() as conn:
+        return study_on(conn)
+
+
+def study_on(conn: Connection) -> Study:
+    """`bound_study` on an open connection (migrations have no `Database`)."""
+    meta = {str(k): str(v) for k, v in conn.execute(select(Meta.key, Meta.value))}
+    return _study(meta.get(STUDY_KEY), meta.get(PROTOCOL_KEY, ""))
+
+
+@lru_cache(maxsize=8)
+def _study(files_json: str | None, protocol_toml: str) -> Study:
+    # Parsing a definition costs more than reading a small trial; the texts are the key, so a
+    # cached study is the one the database holds.
+    from cairo6.study.loader import bundled_study_for, study_from_texts
+
+    if files_json is not None:
+        files = {str(k): str(v) for k, v in json.loads(files_json).items()}
+        return study_from_texts(files, "study stored in the database")
+    trial_id = str(tomllib.loads(protocol_toml).get("trial", {}).get("id", ""))
+    study = bundled_study_for(trial_id)
+    if study is None:
+        raise StateError(
+            f"the database of trial {trial_id or '(no id)'} has no study definition bound",
+            "create it with `cairo6 db init --study FOLDER`",
+        )
+    return study

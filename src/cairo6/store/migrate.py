@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from cairo6.store.anchor import read_key
+from cairo6.store.audit import HEAD_KEY
 from cairo6.store.engine import Database
 
 
@@ -34,11 +36,22 @@ def current_revision(db: Database) -> str | None:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (creating it on an empty database)."""
+    """Bring the schema up to `revision` (creating it on an empty database).
+
+    A migration that appends to the audit trail (0006 does, for each record it moves) leaves
+    the new head on the connection; it is anchored once the upgrade has committed, as every
+    other write is, so the anchors keep up with the trail.
+    """
     cfg = alembic_config()
+    if db.anchors is not None and current_revision(db) != head_revision():
+        read_key(db.anchors.key_path)  # no key, no change to the trail: refuse before starting
     with db.engine.begin() as conn:
         if not db.is_sqlite:
             # Two processes starting at once must not both create the schema.
             conn.execute(text("SELECT pg_advisory_xact_lock(20260)"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+        head = conn.info.pop(HEAD_KEY, None)
+    if head is not None and db.anchors is not None:
+        seq, digest = head
+        db.anchors.append(seq, digest, "migrate")

@@ -14,13 +14,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, inspect, select
 
 from cairo6.store.audit import is_audited, iter_records, jsonable
 from cairo6.store.schema import Base
 
-DATA_ACTIONS = ("insert", "update", "delete")
-"""Audit actions that change a row; others (sign-ins and the like) are events."""
+DATA_ACTIONS = ("insert", "update", "delete", "migrate")
+"""Audit actions that change a row; others (sign-ins and the like) are events. `migrate`
+inserts a row moved from another table by a migration, naming that table's row in
+`MOVED_FROM`: the moved row's history ends there and the new row's begins."""
+MOVED_FROM = "moved_from"
 
 _MISSING = object()
 
@@ -57,8 +60,22 @@ def audited_tables() -> list[Table]:
     return [t for t in Base.metadata.sorted_tables if is_audited(t)]
 
 
-def rebuild(conn: Connection) -> dict[str, dict[str, dict[str, Any]]]:
-    """Current values by table name, record id and field, from the trail alone."""
+@dataclass(frozen=True)
+class Move:
+    """A row a migration moved into another table: its last state by the old table's trail,
+    and the row the `migrate` record says it became."""
+
+    table: str
+    record_id: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def rebuild(
+    conn: Connection, moves: list[Move] | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Current values by table name, record id and field, from the trail alone; rows moved
+    by a migration are collected in `moves`."""
     state: dict[str, dict[str, dict[str, Any]]] = {}
     for record in iter_records(conn):
         action = record["action"]
@@ -70,7 +87,8 @@ def rebuild(conn: Connection) -> dict[str, dict[str, dict[str, Any]]]:
         if action == "delete":
             rows.pop(rid, None)
             continue
-        row = rows[rid] = {} if action == "insert" else rows.setdefault(rid, {})
+        row = rows[rid] = {} if action in ("insert", "migrate") else rows.setdefault(rid, {})
+        moved_from = changes.pop(MOVED_FROM, None) if action == "migrate" else None
         # Sorted names put a document column ("data") before its items ("data.<item>").
         for name, (_old, new) in sorted(changes.items()):
             column, dot, item = name.partition(".")
@@ -80,7 +98,34 @@ def rebuild(conn: Connection) -> dict[str, dict[str, dict[str, Any]]]:
                 row.setdefault(column, {}).pop(item, None)
             else:
                 row.setdefault(column, {})[item] = new
+        if moved_from is not None:
+            table, _, old_id = str(moved_from[0]).partition(",")
+            before = state.get(table, {}).pop(old_id, {})
+            if moves is not None:
+                moves.append(Move(table, old_id, before, dict(row)))
     return state
+
+
+def _compare_move(move: Move) -> Iterator[Difference]:
+    """A moved row's document must hold what the old table's trail says the row held."""
+    where = f"{move.table} row {move.record_id}"
+    if not move.before:
+        yield Difference(move.table, move.record_id, None, where, None)
+        return
+    if move.before.get("participant_id") != move.after.get("participant_id"):
+        yield Difference(
+            move.table,
+            move.record_id,
+            "participant_id",
+            move.after.get("participant_id"),
+            move.before.get("participant_id"),
+        )
+    document = move.after.get("data") or {}
+    for name, value in move.before.items():
+        if name in ("id", "participant_id"):
+            continue
+        if document.get(name) != value:
+            yield Difference(move.table, move.record_id, name, document.get(name), value)
 
 
 def _row_key(table: Table, row: Any) -> str:
@@ -109,9 +154,16 @@ def _compare(
 
 
 def replay(conn: Connection) -> list[Difference]:
-    """Every row and value of the audited tables that the trail does not account for."""
-    state = rebuild(conn)
+    """Every row and value of the audited tables that the trail does not account for, and
+    every value a migration did not carry over into the row it moved (named by the old row)."""
+    moves: list[Move] = []
+    state = rebuild(conn, moves)
     found: list[Difference] = []
+    for move in moves:
+        found += _compare_move(move)
+    existing = set(inspect(conn).get_table_names())
     for table in audited_tables():
-        found += _compare(table, conn, state.get(table.name, {}))
+        # A table the schema still declares but a migration has dropped holds nothing to check.
+        if table.name in existing:
+            found += _compare(table, conn, state.get(table.name, {}))
     return found

@@ -1,9 +1,10 @@
-"""The trial record: SQLAlchemy tables, one per case report form.
+"""The trial record: SQLAlchemy tables of the trial itself and one table for every study's forms.
 
-Only what a person observes is stored; derived values (PCI total, length of stay, highest
-Clavien-Dindo grade, macroscopic completeness) are computed when read. Each column's `info`
-carries its label, unit and allowed values, from which the data dictionary, the CSV import
-checks and the web forms are all generated, so the three cannot drift apart.
+The trial's own tables (centres, users, screening, participants, eligibility, allocations,
+queries) carry each column's label and allowed values in `info`, from which the data
+dictionary and the exchange files are generated. The forms a study declares are kept in
+`form_record`, one document per record, checked against the study definition; the first
+release's per-form tables were moved into it by migration 0006.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from cairo6.scoring.pci import Region
-
 ROLES = (
     "administrator",
     "data_manager",
@@ -43,9 +42,6 @@ REFUSAL_REASONS = (
     "logistical",
     "other",
 )
-PHASES = ("neoadjuvant", "adjuvant")
-CLAVIEN_DINDO = ("I", "II", "IIIa", "IIIb", "IVa", "IVb", "V")
-PATHOLOGY_SITES = ("peritoneal", "primary_tumour", "lymph_nodes", "overall")
 
 
 def field(
@@ -179,341 +175,6 @@ class Randomisation(Base):
     )
 
 
-class Baseline(Base):
-    """Baseline characteristics (the paper's Table 1)."""
-
-    __tablename__ = "baseline"
-    __form__ = "baseline"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), unique=True)
-    sex: Mapped[str] = mapped_column(String(8), info=field("Sex", allowed=("male", "female")))
-    age_years: Mapped[int] = mapped_column(
-        Integer, info=field("Age at enrolment", unit="years", minimum=18, maximum=100)
-    )
-    who_performance_status: Mapped[int] = mapped_column(
-        Integer, info=field("WHO performance status", minimum=0, maximum=4)
-    )
-    primary_location: Mapped[str] = mapped_column(
-        String(16),
-        info=field(
-            "Primary tumour location",
-            allowed=("proximal_colon", "distal_colon", "rectum", "multiple"),
-        ),
-    )
-    histology: Mapped[str] = mapped_column(
-        String(16),
-        info=field("Histology", allowed=("nonmucinous", "mucinous", "signet_ring")),
-    )
-    primary_status: Mapped[str] = mapped_column(
-        String(16), info=field("Primary tumour status", allowed=("resected", "in_situ"))
-    )
-    t_category: Mapped[str] = mapped_column(
-        String(4), info=field("T category", allowed=("T0", "T1", "T2", "T3", "T4"))
-    )
-    n_category: Mapped[str] = mapped_column(
-        String(4), info=field("N category", allowed=("N0", "N1", "N2"))
-    )
-    previous_chemotherapy: Mapped[str] = mapped_column(
-        String(24),
-        info=field(
-            "Previous systemic chemotherapy for colorectal cancer",
-            allowed=("none", "adjuvant_fp_oxaliplatin", "adjuvant_fp_mono", "metastatic"),
-        ),
-    )
-    previous_extraperitoneal_resection: Mapped[bool] = mapped_column(
-        Boolean, info=field("Previous resection of extraperitoneal metastases")
-    )
-    onset: Mapped[str] = mapped_column(
-        String(16), info=field("Onset of CPM", allowed=("synchronous", "metachronous"))
-    )
-    primary_diagnosis_date: Mapped[dt.date] = mapped_column(
-        Date, info=field("Date of primary diagnosis")
-    )
-    pm_diagnosis_date: Mapped[dt.date] = mapped_column(
-        Date, info=field("Date of diagnosis of peritoneal metastases")
-    )
-    baseline_pci: Mapped[int] = mapped_column(
-        Integer, info=field("Baseline PCI", minimum=0, maximum=39)
-    )
-    pci_modality: Mapped[str] = mapped_column(
-        String(16),
-        info=field("Modality of baseline PCI", allowed=("laparoscopy", "laparotomy", "radiology")),
-    )
-    pci_centre: Mapped[str] = mapped_column(
-        String(16),
-        info=field("Centre of baseline PCI", allowed=("trial", "referring", "none")),
-    )
-    planned_hipec: Mapped[str] = mapped_column(
-        String(16), info=field("Planned HIPEC", allowed=("mitomycin_c", "oxaliplatin"))
-    )
-
-
-class TreatmentCycle(Base):
-    """One cycle of systemic therapy as given."""
-
-    __tablename__ = "treatment_cycle"
-    __form__ = "cycle"
-    __table_args__ = (UniqueConstraint("participant_id", "phase", "cycle_number"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    phase: Mapped[str] = mapped_column(String(16), info=field("Phase", allowed=PHASES))
-    regimen: Mapped[str] = mapped_column(String(32), info=field("Regimen (protocol id)"))
-    cycle_number: Mapped[int] = mapped_column(
-        Integer, info=field("Cycle number", minimum=1, maximum=24)
-    )
-    given_on: Mapped[dt.date] = mapped_column(Date, info=field("Day 1 of the cycle"))
-    doses: Mapped[dict[str, Any]] = mapped_column(
-        default=dict, info=field("Doses given per drug", unit="mg")
-    )
-    bevacizumab_given: Mapped[bool] = mapped_column(Boolean, info=field("Bevacizumab given"))
-    dose_reduced: Mapped[bool] = mapped_column(Boolean, default=False, info=field("Reduced"))
-    switched_from: Mapped[str | None] = mapped_column(
-        String(32), info=field("Regimen switched from at this cycle")
-    )
-    switch_reason: Mapped[str | None] = mapped_column(Text, info=field("Reason for switch"))
-    stopped_after: Mapped[bool] = mapped_column(
-        Boolean, default=False, info=field("Treatment stopped after this cycle")
-    )
-    stop_reason: Mapped[str | None] = mapped_column(Text, info=field("Reason for stopping"))
-
-
-class Restaging(Base):
-    """Restaging CT after neoadjuvant therapy."""
-
-    __tablename__ = "restaging"
-    __form__ = "restaging"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), unique=True)
-    ct_date: Mapped[dt.date] = mapped_column(Date, info=field("Date of restaging CT"))
-    outcome: Mapped[str] = mapped_column(
-        String(32),
-        info=field(
-            "Outcome",
-            allowed=("systemic_progression", "peritoneal_progression_only", "stable_or_response"),
-        ),
-    )
-
-
-class Surgery(Base):
-    """CRS-HIPEC or open-close. PCI total and completeness are computed from what is here."""
-
-    __tablename__ = "surgery"
-    __form__ = "surgery"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), unique=True)
-    surgery_date: Mapped[dt.date] = mapped_column(Date, info=field("Date of surgery"))
-    procedure: Mapped[str] = mapped_column(
-        String(16), info=field("Procedure", allowed=("crs_hipec", "crs_only", "open_close"))
-    )
-    open_close_reason: Mapped[str | None] = mapped_column(
-        String(32),
-        info=field(
-            "Reason for open-close",
-            allowed=("unresectable_pm", "unexpected_metastases", "other"),
-        ),
-    )
-    pci_regions: Mapped[dict[str, Any]] = mapped_column(
-        info=field(
-            "Lesion-size score per PCI region (0-3)",
-            allowed=tuple(r.id for r in Region),
-        )
-    )
-    cc_score: Mapped[int | None] = mapped_column(
-        Integer, info=field("Completeness of cytoreduction (CC-0..3)", minimum=0, maximum=3)
-    )
-    r_class: Mapped[str | None] = mapped_column(
-        String(4), info=field("R classification (where used)", allowed=("R0", "R1", "R2"))
-    )
-    primary_tumour_resection: Mapped[bool] = mapped_column(
-        Boolean, info=field("Primary tumour resected")
-    )
-    anastomosis: Mapped[bool] = mapped_column(Boolean, info=field("Bowel anastomosis"))
-    ostomy: Mapped[bool] = mapped_column(Boolean, info=field("Ostomy formed"))
-    operating_time_min: Mapped[int | None] = mapped_column(
-        Integer, info=field("Operating time", unit="min", minimum=0, maximum=1440)
-    )
-    hipec_drug: Mapped[str] = mapped_column(
-        String(16),
-        info=field("HIPEC given", allowed=("mitomycin_c", "oxaliplatin", "none")),
-    )
-
-
-class Discharge(Base):
-    """End of the initial hospital stay."""
-
-    __tablename__ = "discharge"
-    __form__ = "discharge"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), unique=True)
-    discharge_date: Mapped[dt.date] = mapped_column(Date, info=field("Date of discharge"))
-
-
-class Readmission(Base):
-    """A readmission after discharge."""
-
-    __tablename__ = "readmission"
-    __form__ = "readmission"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    admitted_on: Mapped[dt.date] = mapped_column(Date, info=field("Date of readmission"))
-    reason: Mapped[str] = mapped_column(Text, default="", info=field("Reason"))
-
-
-class Reoperation(Base):
-    """A reoperation after surgery."""
-
-    __tablename__ = "reoperation"
-    __form__ = "reoperation"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    reoperated_on: Mapped[dt.date] = mapped_column(Date, info=field("Date of reoperation"))
-    indication: Mapped[str] = mapped_column(Text, info=field("Indication (adverse event)"))
-    complication: Mapped[bool] = mapped_column(
-        Boolean, default=True, info=field("For a postoperative complication")
-    )
-
-
-class Complication(Base):
-    """A postoperative complication graded by Clavien-Dindo."""
-
-    __tablename__ = "complication"
-    __form__ = "complication"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    term: Mapped[str] = mapped_column(Text, info=field("Adverse event"))
-    grade: Mapped[str] = mapped_column(
-        String(8), info=field("Clavien-Dindo grade", allowed=CLAVIEN_DINDO)
-    )
-    onset_date: Mapped[dt.date | None] = mapped_column(Date, info=field("Date of onset"))
-
-
-class Toxicity(Base):
-    """A systemic-therapy-related adverse event graded by CTCAE v4.0."""
-
-    __tablename__ = "toxicity"
-    __form__ = "toxicity"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    term: Mapped[str] = mapped_column(Text, info=field("CTCAE term"))
-    grade: Mapped[int] = mapped_column(Integer, info=field("CTCAE grade", minimum=1, maximum=5))
-    phase: Mapped[str] = mapped_column(String(16), info=field("Phase", allowed=PHASES))
-    onset_date: Mapped[dt.date | None] = mapped_column(Date, info=field("Date of onset"))
-
-
-class RadiologyReview(Base):
-    """Central radiology review at one time point: radiologic PCI and RECIST context."""
-
-    __tablename__ = "radiology_review"
-    __form__ = "radiology"
-    __table_args__ = (UniqueConstraint("participant_id", "timepoint"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    timepoint: Mapped[str] = mapped_column(
-        String(16), info=field("Time point", allowed=("baseline", "restaging"))
-    )
-    scan_date: Mapped[dt.date] = mapped_column(Date, info=field("Date of CT"))
-    radiologic_pci: Mapped[int | None] = mapped_column(
-        Integer, info=field("Radiologic PCI", minimum=0, maximum=39)
-    )
-    new_lesions: Mapped[bool] = mapped_column(Boolean, default=False, info=field("New lesions"))
-    non_target_progression: Mapped[bool] = mapped_column(
-        Boolean, default=False, info=field("Unequivocal non-target progression")
-    )
-    lesions: Mapped[list[Any]] = mapped_column(
-        default=list,
-        info=field("RECIST lesions: id, organ, lymph_node, diameter_mm", unit="mm"),
-    )
-
-
-class PathologyReview(Base):
-    """Central pathology review of one site."""
-
-    __tablename__ = "pathology_review"
-    __form__ = "pathology"
-    __table_args__ = (UniqueConstraint("participant_id", "site"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    site: Mapped[str] = mapped_column(String(16), info=field("Site", allowed=PATHOLOGY_SITES))
-    evaluable: Mapped[bool] = mapped_column(Boolean, info=field("Evaluable"))
-    not_evaluable_reason: Mapped[str | None] = mapped_column(
-        Text, info=field("Reason not evaluable")
-    )
-    trg: Mapped[int | None] = mapped_column(
-        Integer, info=field("Mandard TRG", minimum=1, maximum=5)
-    )
-    prgs: Mapped[list[Any]] = mapped_column(
-        default=list, info=field("PRGS per biopsy (1-4)", minimum=1, maximum=4)
-    )
-
-
-class OffStudy(Base):
-    """End of trial treatment or follow-up, with the reason."""
-
-    __tablename__ = "off_study"
-    __form__ = "off_study"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), unique=True)
-    off_date: Mapped[dt.date] = mapped_column(Date, info=field("Date off study"))
-    reason: Mapped[str] = mapped_column(
-        String(32),
-        info=field(
-            "Reason",
-            allowed=(
-                "systemic_progression",
-                "unresectable",
-                "toxicity",
-                "morbidity",
-                "performance_status",
-                "patient_request",
-                "physician_decision",
-                "palliative_care",
-                "death",
-                "other",
-            ),
-        ),
-    )
-    detail: Mapped[str] = mapped_column(Text, default="", info=field("Detail"))
-
-
-class Deviation(Base):
-    """A protocol deviation."""
-
-    __tablename__ = "deviation"
-    __form__ = "deviation"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    noted_on: Mapped[dt.date] = mapped_column(Date, info=field("Date noted"))
-    category: Mapped[str] = mapped_column(
-        String(32),
-        info=field(
-            "Category",
-            allowed=("eligibility", "treatment", "window", "crossover", "other"),
-        ),
-    )
-    description: Mapped[str] = mapped_column(Text, info=field("Description"))
-
-
-class FollowUp(Base):
-    """A follow-up visit, ready for survival analysis."""
-
-    __tablename__ = "follow_up"
-    __form__ = "follow_up"
-    __table_args__ = (UniqueConstraint("participant_id", "visit_date"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
-    visit_date: Mapped[dt.date] = mapped_column(Date, info=field("Date of visit or contact"))
-    vital_status: Mapped[str] = mapped_column(
-        String(8), info=field("Vital status", allowed=("alive", "dead", "lost"))
-    )
-    death_date: Mapped[dt.date | None] = mapped_column(Date, info=field("Date of death"))
-    recurrence: Mapped[bool] = mapped_column(
-        Boolean, default=False, info=field("Recurrence or progression since the last visit")
-    )
-    recurrence_date: Mapped[dt.date | None] = mapped_column(
-        Date, info=field("Date of recurrence or progression")
-    )
-
-
 class FormRecord(Base):
     """One record of a form declared by the study definition: its items as a typed document.
 
@@ -591,26 +252,6 @@ def input_columns(table: type[Base]) -> list[Column[Any]]:
     return [c for c in columns if c.key not in SYSTEM_COLUMNS and "label" in c.info]
 
 
-CLINICAL_FORMS = (
-    "baseline",
-    "cycle",
-    "restaging",
-    "surgery",
-    "discharge",
-    "readmission",
-    "reoperation",
-    "complication",
-    "toxicity",
-    "radiology",
-    "pathology",
-    "off_study",
-    "deviation",
-    "follow_up",
-)
-"""The case report forms recorded per participant, in the order of a participant's course."""
-PARTICIPANT_FORMS = (*CLINICAL_FORMS, "query")
-"""Everything kept per participant: the clinical forms and the data queries on them."""
-
 FORM_TABLES: dict[str, type[Base]] = {
     cls.__form__: cls  # type: ignore[attr-defined]
     for cls in (
@@ -620,24 +261,10 @@ FORM_TABLES: dict[str, type[Base]] = {
         Participant,
         EligibilityAssessment,
         Randomisation,
-        Baseline,
-        TreatmentCycle,
-        Restaging,
-        Surgery,
-        Discharge,
-        Readmission,
-        Reoperation,
-        Complication,
-        Toxicity,
-        RadiologyReview,
-        PathologyReview,
-        OffStudy,
-        Deviation,
-        FollowUp,
         Query,
     )
 }
-"""Every audited table by its form name."""
+"""The trial's own audited tables by name (a study's forms live in `form_record`)."""
 
 
 class WebSession(Base):

@@ -31,15 +31,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import insert, select
 
 from cairo6.protocol import Protocol, default_protocol
 from cairo6.protocol.date_order import entered_after_later_files
 from cairo6.randomization.levels import derive_levels
 from cairo6.service.dictionary import FILE_ORDER, file_variables
 from cairo6.service.exchange_tables import cell_text
-from cairo6.store.extract import PARTICIPANT_FORMS
-from cairo6.store.schema import FORM_TABLES, input_columns
+from cairo6.store.audit import Actor, Entry, append_many, insert_changes
+from cairo6.store.documents import context_of, entered, record_keys, with_derived
+from cairo6.store.engine import Database
+from cairo6.store.extract import QUERY_COLUMNS
+from cairo6.store.schema import Centre, FormRecord, Participant, Randomisation, Screening
 from cairo6.studies.cairo6 import builder
+from cairo6.study import bundled_study_folder
+from cairo6.study.loader import read_study
+from cairo6.study.study import Study
 
 __all__ = [
     "SEED",
@@ -49,6 +56,7 @@ __all__ = [
     "main",
     "reference_trial",
     "to_extract",
+    "write_database",
     "write_exchange",
 ]
 
@@ -88,6 +96,33 @@ class SyntheticTrial:
 
 
 @cache
+def _study() -> Study:
+    return read_study(bundled_study_folder("cairo6"))
+
+
+def _derived(tables: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, list[Any]]]:
+    """Each form's derived items for each builder row, as a save stores them. Computed once on
+    the template: copies shift all of a patient's dates alike, which no derivation sees."""
+    study = _study()
+    once: dict[str, dict[str, dict[str, Any]]] = {}
+    for form in study.forms:
+        if not form.repeating:
+            for row in tables.get(form.id, []):
+                once.setdefault(row["study_number"], {})[form.id] = entered(form, row)
+    contexts = {number: context_of(study, documents) for number, documents in once.items()}
+    out: dict[str, dict[str, list[Any]]] = {}
+    for form in study.forms:
+        derived = [item.id for item in form.items() if item.derived is not None]
+        if derived:
+            documents = [
+                with_derived(study, form, entered(form, row), contexts.get(row["study_number"], {}))
+                for row in tables.get(form.id, [])
+            ]
+            out[form.id] = {k: [d.get(k) for d in documents] for k in derived}
+    return out
+
+
+@cache
 def _template() -> tuple[Frames, tuple[dict[str, str], ...]]:
     protocol = default_protocol()
     tables = builder.build(protocol=protocol)
@@ -96,6 +131,9 @@ def _template() -> tuple[Frames, tuple[dict[str, str], ...]]:
         form: pd.DataFrame(tables.get(form, []), columns=[e.variable for e in variables[form]])
         for form in FILE_ORDER
     }
+    for form, derived in _derived(tables).items():
+        for item, values in derived.items():
+            frames[form][item] = values
     for frame in frames.values():
         for column in frame.columns:
             if _is_date_column(frame[column]):
@@ -263,8 +301,10 @@ def to_extract(trial: SyntheticTrial) -> Frames:
         "screening": screening[list(_SCREENING)],
         "participant": participant,
     }
-    for form in PARTICIPANT_FORMS:
-        columns = ["study_number", *(c.key for c in input_columns(FORM_TABLES[form]))]
+    forms = {f.id: ["study_number", *(i.id for i in f.items())] for f in _study().forms}
+    forms["query"] = ["study_number", *QUERY_COLUMNS]
+    next_id = 1
+    for form, columns in forms.items():
         frame = tables.get(form, pd.DataFrame(columns=columns))[columns]
         if form == "deviation":
             # The import records the deviation given at randomisation as the first deviation.
@@ -288,11 +328,13 @@ def to_extract(trial: SyntheticTrial) -> Frames:
             waits |= match
         frame = pd.concat([frame[~waits], frame[waits]])
         frame = frame.reset_index(drop=True)
-        frame.insert(
-            1,
-            "id",
-            pd.Series(np.arange(1, len(frame) + 1), dtype=object if frame.empty else np.int64),
-        )
+        # Form records share one sequence of ids (queries have their own), in form order, as
+        # migration 0006 numbered the records it moved.
+        first = 1 if form == "query" else next_id
+        ids = np.arange(first, first + len(frame))
+        frame.insert(1, "id", pd.Series(ids, dtype=object if frame.empty else np.int64))
+        if form != "query":
+            next_id += len(frame)
         frames[form] = frame
     return {name: _like_extract(frame) for name, frame in frames.items()}
 
@@ -300,6 +342,166 @@ def to_extract(trial: SyntheticTrial) -> Frames:
 def extract_frames(participants: int, seed: int = SEED) -> Frames:
     """The extract frames of a generated SYNTHETIC trial (no database involved)."""
     return to_extract(generate(participants, seed))
+
+
+BULK = Actor(username="synthetic-bulk", role="data_manager")
+"""Who the bulk writer's audit records name."""
+
+
+def _python(values: pd.Series, dated: bool) -> list[Any]:
+    """A column as the values a document or a row holds: None for missing, ISO dates (for a
+    document) or dates (for a row), Python ints and bools, objects as they are."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        text = values.dt.strftime("%Y-%m-%d")
+        out = [None if pd.isna(v) else v for v in text.tolist()]
+        return out if dated else [None if v is None else dt.date.fromisoformat(v) for v in out]
+    listed = values.tolist()
+    if values.dtype == np.float64:
+        return [None if v != v else (int(v) if float(v).is_integer() else v) for v in listed]
+    return [None if (v is None or v is pd.NA or v is pd.NaT) else v for v in listed]
+
+
+def write_database(trial: SyntheticTrial, db: Database, actor: Actor = BULK) -> int:
+    """Write the trial straight into an empty database (schema at head, protocol bound): centres,
+    screening log, participants and allocations in their tables, every form record in
+    `form_record` with the document a save stores, and an insert audit record for each row as
+    the services write it, appended in bulk. One transaction; returns the rows written.
+
+    Eligibility assessments are not written (no extract or report reads them), so the database
+    serves the analysis and the form store's benchmarks, not a trial office.
+    """
+    frames = to_extract(trial)
+    study = _study()
+    entries: list[Entry] = []
+
+    def rows_of(table: Any, rows: list[dict[str, Any]], label: list[str | None]) -> None:
+        if rows:
+            conn.execute(insert(table), rows)
+        name = table.__tablename__
+        entries.extend(
+            Entry("insert", name, str(r["id"]), insert_changes(r), participant=p)
+            for r, p in zip(rows, label, strict=True)
+        )
+
+    with db.write(actor) as session:
+        conn = session.connection()
+        if conn.execute(select(Participant.id).limit(1)).first() is not None:
+            raise ValueError("write_database needs a database without participants")
+        centre = frames["centre"]
+        centre_id = {code: n for n, code in enumerate(centre["centre"].tolist(), start=1)}
+        rows_of(
+            Centre,
+            [
+                {"id": n, "code": c, "name": name, "started_recruiting": d}
+                for (c, n), name, d in zip(
+                    centre_id.items(),
+                    centre["name"].tolist(),
+                    _python(centre["started_recruiting"], dated=False),
+                    strict=True,
+                )
+            ],
+            [None] * len(centre),
+        )
+        screening = frames["screening"]
+        columns = [c for c in screening.columns if c not in ("centre", "study_number")]
+        values = {c: _python(screening[c], dated=False) for c in columns}
+        screening_rows = [
+            {"id": n, "centre_id": centre_id[code], **{c: values[c][n - 1] for c in columns}}
+            for n, code in enumerate(screening["centre"].tolist(), start=1)
+        ]
+        rows_of(Screening, screening_rows, [None] * len(screening_rows))
+        screened = {r["screening_number"]: r["id"] for r in screening_rows}
+        screening_of = dict(
+            zip(
+                trial.tables["randomisation"]["study_number"],
+                trial.tables["randomisation"]["screening_number"],
+                strict=True,
+            )
+        )
+        deviation_of = dict(
+            zip(
+                trial.tables["randomisation"]["study_number"],
+                _python(trial.tables["randomisation"]["deviation"], dated=False),
+                strict=True,
+            )
+        )
+        people = frames["participant"]
+        numbers = people["study_number"].tolist()
+        enrolled = _python(people["enrolled_on"], dated=False)
+        person = {number: n for n, number in enumerate(numbers, start=1)}
+        rows_of(
+            Participant,
+            [
+                {
+                    "id": person[number],
+                    "study_number": number,
+                    "centre_id": centre_id[code],
+                    "screening_id": screened[screening_of[number]],
+                    "enrolled_on": on,
+                }
+                for number, code, on in zip(numbers, people["centre"], enrolled, strict=True)
+            ],
+            list(numbers),
+        )
+        rows_of(
+            Randomisation,
+            [
+                {
+                    "id": person[number],
+                    "participant_id": person[number],
+                    "sequence_number": int(sequence),
+                    "arm": arm,
+                    "allocated_at": at,
+                    "allocated_by": actor.username,
+                    "levels": levels,
+                    "diagnostic": {},
+                    "source": source,
+                    "deviation": deviation_of[number],
+                }
+                for number, sequence, arm, at, levels, source in zip(
+                    numbers,
+                    people["sequence_number"],
+                    people["arm"],
+                    people["allocated_at"],
+                    people["levels"],
+                    people["source"],
+                    strict=True,
+                )
+            ],
+            list(numbers),
+        )
+        for form in study.forms:
+            frame = frames[form.id]
+            items = [i.id for i in form.items()]
+            cells = [_python(frame[i], dated=True) for i in items]
+            documents = [
+                {k: v for k, v in zip(items, row, strict=True) if v is not None}
+                for row in zip(*cells, strict=True)
+            ]
+            owners = frame["study_number"].tolist()
+            keys = [""] * len(documents)
+            for indices in frame.groupby("study_number", sort=False).indices.values():
+                found = record_keys(form, [documents[i] for i in indices])
+                for i, key in zip(indices, found, strict=True):
+                    keys[i] = key
+            rows_of(
+                FormRecord,
+                [
+                    {
+                        "id": int(rid),
+                        "participant_id": person[owner],
+                        "form": form.id,
+                        "record_key": key,
+                        "data": document,
+                        "study_version": 1,
+                    }
+                    for rid, owner, key, document in zip(
+                        frame["id"], owners, keys, documents, strict=True
+                    )
+                ],
+                owners,
+            )
+        return append_many(conn, actor, entries)
 
 
 def write_exchange(trial: SyntheticTrial, out: Path, protocol: Protocol | None = None) -> None:
