@@ -62,17 +62,35 @@ def _facts(session: StoreSession, person: Participant, today: dt.date) -> dict[s
 
 
 def _context(
-    study: Study, session: StoreSession, person: Participant, today: dt.date, skip: int | None
+    study: Study,
+    session: StoreSession,
+    person: Participant,
+    form: Form,
+    today: dt.date,
+    skip: int | None,
 ) -> dict[str, Any]:
     """Facts, which forms exist, and the participant's other once-per-participant records, as
-    rules read them. Repeating forms' records are not read: a save costs the same at the
-    300th adverse event as at the first."""
+    rules read them. Other repeating forms' records are read only when the form's checks name
+    them: a save costs the same at the 300th adverse event as at the first."""
     context = _facts(session, person, today)
     present = session.scalars(
         select(FormRecord.form).where(FormRecord.participant_id == person.id).distinct()
     ).all()
     context.update(dict.fromkeys(present, True))
     once = [f.id for f in study.forms if not f.repeating and f.id in present]
+    # Repeating forms are read only when a check of the form being saved names them (an operation
+    # after every neoadjuvant cycle), each record as one mapping of its items.
+    named = {name for check in study.checks_for(form.id) for name in check.rule.forms_named()}
+    lists = [f.id for f in study.forms if f.repeating and f.id in present and f.id in named]
+    for form_id in lists:
+        rows = session.scalars(
+            select(FormRecord).where(
+                FormRecord.participant_id == person.id, FormRecord.form == form_id
+            )
+        )
+        context[form_id] = [
+            typed_record(study, study.form(form_id), row.data) for row in rows if row.id != skip
+        ] or None
     if once:
         rows = session.scalars(
             select(FormRecord).where(
@@ -161,7 +179,7 @@ def record_in(
             f"{person.study_number} already has a {form.label} record",
             f"change it with `cairo6 update {form.id}` and a reason",
         )
-    context = _context(study, session, person, today, None)
+    context = _context(study, session, person, form, today, None)
     missing = [r for r in form.requires if not context.get(r) and study.has_form(r)]
     if missing:
         raise StateError(
@@ -221,7 +239,7 @@ def update_form(
             )
         current = {k: v for k, v in row.data.items() if form.item(k) and not form.item(k).derived}  # type: ignore[union-attr]
         merged = {**current, **changes}
-        context = _context(study, session, person, today or dt.date.today(), row.id)
+        context = _context(study, session, person, form, today or dt.date.today(), row.id)
         verdict = validate_record(study, form, merged, context)
         if verdict.problems:
             raise FormError(form.id, verdict.problems)

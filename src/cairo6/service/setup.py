@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cairo6.errors import ProtocolError, StateError
+from cairo6.errors import ProtocolError
 from cairo6.protocol import Protocol, parse_protocol
 from cairo6.service.event_order import unknown_points
 from cairo6.service.trial import Trial
@@ -26,12 +26,6 @@ def initialise(db: Database, protocol: Protocol, toml_text: str) -> Trial:
 
 def initialise_study(db: Database, study: Study, files: dict[str, str]) -> Trial:
     """Create (or migrate) the schema and bind a whole study definition to the database."""
-    if study.manifest.per_form_tables:
-        raise StateError(
-            f"study {study.id} still keeps its records in its own per-form tables",
-            "create its database with `cairo6 db init` (without --study) until it moves to "
-            "the generic form store",
-        )
     from cairo6.store.migrate import upgrade
 
     upgrade(db)

@@ -82,6 +82,24 @@ class Derivation(_Model):
     """Function parameter -> item id (in the same form) or `form.item`."""
 
 
+class Validation(_Model):
+    """A value check that needs the clinical scoring library (a PCI grid, a Clavien-Dindo
+    grade, RECIST lesions): a validator named in the scoring registry, with other items it reads.
+
+    Written `validate = "clavien_dindo"` or `validate = {function = "cc_r_class", inputs =
+    {procedure = "procedure"}}`; the item's own value is the validator's `value`.
+    """
+
+    function: str = Field(pattern=_SNAKE)
+    inputs: dict[str, str] = {}
+    """Validator parameter -> item id (in the same form), `form.item` or a fact (`@arm`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, data: object) -> object:
+        return {"function": data} if isinstance(data, str) else data
+
+
 class Widget(StrEnum):
     """Input widgets beyond the one a data type implies."""
 
@@ -96,6 +114,8 @@ class Widget(StrEnum):
 class Item(_Model):
     """An ODM ItemDef: one question of a form."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     id: str = Field(pattern=_SNAKE)
     label: str = Field(min_length=1)
     type: DataType
@@ -108,6 +128,8 @@ class Item(_Model):
     visible_when: Condition | None = None
     """Branching: the item is asked only when this rule holds (unknown counts as hidden)."""
     derived: Derivation | None = None
+    validate_with: Validation | None = Field(default=None, alias="validate")
+    """A scoring-library check of the value (`validate = "clavien_dindo"`)."""
     widget: Widget = Widget.DEFAULT
     repeated: bool = False
     """A list of values (one per biopsy, lesion, region ...), each of the item's type."""
@@ -322,10 +344,6 @@ class Manifest(_Model):
     """How the columns of a data file map onto the forms (`mapping.toml`)."""
     data_note: str = ""
     """Provenance and licence of `data`; shown wherever the data is used."""
-    per_form_tables: bool = False
-    """Transitional: the study's records still live in the per-form tables of the first
-    release (CAIRO6) rather than in the generic form store, so it cannot yet be bound to a
-    database as a study definition; `cairo6 db init` without `--study` runs it."""
 
 
 class FormsFile(_Model):

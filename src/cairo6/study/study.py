@@ -10,6 +10,7 @@ from typing import Any
 from cairo6.errors import InvalidValueError
 from cairo6.protocol.models import Protocol
 from cairo6.study.models import (
+    Code,
     CodeList,
     ComparisonPlan,
     DataType,
@@ -30,8 +31,27 @@ FACTS: dict[str, DataType] = {
     "@randomised_on": DataType.DATE,
     "@enrolled_on": DataType.DATE,
     "@today": DataType.DATE,
+    "@regimen_arm": DataType.TEXT,
+    "@regimen_phase": DataType.TEXT,
 }
 """Facts about a participant that every rule may read, whatever the study."""
+
+REGIMENS = "protocol_regimens"
+"""The code list of the protocol's regimens (id, label), which every study with regimens has;
+a record naming one gets the facts `@regimen_arm` and `@regimen_phase` for its checks."""
+
+
+def regimen_codelist(protocol: Protocol) -> CodeList | None:
+    """The protocol's regimens as a code list, or None when it has none."""
+    if not protocol.regimens:
+        return None
+    return CodeList(
+        id=REGIMENS,
+        label="Regimens of the protocol",
+        codes=[Code(value=r.id, label=r.label) for r in protocol.regimens],
+        source="protocol",
+    )
+
 
 SYSTEM_ITEMS: dict[str, DataType] = {
     "screening.screened_on": DataType.DATE,

@@ -35,11 +35,11 @@ import pandas as pd
 from cairo6.protocol import Protocol, default_protocol
 from cairo6.protocol.date_order import entered_after_later_files
 from cairo6.randomization.levels import derive_levels
-from cairo6.service.dictionary import FILE_ORDER, file_variables
 from cairo6.service.exchange_tables import cell_text
 from cairo6.store.extract import PARTICIPANT_FORMS
 from cairo6.store.schema import FORM_TABLES, input_columns
 from cairo6.studies.cairo6 import builder
+from cairo6.studies.cairo6.builder import FILE_ORDER, file_variables
 
 __all__ = [
     "SEED",
