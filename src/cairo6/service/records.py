@@ -249,20 +249,27 @@ def update_form(
         return Saved(study_number, form.id, row.record_key, row.id, queries)
 
 
-def records_of(
-    trial: Trial, actor: Actor, study_number: str
-) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-    """Every record of a participant: form id -> [(record key, typed items)], form order."""
-    study = trial.definition()
-    with trial.db.read() as session:
-        person = participant(session, actor, study_number, Action.VIEW_PARTICIPANT)
-        rows = session.scalars(
-            select(FormRecord).where(FormRecord.participant_id == person.id).order_by(FormRecord.id)
-        ).all()
-    out: dict[str, list[tuple[str, dict[str, Any]]]] = {f.id: [] for f in study.forms}
+Records = dict[str, list[tuple[str, dict[str, Any]]]]
+"""A participant's records: form id -> [(record key, typed items)], in form order."""
+
+
+def records_in(session: StoreSession, study: Study, person: Participant) -> Records:
+    """Every record of a participant, read inside the caller's transaction."""
+    rows = session.scalars(
+        select(FormRecord).where(FormRecord.participant_id == person.id).order_by(FormRecord.id)
+    ).all()
+    out: Records = {f.id: [] for f in study.forms}
     for row in rows:
         if study.has_form(row.form):
             out[row.form].append(
                 (row.record_key, typed_record(study, study.form(row.form), row.data))
             )
     return out
+
+
+def records_of(trial: Trial, actor: Actor, study_number: str) -> Records:
+    """Every record of a participant: form id -> [(record key, typed items)], form order."""
+    study = trial.definition()
+    with trial.db.read() as session:
+        person = participant(session, actor, study_number, Action.VIEW_PARTICIPANT)
+        return records_in(session, study, person)

@@ -411,4 +411,25 @@ def cross_check(study: Study, declared: Declared | None = None) -> list[StudyIss
     if study.manifest.analysis:
         issues += _check_analysis(study, study.manifest.analysis, scope)
     issues += _check_rest(study, scope)
+    issues += _check_course(study, study.manifest.forms, scope)
+    return issues
+
+
+def _check_course(study: Study, file: str, scope: _Scope) -> list[StudyIssue]:
+    """The `[course]` map names a repeating form, its items, and `form.item` dates."""
+    course = study.course
+    if course is None:
+        return []
+    form = next((f for f in study.forms if f.id == course.cycles), None)
+    if form is None or not form.repeating:
+        return [StudyIssue(file, "course.cycles", f"'{course.cycles}' is not a repeating form")]
+    issues = [
+        StudyIssue(file, f"course.{role}", f"item '{item}' is not declared in '{form.id}'")
+        for role, item in course.cycle_items().items()
+        if form.item(item) is None
+    ]
+    for role in ("operation", "operation_complete", "scan"):
+        ref = getattr(course, role)
+        if ref is not None and ref not in scope.names:
+            issues.append(StudyIssue(file, f"course.{role}", f"'{ref}' is not a form.item"))
     return issues

@@ -153,6 +153,7 @@ def study_from_texts(texts: Mapping[str, str], source: str = "<study>") -> Study
         flow=tuple(flow.get("stages", [])),
         layout_text=texts.get(manifest.layout) if manifest.layout else None,
         published_text=texts.get(manifest.published) if manifest.published else None,
+        course=forms.get("course"),
     )
     issues += cross_check(study, declared_in(raw_forms))
     if issues:

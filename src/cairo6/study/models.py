@@ -178,6 +178,9 @@ class Form(_Model):
     """Forms that must exist for the participant before this one can be entered."""
     recorded_by: Literal["clinical", "radiology", "pathology"] = "clinical"
     """Which permission records this form (see the service's permission table)."""
+    ends: bool = False
+    """A record of this form ends the participant's time in the trial (off study, withdrawn):
+    nothing more is due for them."""
     groups: list[ItemGroup] = Field(min_length=1)
 
     def items(self) -> list[Item]:
@@ -346,11 +349,45 @@ class Manifest(_Model):
     """Provenance and licence of `data`; shown wherever the data is used."""
 
 
+class CourseMap(_Model):
+    """Where the protocol's treatment calendar reads what was given (`[course]` of forms.toml),
+    for a study whose protocol has regimens: the repeating form of treatment cycles and its
+    items, and the `form.item` of the operation date, its completeness and the scan date.
+    """
+
+    cycles: str = Field(pattern=_SNAKE)
+    phase: str = Field(pattern=_SNAKE)
+    regimen: str = Field(pattern=_SNAKE)
+    number: str = Field(pattern=_SNAKE)
+    day1: str = Field(pattern=_SNAKE)
+    antiangiogenic: str | None = None
+    reduced: str | None = None
+    switch_from: str | None = None
+    switch_why: str | None = None
+    stopped: str | None = None
+    stop_why: str | None = None
+    operation: str | None = None
+    """`form.item`: the date of the operation between the phases."""
+    operation_complete: str | None = None
+    """`form.item`: whether the operation was complete (a boolean, often derived)."""
+    scan: str | None = None
+    """`form.item`: the date of the scan that decides on the operation."""
+
+    def cycle_items(self) -> dict[str, str]:
+        """Calendar role -> item id of the cycle form, for the roles the study names."""
+        roles = (
+            "phase", "regimen", "number", "day1", "antiangiogenic", "reduced", "switch_from",
+            "switch_why", "stopped", "stop_why",
+        )  # fmt: skip
+        return {role: getattr(self, role) for role in roles if getattr(self, role) is not None}
+
+
 class FormsFile(_Model):
     """`forms.toml`."""
 
     codelists: list[CodeList] = []
     forms: list[Form] = Field(min_length=1)
+    course: CourseMap | None = None
 
 
 class ChecksFile(_Model):

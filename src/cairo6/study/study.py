@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from cairo6.study.models import (
     Code,
     CodeList,
     ComparisonPlan,
+    CourseMap,
     DataType,
     EditCheck,
     EndpointDef,
@@ -82,6 +84,8 @@ class Study:
     layout_text: str | None
     published_text: str | None
     folder: Path | None = None
+    course: CourseMap | None = None
+    """Where the treatment calendar reads what was given (None: no calendar)."""
 
     def with_folder(self, folder: Path) -> Study:
         """The same study, remembering the folder it was read from (for its data)."""
@@ -146,6 +150,30 @@ class Study:
         if item.type is DataType.BOOLEAN:
             return "Yes" if value else "No"
         return str(value)
+
+    def shown(self, form: Form, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(label, what people read) for every item of a record with a value: code labels,
+        yes/no, units; a computed item says so."""
+        out = []
+        for item in form.items():
+            value = values.get(item.id)
+            if value is None:
+                continue
+            if isinstance(value, dict):
+                text = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in value.items())
+            elif isinstance(value, list):
+                text = "; ".join(
+                    ", ".join(f"{k.replace('_', ' ')} {w}" for k, w in v.items())
+                    if isinstance(v, dict)
+                    else self.label_of(item, v)
+                    for v in value
+                )
+            else:
+                text = self.label_of(item, value)
+            unit = f" {item.unit}" if item.unit and text and not isinstance(value, list) else ""
+            label = item.label + (" (computed)" if item.derived is not None else "")
+            out.append((label, text + unit))
+        return out
 
     def endpoint(self, endpoint_id: str) -> EndpointDef:
         """The endpoint with this id."""

@@ -14,7 +14,7 @@ from cairo6.errors import FieldProblem
 from cairo6.study.models import DataType, Form, Item, Widget
 from cairo6.study.study import Study
 from cairo6.study.validate import allowed_text, stored
-from cairo6.web.formfields import YES_NO, FieldSpec, parse_form, raw_values
+from cairo6.web.fields import YES_NO, FieldSpec, parse_form, raw_values
 
 
 def _spec(study: Study, item: Item) -> FieldSpec:
@@ -24,7 +24,7 @@ def _spec(study: Study, item: Item) -> FieldSpec:
     if item.widget is Widget.DOSES:
         return FieldSpec(item.id, item.label, "doses", item.required, unit=item.unit, hint=hint)
     if item.widget is Widget.LIST:
-        return FieldSpec(item.id, item.label, "textarea", item.required, hint=hint)
+        return FieldSpec(item.id, item.label, "lesions", item.required, unit=item.unit, hint=hint)
     if item.repeated:
         return FieldSpec(item.id, item.label, "prgs", item.required, hint=hint)
     # A list or a date picker shows what is allowed; only the definition's help is added.
@@ -71,18 +71,4 @@ def shown_values(study: Study, form: Form, values: Mapping[str, Any]) -> dict[st
 
 def display(study: Study, form: Form, values: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, value people read) for every item with a value: labels, not codes."""
-    out = []
-    for item in form.items():
-        value = values.get(item.id)
-        if value is None:
-            continue
-        if isinstance(value, dict):
-            text = ", ".join(f"{k}: {v}" for k, v in value.items())
-        elif isinstance(value, list):
-            text = ", ".join(study.label_of(item, v) for v in value)
-        else:
-            text = study.label_of(item, stored(value))
-        unit = f" {item.unit}" if item.unit and text else ""
-        label = item.label + (" (computed)" if item.derived is not None else "")
-        out.append((label, text + unit))
-    return out
+    return study.shown(form, {k: stored(v) for k, v in values.items()})
