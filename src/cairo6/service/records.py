@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cairo6.errors import FieldProblem, FormError, NotFoundError, StateError
+from cairo6.errors import FieldProblem, FormError, InvalidValueError, NotFoundError, StateError
 from cairo6.service.permissions import Action
 from cairo6.service.trial import Trial, allocation, participant
 from cairo6.store.audit import Actor
@@ -220,6 +220,11 @@ def update_form(
     today: dt.date | None = None,
 ) -> Saved:
     """Change items of a record; the whole record is checked again, as at first entry."""
+    if not reason or not reason.strip():
+        raise InvalidValueError(
+            "reason", reason, "a reason for a change after first entry", "say why it changed"
+        )
+    reason = reason.strip()
     study = trial.definition()
     form = study.form(form_id)
     with trial.db.write(actor, reason=reason) as session:
