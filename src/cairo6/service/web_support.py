@@ -373,13 +373,12 @@ def review_worklist(trial: Trial, actor: Actor, recorded_by: str) -> list[Review
     rows: list[ReviewRow] = []
     with trial.db.read() as session:
         people = _participants(session, actor, study)
-        ids = dict(
-            session.execute(
-                select(Participant.study_number, Participant.id).where(
-                    Participant.study_number.in_([p.study_number for p in people])
-                )
-            ).tuples()
-        )
+        visible = {p.study_number for p in people}
+        ids: dict[str, int] = {
+            sn: pid
+            for sn, pid in session.execute(select(Participant.study_number, Participant.id))
+            if sn in visible
+        }
         records = _records_by_participant(
             session, study, {f.id for f in study.forms}, list(ids.values())
         )
