@@ -49,6 +49,8 @@ from cairo6.service.validation import clean_form
 from cairo6.store.audit import Actor
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import Centre, Screening
+from cairo6.study.study import Study
+from cairo6.study.validate import validate_record
 
 Progress = Callable[[int, int], None]
 """Called as progress(rows_done, rows_total) while rows are applied."""
@@ -151,7 +153,9 @@ def _check_codes(
     ]
 
 
-def _check_row(row: CsvRow, entries: list[DictionaryEntry]) -> list[FieldProblem]:
+def _check_row(
+    row: CsvRow, entries: list[DictionaryEntry], study: Study | None
+) -> list[FieldProblem]:
     """Fill `row.values` with typed values; return every problem found in the row."""
     raw, form = row.raw, row.form
     problems: list[FieldProblem] = []
@@ -180,8 +184,14 @@ def _check_row(row: CsvRow, entries: list[DictionaryEntry]) -> list[FieldProblem
                 allowed = next(e.allowed for e in entries if e.variable == "allocated_at")
                 problems.append(FieldProblem("allocated_at", at, f"not {allowed}"))
     else:
-        # A study form's values are checked whole when the row is applied (`record_in`).
+        # What the row says on its own (types, codes, required items, the scoring library's
+        # validators) is checked here, so a row is reported even when a record it depends on
+        # was refused; the checks against the participant's other records run when it is saved.
         row.values = {k: cell_value(v) for k, v in raw.items() if k != "study_number" and v.strip()}
+        if study is not None:
+            problems += validate_record(
+                study, study.form(form), row.values, {}, checks=False
+            ).problems
         if not row.key("study_number"):
             problems.append(FieldProblem("study_number", "", "required; enter a study number"))
     return problems
@@ -252,7 +262,11 @@ def _refusal(trial: Trial, row: CsvRow, exc: Exception) -> list[ImportProblem]:
     """The problems an error raised while applying a row stands for."""
     form, number = row.form, row.number
     if isinstance(exc, FormError):
-        return [problem(form, number, p.field, p.value, p.message) for p in exc.problems]
+        # The value as the file has it, not as it was read.
+        return [
+            problem(form, number, p.field, row.raw.get(p.field, p.value), p.message)
+            for p in exc.problems
+        ]
     if isinstance(exc, InvalidValueError):
         name = exc.field.removeprefix(f"{form}.")
         return [
@@ -358,7 +372,7 @@ def import_directory(
         for row in rows[form]:
             if not row.valid:
                 continue
-            found = _check_row(row, variables[form])
+            found = _check_row(row, variables[form], trial.study)
             row.valid = not found
             problems += [
                 problem(form, row.number, p.field, p.value, p.message)

@@ -195,9 +195,18 @@ def regimen_facts(study: Study, form: Form, own: Mapping[str, Any]) -> dict[str,
 
 
 def validate_record(
-    study: Study, form: Form, raw: Mapping[str, Any], context: Mapping[str, Any]
+    study: Study,
+    form: Form,
+    raw: Mapping[str, Any],
+    context: Mapping[str, Any],
+    *,
+    checks: bool = True,
 ) -> Verdict:
-    """Check a whole record; every problem is reported, nothing is half-accepted."""
+    """Check a whole record; every problem is reported, nothing is half-accepted.
+
+    Without `checks`, only what the record says on its own is checked (types, code lists,
+    required items, branching, validators): the edit checks need the participant's context.
+    """
     verdict = Verdict()
     items = {i.id: i for i in form.items()}
     for key in raw:
@@ -261,7 +270,7 @@ def validate_record(
             if value is not None:
                 own[item.id] = value
                 view[item.id] = view[f"{form.id}.{item.id}"] = value
-    for check in study.checks_for(form.id):
+    for check in study.checks_for(form.id) if checks else []:
         if check.rule.evaluate(view) is False:
             if check.severity is Severity.HARD:
                 verdict.problems.append(
