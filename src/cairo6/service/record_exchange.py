@@ -34,7 +34,7 @@ def form_rows(
     people = select(Participant.id, Participant.study_number)
     if centre_id is not None:
         people = people.where(Participant.centre_id == centre_id)
-    numbers: dict[int, str] = {pid: sn for pid, sn in session.execute(people).all()}
+    numbers: dict[int, str] = dict(session.execute(people).all())
     out: dict[str, list[Row]] = {form.id: [] for form in study.forms}
     for row in session.scalars(select(FormRecord).order_by(FormRecord.id)):
         if row.participant_id in numbers and row.form in out:
