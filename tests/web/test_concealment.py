@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cairo6.service.exchange_odm import export_odm
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
@@ -19,7 +20,6 @@ from cairo6.cli import app as cli_app
 from cairo6.cli.common import settings
 from cairo6.service import exchange_export
 from cairo6.service.audit_view import history
-from cairo6.service.exchange_odm import export_odm
 from cairo6.service.permissions import Action, allowed
 from tests.web.conftest import USERS, World, login
 from tests.web.test_permissions import CASES, _send

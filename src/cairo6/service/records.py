@@ -137,6 +137,15 @@ def _open_queries(
     return tuple(opened)
 
 
+def form_for_entry(trial: Trial, actor: Actor, study_number: str, form_id: str) -> Form:
+    """The form, once the actor may record it for this participant (before a blank or saved
+    form is shown: a refused role or another centre learns nothing from the page)."""
+    form = trial.definition().form(form_id)
+    with trial.db.read() as session:
+        participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
+    return form
+
+
 def record_form(
     trial: Trial,
     actor: Actor,

@@ -66,8 +66,7 @@ def record_new(
 ) -> Response:
     """A blank form of the study; `?item=value` fills an item in (a review's time point)."""
     trial = web.trial()
-    form = trial.definition().form(form_id)
-    records.records_of(trial, user.actor, study_number)  # the participant must be visible
+    form = records.form_for_entry(trial, user.actor, study_number, form_id)
     given = {k: v for k, v in request.query_params.items() if form.item(k) is not None}
     return _record_page(request, trial, form, study_number, given)
 
@@ -98,7 +97,7 @@ def record_edit(
     """A saved record for correction; a change asks for its reason."""
     trial = web.trial()
     study = trial.definition()
-    form = study.form(form_id)
+    form = records.form_for_entry(trial, user.actor, study_number, form_id)
     saved = dict(records.records_of(trial, user.actor, study_number)[form.id])
     if key not in saved:
         raise InvalidValueError(
