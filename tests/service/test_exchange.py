@@ -237,7 +237,7 @@ def counts(db: Database) -> dict[str, int]:
     with db.read() as session:
         forms = session.execute(select(FormRecord.form, func.count()).group_by(FormRecord.form))
         return {
-            **dict(forms),
+            **dict(list(forms)),
             "participant": session.scalar(select(func.count()).select_from(Participant)) or 0,
             "audit": session.scalar(select(func.count()).select_from(AuditRecord)) or 0,
         }
