@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cairo6.service.exchange_odm import export_odm
+from cairo6.service.record_exchange import export_records_odm
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
@@ -74,7 +74,7 @@ def test_exports_and_audit_history_conceal_the_diagnostic(world: World, tmp_path
             out = tmp_path / user
             exchange_export.export_csv(trial, actor, out / "csv")
             exchange_export.export_parquet(trial, actor, out / "parquet")
-            export_odm(trial, actor, out / "odm.xml")
+            export_records_odm(trial, actor, out / "odm.xml")
             for file in out.rglob("*"):
                 if file.is_file():
                     text = file.read_bytes().decode("utf-8", "replace")
