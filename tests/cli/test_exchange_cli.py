@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from cairo6.cli.common import console
 from cairo6.cli.exchange import dictionary_command, export_command, import_command
 from cairo6.protocol import default_protocol
-from cairo6.study.odm import ODM_NS
 from cairo6.store.engine import Database
+from cairo6.study.odm import ODM_NS
 from tests.service.test_exchange import PARTICIPANTS, counts, empty_trial, fill
 
 runner = CliRunner()

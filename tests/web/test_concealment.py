@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cairo6.service.record_exchange import export_records_odm
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
@@ -21,6 +20,7 @@ from cairo6.cli.common import settings
 from cairo6.service import exchange_export
 from cairo6.service.audit_view import history
 from cairo6.service.permissions import Action, allowed
+from cairo6.service.record_exchange import export_records_odm
 from tests.web.conftest import USERS, World, login
 from tests.web.test_permissions import CASES, _send
 

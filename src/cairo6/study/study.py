@@ -162,18 +162,31 @@ class Study:
             if isinstance(value, dict):
                 text = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in value.items())
             elif isinstance(value, list):
-                text = "; ".join(
+                parts = [
                     ", ".join(f"{k.replace('_', ' ')} {w}" for k, w in v.items())
                     if isinstance(v, dict)
                     else self.label_of(item, v)
                     for v in value
-                )
+                ]
+                text = ("; " if any(isinstance(v, dict) for v in value) else ", ").join(parts)
             else:
                 text = self.label_of(item, value)
             unit = f" {item.unit}" if item.unit and text and not isinstance(value, list) else ""
             label = item.label + (" (computed)" if item.derived is not None else "")
             out.append((label, text + unit))
         return out
+
+    def key_label(self, form: Form, record_key: str) -> str:
+        """A record key as people read it: the labels of its key items (`Neoadjuvant / 2`)."""
+        if not form.key_items:
+            return record_key
+        parts = record_key.split("/")
+        if len(parts) != len(form.key_items):
+            return record_key
+        return " / ".join(
+            self.label_of(item, part) if (item := form.item(key)) is not None else part
+            for key, part in zip(form.key_items, parts, strict=True)
+        )
 
     def endpoint(self, endpoint_id: str) -> EndpointDef:
         """The endpoint with this id."""

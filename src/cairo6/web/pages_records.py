@@ -52,6 +52,7 @@ def _record_page(
             "values": values,
             "action": base + ("/update" if record_key is not None else ""),
             "record_key": record_key,
+            "record_label": trial.definition().key_label(form, record_key or ""),
             "errors": errors,
             "general": general,
             "pci_layout": PCI_LAYOUT,

@@ -350,7 +350,10 @@ def _participant_page(
     forms = [
         {
             "form": form,
-            "records": [(key, display(study, form, values)) for key, values in saved],
+            "records": [
+                (key, study.key_label(form, key), display(study, form, values))
+                for key, values in saved
+            ],
             "can_add": form.repeating or not saved,
             "editable": web_support.may(actor, RECORD_ACTION[form.recorded_by]),
         }
