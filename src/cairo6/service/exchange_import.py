@@ -313,10 +313,24 @@ def _needs(trial: Trial, row: CsvRow) -> set[tuple[str, str]]:
     if form == "centre":
         return set()
     # When the record a row needs first was refused, the row is not checked again: it
-    # would only repeat the same problem.
+    # would only repeat the same problem. A form needs the forms it requires and those its
+    # edit checks read (an adjuvant cycle is checked against the surgery).
     number = row.key("study_number")
-    required = trial.definition().form(form).requires
-    return {("study", number)} | {("form", f"{number}/{need}") for need in required}
+    study = trial.definition()
+    needed = set(study.form(form).requires) | _read_by_checks(study, form)
+    return {("study", number)} | {("form", f"{number}/{need}") for need in needed}
+
+
+def _read_by_checks(study: Study, form: str) -> set[str]:
+    """The other forms the edit checks of a form read (`exists` or `form.item`)."""
+    found: set[str] = set()
+    for check in study.checks_for(form):
+        found |= check.rule.forms_named()
+        for leaf in check.rule.comparisons():
+            for name in (leaf.field, leaf.other):
+                if name and "." in name and not name.startswith("@"):
+                    found.add(name.partition(".")[0])
+    return found - {form}
 
 
 def _files(
