@@ -261,6 +261,7 @@ def exchange_variables(protocol: Protocol, study: Study | None) -> dict[str, lis
     """The columns of every exchange file, in import order: the trial's own files, then each
     study form's input items (derived items are computed, never exchanged)."""
     variables = file_variables(protocol)
-    for form in study.forms if study else ():
-        variables[form.id] = [e for e in form_entries(study, form) if not e.derived]
+    if study is not None:
+        for form in study.forms:
+            variables[form.id] = [e for e in form_entries(study, form) if not e.derived]
     return variables
