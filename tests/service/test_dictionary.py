@@ -1,35 +1,49 @@
-"""The data dictionary is generated from the tables and the protocol, and misses nothing."""
+"""The data dictionary is generated from the trial's tables, the protocol and the study's
+forms, and misses nothing."""
 
 from __future__ import annotations
 
+import pytest
+
 from cairo6.protocol import Protocol
 from cairo6.service.dictionary import (
-    DERIVED_FORM,
-    FILE_ORDER,
+    ENROLMENT_FILES,
     DictionaryEntry,
     dictionary,
+    exchange_variables,
+    file_order,
     file_variables,
 )
-from cairo6.service.forms import CLINICAL_FORMS
 from cairo6.service.validation import input_columns
-from cairo6.store.schema import FORM_TABLES
+from cairo6.store.schema import Centre, Screening
+from cairo6.study import Study
+from cairo6.study.loader import bundled_study_folder, read_study
+
+
+@pytest.fixture(scope="module")
+def study() -> Study:
+    return read_study(bundled_study_folder())
 
 
 def _by_key(entries: list[DictionaryEntry]) -> dict[tuple[str, str], DictionaryEntry]:
     return {(e.form, e.variable): e for e in entries}
 
 
-def test_every_input_column_of_every_form_is_in_the_dictionary(cairo6: Protocol) -> None:
-    entries = _by_key(dictionary(cairo6))
-    for form in ("centre", "screening", *CLINICAL_FORMS):
-        for column in input_columns(FORM_TABLES[form]):
+def test_every_column_and_every_item_is_in_the_dictionary(study: Study) -> None:
+    entries = _by_key(dictionary(study.trial_protocol, study))
+    for form, table in (("centre", Centre), ("screening", Screening)):
+        for column in input_columns(table):
             entry = entries[(form, column.key)]
             assert entry.label == column.info["label"]
-            assert entry.unit == column.info.get("unit")
-            if "allowed" in column.info and entry.type != "json":
+            if "allowed" in column.info:
                 assert entry.codes == tuple(column.info["allowed"])
-    for form in CLINICAL_FORMS:
-        assert entries[(form, "study_number")].required
+    for form in study.forms:
+        assert entries[(form.id, "study_number")].required
+        for item in form.items():
+            entry = entries[(form.id, item.id)]
+            assert (entry.label, entry.unit) == (item.label, item.unit)
+            if item.codelist:
+                assert entry.codes == study.codelist(item.codelist).values()
     for name in ("assessed_on", "eligible"):
         assert ("eligibility", name) in entries
     for name in ("arm", "allocated_at", "deviation", "enrolled_on", "study_number"):
@@ -55,36 +69,39 @@ def test_the_protocol_fields_are_the_eligibility_columns(cairo6: Protocol) -> No
     assert "used for randomisation" in entries[("eligibility", "onset")].label
 
 
-def test_another_protocol_gets_its_own_fields_arms_and_regimens(three_arm: Protocol) -> None:
+def test_another_protocol_gets_its_own_fields_arms_and_regimens(
+    three_arm: Protocol, study: Study
+) -> None:
     entries = _by_key(dictionary(three_arm))
     assert entries[("randomisation", "arm")].codes == tuple(a.id for a in three_arm.arms)
-    assert entries[("cycle", "regimen")].codes == tuple(r.id for r in three_arm.regimens)
     assert {v for f, v in entries if f == "eligibility"} >= {f.id for f in three_arm.fields}
+    # A form item coded with the protocol's regimens offers exactly those.
+    cairo6 = _by_key(dictionary(study.trial_protocol, study))
+    assert cairo6[("cycle", "regimen")].codes == tuple(r.id for r in study.trial_protocol.regimens)
 
 
-def test_derived_variables_say_what_they_are_computed_from(cairo6: Protocol) -> None:
-    entries = dictionary(cairo6)
-    derived = {e.variable: e for e in entries if e.derived}
+def test_derived_items_say_what_they_are_computed_from(study: Study) -> None:
+    entries = dictionary(study.trial_protocol, study)
+    derived = {(e.form, e.variable): e for e in entries if e.derived}
     assert set(derived) == {
-        "eligible",
-        "pci_total",
-        "macroscopic_complete",
-        "length_of_stay_days",
-        "highest_clavien_dindo",
+        ("eligibility", "eligible"),
+        ("surgery", "pci_total"),
+        ("surgery", "macroscopic_complete"),
+        ("discharge", "length_of_stay_days"),
     }
-    assert "surgery.pci_regions" in (derived["pci_total"].derived_from or "")
-    assert derived["length_of_stay_days"].unit == "days"
-    assert derived["pci_total"].form == DERIVED_FORM
-    # Derived variables are computed, so no exchange file has a column for them.
-    columns = {(e.form, e.variable) for cols in file_variables(cairo6).values() for e in cols}
-    assert not columns & {(e.form, e.variable) for e in derived.values()}
+    assert derived[("surgery", "pci_total")].derived_from == "pci_total(pci_regions)"
+    # Derived items are computed, so no exchange file has a column for them.
+    variables = exchange_variables(study.trial_protocol, study)
+    columns = {(e.form, e.variable) for cols in variables.values() for e in cols}
+    assert not columns & set(derived)
 
 
-def test_entries_are_well_formed(cairo6: Protocol) -> None:
-    entries = dictionary(cairo6)
+def test_entries_are_well_formed(study: Study) -> None:
+    entries = dictionary(study.trial_protocol, study)
     keys = [(e.form, e.variable) for e in entries]
     assert len(keys) == len(set(keys))
-    assert {e.form for e in entries} == {*FILE_ORDER, DERIVED_FORM}
+    assert {e.form for e in entries} == set(file_order(study))
+    assert file_order(study)[: len(ENROLMENT_FILES)] == ENROLMENT_FILES
     for entry in entries:
         assert entry.label, entry
         assert entry.allowed, entry

@@ -1,4 +1,5 @@
-"""Recording forms: validation, clinical rules, order of events, reasons for changes."""
+"""CAIRO6's forms through the generic record service: the definition's checks, the order of
+events, the regimen of the arm, reasons for changes, reviewers' forms and queries."""
 
 from __future__ import annotations
 
@@ -18,14 +19,17 @@ from cairo6.errors import (
 )
 from cairo6.protocol import protocol_from_dict
 from cairo6.scoring import Region
-from cairo6.service import enrolment, forms, queries
+from cairo6.service import enrolment, queries
 from cairo6.service.audit_view import history, verify_trail
 from cairo6.service.participants import view
+from cairo6.service.records import record_form, records_of, update_form
 from cairo6.service.setup import initialise
+from cairo6.service.web_support import query_list
 from cairo6.store.engine import Database
 from tests.service.conftest import PATIENT, Site, enrol
 
 PCI = {r.id: 0 for r in Region} | {"pelvis": 2, "central": 1}
+TODAY = dt.date(2019, 1, 1)
 
 
 def _surgery(day: dt.date, **extra: Any) -> dict[str, Any]:
@@ -43,6 +47,16 @@ def _surgery(day: dt.date, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _cycle(phase: str, regimen: str, number: int, day: str) -> dict[str, Any]:
+    return {
+        "phase": phase,
+        "regimen": regimen,
+        "cycle_number": number,
+        "given_on": day,
+        "bevacizumab_given": regimen.endswith("-B"),
+    }
+
+
 def _participant(site: Site, arm: str) -> str:
     for _ in range(12):
         result = enrol(site)
@@ -51,113 +65,123 @@ def _participant(site: Site, arm: str) -> str:
     raise AssertionError(f"no {arm} allocation in 12 tries")
 
 
-def test_surgery_and_derived_values(site: Site) -> None:
+def _save(site: Site, sn: str, form: str, values: dict[str, Any], who: Any = None) -> Any:
+    return record_form(site.trial, who or site.inv1, sn, form, values, today=TODAY)
+
+
+def _fields(error: pytest.ExceptionInfo[FormError]) -> dict[str, str]:
+    return {p.field: p.message for p in error.value.problems}
+
+
+def test_surgery_with_derived_items_and_the_calendar(site: Site) -> None:
     sn = _participant(site, "control")
-    day = dt.date(2018, 2, 5)
-    forms.record(site.trial, site.inv1, "surgery", sn, _surgery(day))
-    forms.record(site.trial, site.inv1, "discharge", sn, {"discharge_date": "2018-02-15"})
-    forms.record(
-        site.trial,
-        site.inv1,
-        "complication",
-        sn,
-        {"term": "Ileus", "grade": "IIIa", "onset_date": "2018-02-09"},
-    )
-    forms.record(
-        site.trial,
-        site.inv1,
-        "complication",
-        sn,
-        {"term": "Pneumonia", "grade": "II", "onset_date": "2018-02-08"},
-    )
+    _save(site, sn, "surgery", _surgery(dt.date(2018, 2, 5)))
+    _save(site, sn, "discharge", {"discharge_date": "2018-02-15"})
+    _save(site, sn, "complication", {"term": "Ileus", "grade": "IIIa", "onset_date": "2018-02-09"})
+    saved = records_of(site.trial, site.inv1, sn)
+    [(_, surgery)] = saved["surgery"]
+    assert (surgery["pci_total"], surgery["macroscopic_complete"]) == (3, True)
+    assert saved["discharge"][0][1]["length_of_stay_days"] == 10
     page = view(site.trial, site.inv1, sn, dt.date(2018, 3, 1))
-    assert page.derived == {
-        "pci_total": 3,
-        "macroscopic_complete": True,
-        "length_of_stay_days": 10,
-        "highest_clavien_dindo": "IIIa",
-    }
     assert page.diagnostic is None  # only the statistician sees the allocation diagnostic
     assert view(site.trial, site.stat, sn, dt.date(2018, 3, 1)).diagnostic is not None
     windows = {c.window.id: c.status.value for c in page.compliance}
     assert windows == {"control_surgery": "met"}
 
 
-def test_every_problem_in_a_form_is_named(site: Site) -> None:
+def test_a_hard_check_refuses_naming_the_item_and_saves_nothing(site: Site) -> None:
     sn = _participant(site, "control")
-    bad = _surgery(dt.date(2018, 2, 5)) | {
-        "pci_regions": PCI | {"pelvis": 5},
-        "cc_score": 7,
-        "hipec_drug": "cisplatin",
-    }
-    with pytest.raises(FormError) as info:
-        forms.record(site.trial, site.inv1, "surgery", sn, bad)
-    fields = {p.field for p in info.value.problems}
-    assert {"cc_score", "hipec_drug"} <= fields
-    with pytest.raises(FormError, match="pci_regions"):
-        forms.record(
-            site.trial,
-            site.inv1,
-            "surgery",
-            sn,
-            _surgery(dt.date(2018, 2, 5)) | {"pci_regions": PCI | {"pelvis": 5}},
-        )
-    with pytest.raises(FormError, match="unknown field"):
-        forms.record(
-            site.trial, site.inv1, "discharge", sn, {"discharge_date": "2018-02-15", "x": 1}
-        )
+    bad = _surgery(dt.date(2018, 2, 5)) | {"pci_regions": PCI | {"pelvis": 5}, "cc_score": 7}
+    with pytest.raises(FormError) as refused:
+        _save(site, sn, "surgery", bad | {"hipec_drug": "cisplatin"})
+    assert {"pci_regions", "cc_score", "hipec_drug"} <= set(_fields(refused))
+    # Open-close: a reason is required and no HIPEC drug may be given (definition checks).
+    open_close = _surgery(dt.date(2018, 2, 5), procedure="open_close", cc_score=None)
+    with pytest.raises(FormError) as oc:
+        _save(site, sn, "surgery", open_close)
+    assert set(_fields(oc)) == {"open_close_reason", "hipec_drug"}
+    assert "No HIPEC is given at an open-close procedure" in _fields(oc)["hipec_drug"]
+    with pytest.raises(FormError) as no_drug:
+        _save(site, sn, "surgery", _surgery(dt.date(2018, 2, 5), hipec_drug="none"))
+    assert "CRS-HIPEC needs the HIPEC drug" in _fields(no_drug)["hipec_drug"]
+    # CC score and R class that disagree (the scoring library's validator).
+    with pytest.raises(FormError) as cc_r:
+        _save(site, sn, "surgery", _surgery(dt.date(2018, 2, 5), r_class="R2"))
+    assert "agree" in _fields(cc_r)["cc_score"]
+    assert records_of(site.trial, site.inv1, sn)["surgery"] == []
+    with pytest.raises(FormError, match="not an item"):
+        _save(site, sn, "restaging", {"ct_date": "2018-02-01", "outcome": "x", "x": 1})
 
 
-def test_order_of_events(site: Site) -> None:
-    control = _participant(site, "control")
-    with pytest.raises(InvalidValueError, match=r"on or after participant.enrolled_on \(2018"):
-        forms.record(site.trial, site.inv1, "surgery", control, _surgery(dt.date(2017, 12, 1)))
-    with pytest.raises(InvalidValueError, match=r"only once surgery\.surgery_date is recorded"):
-        forms.record(site.trial, site.inv1, "discharge", control, {"discharge_date": "2018-02-15"})
-    with pytest.raises(StateError, match="allocated to control"):
-        forms.record(
-            site.trial,
-            site.inv1,
-            "cycle",
-            control,
-            {
-                "phase": "neoadjuvant",
-                "regimen": "CAPOX-B",
-                "cycle_number": 1,
-                "given_on": "2018-01-20",
-                "bevacizumab_given": True,
-            },
-        )
-    experimental = _participant(site, "experimental")
-    with pytest.raises(InvalidValueError, match="adjuvant therapy is given only after surgery"):
-        forms.record(
-            site.trial,
-            site.inv1,
-            "cycle",
-            experimental,
-            {
-                "phase": "adjuvant",
-                "regimen": "CAPOX",
-                "cycle_number": 1,
-                "given_on": "2018-01-20",
-                "bevacizumab_given": False,
-            },
-        )
-    forms.record(
-        site.trial,
-        site.inv1,
-        "cycle",
-        experimental,
-        {
-            "phase": "neoadjuvant",
-            "regimen": "CAPOX-B",
-            "cycle_number": 1,
-            "given_on": "2018-01-20",
-            "bevacizumab_given": True,
-        },
+def test_a_soft_check_saves_and_opens_a_query(site: Site) -> None:
+    sn = _participant(site, "control")
+    saved = _save(site, sn, "surgery", _surgery(dt.date(2018, 2, 5), operating_time_min=1000))
+    assert saved.queries == ("long_operation",)
+    [query] = query_list(site.trial, site.dm, study_number=sn)
+    assert (query.form, query.field_name, query.record_id) == (
+        "surgery",
+        "operating_time_min",
+        saved.record_id,
     )
-    with pytest.raises(InvalidValueError, match=r"after cycle.given_on \(2018-01-20\)"):
-        forms.record(site.trial, site.inv1, "surgery", experimental, _surgery(dt.date(2018, 1, 15)))
+    assert "15 hours" in query.question
+
+
+def test_follow_up_and_pathology_ask_what_their_answers_need(site: Site) -> None:
+    sn = _participant(site, "control")
+    with pytest.raises(FormError) as dead:
+        _save(site, sn, "follow_up", {"visit_date": "2018-03-01", "vital_status": "dead"})
+    assert set(_fields(dead)) == {"death_date"}
+    with pytest.raises(FormError) as recurred:
+        _save(
+            site,
+            sn,
+            "follow_up",
+            {"visit_date": "2018-03-01", "vital_status": "alive", "recurrence": True},
+        )
+    assert set(_fields(recurred)) == {"recurrence_date"}
+    with pytest.raises(FormError) as alive:
+        _save(
+            site, sn, "follow_up",
+            {"visit_date": "2018-03-01", "vital_status": "alive", "death_date": "2018-02-01"},
+        )  # fmt: skip
+    assert "leave it empty" in _fields(alive)["death_date"]
+    _save(site, sn, "surgery", _surgery(dt.date(2018, 2, 5)))
+    who = site.pathologist
+    with pytest.raises(FormError) as trg:
+        _save(site, sn, "pathology", {"site": "peritoneal", "evaluable": True}, who)
+    assert set(_fields(trg)) == {"trg"}
+    with pytest.raises(FormError) as reason:
+        _save(site, sn, "pathology", {"site": "overall", "evaluable": False}, who)
+    assert set(_fields(reason)) == {"not_evaluable_reason"}
+    with pytest.raises(FormError) as grade:
+        _save(site, sn, "complication", {"term": "Ileus", "grade": "III"})
+    assert set(_fields(grade)) == {"grade"}
+
+
+def test_order_of_events_and_the_regimen_of_the_arm(site: Site) -> None:
+    control = _participant(site, "control")  # randomised 2018-01-10
+    with pytest.raises(FormError) as early:
+        _save(site, control, "surgery", _surgery(dt.date(2017, 12, 1)))
+    assert "before randomisation" in _fields(early)["surgery_date"]
+    with pytest.raises(StateError, match="needs Surgery first"):
+        _save(site, control, "discharge", {"discharge_date": "2018-02-15"})
+    with pytest.raises(FormError) as arm:
+        _save(site, control, "cycle", _cycle("neoadjuvant", "CAPOX-B", 1, "2018-01-20"))
+    assert "another arm" in _fields(arm)["regimen"]
+    experimental = _participant(site, "experimental")
+    with pytest.raises(FormError) as phase:
+        _save(site, experimental, "cycle", _cycle("adjuvant", "CAPOX-B", 1, "2018-01-20"))
+    assert "not one of the chosen phase" in _fields(phase)["regimen"]
+    with pytest.raises(FormError) as before:
+        _save(site, experimental, "cycle", _cycle("adjuvant", "CAPOX", 1, "2018-01-20"))
+    assert "record the surgery first" in _fields(before)["given_on"]
+    with pytest.raises(FormError) as unknown:
+        _save(site, experimental, "cycle", _cycle("neoadjuvant", "XELOX", 1, "2018-01-20"))
+    assert "CAPOX with bevacizumab" in _fields(unknown)["regimen"]  # labels of the protocol
+    _save(site, experimental, "cycle", _cycle("neoadjuvant", "CAPOX-B", 1, "2018-01-20"))
+    with pytest.raises(FormError) as cut:
+        _save(site, experimental, "surgery", _surgery(dt.date(2018, 1, 15)))
+    assert "follow the neoadjuvant cycles" in _fields(cut)["surgery_date"]
     page = view(site.trial, site.inv1, experimental, dt.date(2018, 3, 1))
     statuses = {c.window.id: c.status.value for c in page.compliance}
     assert statuses["neoadjuvant_start"] == "met"
@@ -165,47 +189,68 @@ def test_order_of_events(site: Site) -> None:
 
 def test_changes_need_a_reason_and_are_in_the_history(site: Site) -> None:
     sn = _participant(site, "control")
-    rid = forms.record(site.trial, site.inv1, "surgery", sn, _surgery(dt.date(2018, 2, 5)))
+    _save(site, sn, "surgery", _surgery(dt.date(2018, 2, 5)))
+
+    def change(who: Any, minutes: int, reason: str) -> None:
+        update_form(
+            site.trial, who, sn, "surgery", {"operating_time_min": minutes}, reason=reason,
+            today=TODAY,
+        )  # fmt: skip
+
     with pytest.raises(InvalidValueError, match="reason"):
-        forms.update(site.trial, site.inv1, "surgery", rid, {"operating_time_min": 320}, "")
-    forms.update(
-        site.trial, site.inv1, "surgery", rid, {"operating_time_min": 320}, "anaesthesia chart"
-    )
-    rows = [r for r in history(site.trial, site.monitor, sn) if r["field"] == "operating_time_min"]
+        change(site.inv1, 320, "")
+    change(site.inv1, 320, "anaesthesia chart")
+    rows = [
+        r
+        for r in history(site.trial, site.monitor, sn)
+        if r["field"].endswith("operating_time_min")
+    ]
     assert [(r["old"], r["new"], r["reason"]) for r in rows] == [
         (None, 300, None),
         (300, 320, "anaesthesia chart"),
     ]
     with pytest.raises(NotFoundError):
-        forms.update(site.trial, site.inv2, "surgery", rid, {"operating_time_min": 1}, "x")
+        change(site.inv2, 1, "x")
     assert verify_trail(site.trial.db).ok
+
+
+def test_an_edit_runs_the_checks_of_first_entry(site: Site) -> None:
+    sn = _participant(site, "control")
+    _save(site, sn, "surgery", _surgery(dt.date(2018, 2, 5)))
+    _save(site, sn, "discharge", {"discharge_date": "2018-02-15"})
+    with pytest.raises(FormError) as moved:
+        update_form(
+            site.trial, site.inv1, sn, "surgery", {"surgery_date": "2018-08-01"}, reason="typo",
+            today=TODAY,
+        )  # fmt: skip
+    assert "after the recorded discharge" in _fields(moved)["surgery_date"]
+    with pytest.raises(FormError) as future:
+        _save(site, sn, "follow_up", {"visit_date": "2099-03-01", "vital_status": "alive"})
+    assert "future" in _fields(future)["visit_date"]
+    saved = records_of(site.trial, site.inv1, sn)
+    assert saved["surgery"][0][1]["surgery_date"] == dt.date(2018, 2, 5)  # nothing changed
+    assert saved["follow_up"] == []
 
 
 def test_reviewers_record_only_their_forms(site: Site) -> None:
     sn = _participant(site, "experimental")
-    forms.record(
-        site.trial,
-        site.pathologist,
-        "pathology",
-        sn,
-        {"site": "peritoneal", "evaluable": True, "trg": 2, "prgs": [2, 3]},
-    )
+    _save(site, sn, "cycle", _cycle("neoadjuvant", "CAPOX-B", 1, "2018-01-20"))
+    _save(site, sn, "surgery", _surgery(dt.date(2018, 4, 5)))
+    review = {"site": "peritoneal", "evaluable": True, "trg": 2, "prgs": [2, 3]}
+    _save(site, sn, "pathology", review, site.pathologist)
     with pytest.raises(PermissionDeniedError):
-        forms.record(
-            site.trial,
-            site.pathologist,
-            "radiology",
-            sn,
+        _save(
+            site, sn, "radiology",
             {"timepoint": "baseline", "scan_date": "2018-01-05", "radiologic_pci": 6},
-        )
-    with pytest.raises(FormError, match="not_evaluable_reason"):
-        forms.record(
-            site.trial,
             site.pathologist,
-            "pathology",
-            sn,
-            {"site": "primary_tumour", "evaluable": False},
-        )
+        )  # fmt: skip
+    with pytest.raises(FormError) as lesion:
+        _save(
+            site, sn, "radiology",
+            {"timepoint": "baseline", "scan_date": "2018-01-05", "lesions": [{"id": "L1"}]},
+            site.radiologist,
+        )  # fmt: skip
+    assert "lesion 1" in _fields(lesion)["lesions"]
 
 
 def test_query_cycle(site: Site) -> None:
@@ -213,6 +258,8 @@ def test_query_cycle(site: Site) -> None:
     qid = queries.raise_query(site.trial, site.dm, sn, "surgery", "cc_score", "CC-0 or CC-1?")
     assert [q.id for q, _ in queries.open_queries(site.trial, site.inv1)] == [qid]
     assert queries.open_queries(site.trial, site.inv2) == []
+    with pytest.raises(InvalidValueError, match="field"):
+        queries.raise_query(site.trial, site.dm, sn, "surgery", "cc", "?")
     with pytest.raises(PermissionDeniedError):
         queries.close_query(site.trial, site.inv1, qid)
     queries.answer_query(site.trial, site.inv1, qid, "CC-0 per operative report")
@@ -225,63 +272,6 @@ def test_query_cycle(site: Site) -> None:
 def _refused(error: pytest.ExceptionInfo[InvalidValueError], field: str, value: str) -> str:
     assert (error.value.field, error.value.value) == (field, value)
     return str(error.value)
-
-
-def test_dates_that_cannot_be_true_are_refused_on_entry_and_on_edit(site: Site) -> None:
-    sn = _participant(site, "control")  # randomised 2018-01-10
-    surgery = forms.record(site.trial, site.inv1, "surgery", sn, _surgery(dt.date(2018, 2, 5)))
-    forms.record(site.trial, site.inv1, "discharge", sn, {"discharge_date": "2018-02-15"})
-    # Surgery moved after the discharge: the edit runs the checks of first entry.
-    with pytest.raises(InvalidValueError) as moved:
-        forms.update(
-            site.trial,
-            site.inv1,
-            "surgery",
-            surgery,
-            {"surgery_date": "2018-08-01"},
-            reason="typo",
-        )
-    text = _refused(moved, "surgery.surgery_date", "2018-08-01")
-    assert "on or before discharge.discharge_date (2018-02-15)" in text
-    # Death before randomisation, on first entry.
-    with pytest.raises(InvalidValueError) as dead:
-        forms.record(
-            site.trial,
-            site.inv1,
-            "follow_up",
-            sn,
-            {"visit_date": "2018-03-01", "vital_status": "dead", "death_date": "2017-12-24"},
-        )
-    assert "on or after participant.enrolled_on (2018-01-10)" in _refused(
-        dead, "follow_up.death_date", "2017-12-24"
-    )
-    # A visit in the future.
-    with pytest.raises(InvalidValueError) as future:
-        forms.record(
-            site.trial,
-            site.inv1,
-            "follow_up",
-            sn,
-            {"visit_date": "2099-03-01", "vital_status": "alive"},
-        )
-    assert "a date up to today" in _refused(future, "follow_up.visit_date", "2099-03-01")
-    # A discharge moved before the surgery, by an edit.
-    [discharge] = view(site.trial, site.inv1, sn, dt.date(2018, 3, 1)).forms["discharge"]
-    with pytest.raises(InvalidValueError) as early:
-        forms.update(
-            site.trial,
-            site.inv1,
-            "discharge",
-            discharge["id"],
-            {"discharge_date": "2018-02-01"},
-            reason="typo",
-        )
-    assert "on or after surgery.surgery_date (2018-02-05)" in _refused(
-        early, "discharge.discharge_date", "2018-02-01"
-    )
-    page = view(site.trial, site.inv1, sn, dt.date(2018, 3, 1))
-    assert page.derived["length_of_stay_days"] == 10  # nothing was changed
-    assert "follow_up" not in page.forms or not page.forms["follow_up"]
 
 
 def test_screening_before_recruitment_started_is_refused(site: Site) -> None:

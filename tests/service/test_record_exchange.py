@@ -1,18 +1,19 @@
-"""CSV export and import of a study's records, with columns from its definition (TOY-BP)."""
+"""CSV export and import of a study's records, with columns from its definition (TOY-BP):
+the exchange format's one import and export, for a study's forms as for CAIRO6's."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from cairo6.errors import FormError
 from cairo6.service import admin
 from cairo6.service.enrolment import add_screening, assess_eligibility, randomise
-from cairo6.service.record_exchange import export_records, import_records
+from cairo6.service.exchange import ImportRejectedError, export_csv, import_directory
 from cairo6.service.records import record_form, records_of
 from cairo6.service.setup import initialise_study
 from cairo6.service.trial import Trial, actor_for
@@ -58,18 +59,22 @@ def test_export_then_import_into_another_database_gives_the_same_records(tmp_pat
             {"week": week, "visit_date": day, "systolic": pressure, "adherence": "good"},
             today=TODAY,
         )  # fmt: skip
-    counts = export_records(trial, dm, tmp_path / "out")
-    assert counts == {"baseline": 1, "visit": 2, "stroke": 0}
-    with (tmp_path / "out" / "visit.csv").open(encoding="utf-8") as handle:
-        header = next(csv.reader(handle))
-    assert header == ["study_number", "record_key", "week", "visit_date", "systolic", "adherence"]
-    other, _, dm2, number2 = _trial(tmp_path / "b.db")
-    assert number2 == number
-    assert import_records(other, dm2, tmp_path / "out", today=TODAY) == {
+    counts = export_csv(trial, dm, tmp_path / "out")
+    assert {k: counts[k] for k in ("baseline", "visit", "stroke")} == {
         "baseline": 1,
         "visit": 2,
         "stroke": 0,
     }
+    with (tmp_path / "out" / "visit.csv").open(encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    assert header == ["study_number", "week", "visit_date", "systolic", "adherence"]
+    other, _, dm2, number2 = _trial(tmp_path / "b.db")
+    assert number2 == number
+    forms = tmp_path / "forms"  # the other trial has its participant already
+    forms.mkdir()
+    for name in ("baseline", "visit", "stroke"):
+        shutil.copy(tmp_path / "out" / f"{name}.csv", forms)
+    assert import_directory(other, dm2, forms).rows == {"baseline": 1, "visit": 2, "stroke": 0}
     assert records_of(other, dm2, number) == records_of(trial, dm, number)
 
 
@@ -78,23 +83,23 @@ def test_a_bad_file_is_reported_row_by_row_and_nothing_is_written(tmp_path: Path
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "baseline.csv").write_text(
-        "study_number,record_key,visit_date,systolic,smoking,cigarettes_per_day\n"
-        f"{number},,2024-01-12,158,never,\n",
+        "study_number,visit_date,systolic,smoking,cigarettes_per_day\n"
+        f"{number},2024-01-12,158,never,\n",
         encoding="utf-8",
     )
     (folder / "visit.csv").write_text(
-        "study_number,record_key,week,visit_date,systolic,adherence\n"
-        f"{number},,4,2024-02-09,150,good\n"
-        f"{number},,8,2024-01-01,999,sometimes\n"
-        "TOY-BP-H09-001,,12,2024-04-05,138,good\n",
+        "study_number,week,visit_date,systolic,adherence\n"
+        f"{number},4,2024-02-09,150,good\n"
+        f"{number},8,2024-01-01,999,sometimes\n"
+        "TOY-BP-H09-001,12,2024-04-05,138,good\n",
         encoding="utf-8",
     )
-    with pytest.raises(FormError) as refused:
-        import_records(trial, dm, folder, today=TODAY)
-    fields = [p.field for p in refused.value.problems]
-    assert "visit.csv row 3.systolic" in fields
-    assert "visit.csv row 3.adherence" in fields
-    assert "visit.csv row 4" in fields  # an unknown participant
+    with pytest.raises(ImportRejectedError) as refused:
+        import_directory(trial, dm, folder)
+    found = {(p.file, p.row_number, p.field) for p in refused.value.problems}
+    assert ("visit.csv", 3, "systolic") in found
+    assert ("visit.csv", 3, "adherence") in found
+    assert ("visit.csv", 4, "study_number") in found  # an unknown participant
     with trial.db.read() as session:
         assert session.scalar(select(func.count()).select_from(FormRecord)) == 0
 

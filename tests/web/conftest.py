@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from cairo6.scoring import Region
-from cairo6.service import enrolment, forms, queries, web_support
+from cairo6.service import enrolment, queries, web_support
+from cairo6.service.records import record_form
 from cairo6.store.audit import Actor
 from cairo6.web import create_app
 from cairo6.web.auth import hash_password
@@ -101,10 +102,11 @@ class World:
     site: Site
     p1: str
     p2: str
-    surgery_id: int
-    toxicity_id: int
-    radiology_id: int
-    pathology_id: int
+    surgery_id: str
+    toxicity_id: str
+    radiology_id: str
+    pathology_id: str
+    """Record keys (a once-only form's is empty; a reviewed one's is its time point or site)."""
     query_id: int
     screening: str
     counter: list[int] = field(default_factory=lambda: [0])
@@ -134,15 +136,15 @@ class World:
             self.site.trial, self.site.dm, number, dt.date(2018, 1, 12)
         ).study_number
 
-    def toxicity(self, study_number: str | None = None) -> int:
-        """A new toxicity record."""
-        return forms.record(
+    def toxicity(self, study_number: str | None = None) -> str:
+        """A new toxicity record; returns its record key."""
+        return record_form(
             self.site.trial,
             self.site.dm,
-            "toxicity",
             study_number or self.p1,
+            "toxicity",
             {"term": SECRET_TERM, "grade": 2, "phase": "neoadjuvant"},
-        )
+        ).record_key
 
     def query(self) -> int:
         """A new open query on P1."""
@@ -160,20 +162,20 @@ def build_world(site: Site) -> World:  # noqa: F811
     )
     enrolment.assess_eligibility(trial, dm, number, PATIENT, dt.date(2018, 3, 10))
     p2 = enrolment.randomise(trial, dm, number, dt.date(2018, 3, 12)).study_number
-    world = World(site, "", p2, 0, 0, 0, 0, 0, "")
+    world = World(site, "", p2, "", "", "", "", 0, "")
     world.p1 = world.participant()
-    world.surgery_id = forms.record(trial, dm, "surgery", world.p1, surgery(dt.date(2018, 4, 20)))
+    record_form(trial, dm, world.p1, "surgery", surgery(dt.date(2018, 4, 20)))
     world.toxicity_id = world.toxicity()
-    world.radiology_id = forms.record(
+    world.radiology_id = record_form(
         trial,
         dm,
-        "radiology",
         world.p1,
+        "radiology",
         {"timepoint": "baseline", "scan_date": "2018-01-05", "radiologic_pci": 8},
-    )
-    world.pathology_id = forms.record(
-        trial, dm, "pathology", world.p1, {"site": "overall", "evaluable": True, "trg": 2}
-    )
+    ).record_key
+    world.pathology_id = record_form(
+        trial, dm, world.p1, "pathology", {"site": "overall", "evaluable": True, "trg": 2}
+    ).record_key
     world.query_id = world.query()
     world.screening = world.screened(assessed=False)
     return world

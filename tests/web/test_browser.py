@@ -137,7 +137,7 @@ def test_a_day_at_the_trial_in_a_browser(server: str, browser: Any) -> None:
     expect(page.locator("[data-study-number]")).to_have_text("CAIRO6-C01-001")
     site.shot("2-allocation")
     page.get_by_role("link", name="Open the participant's record").click()
-    page.locator("#form-surgery").get_by_role("link", name="Add").click()
+    page.locator("#form-surgery").get_by_role("link", name="Enter").click()
     page.get_by_label("Date of surgery").fill("2018-04-20")
     page.get_by_label("Procedure").select_option("crs_hipec")
     total = page.locator("[data-pci-total]")
@@ -153,7 +153,9 @@ def test_a_day_at_the_trial_in_a_browser(server: str, browser: Any) -> None:
     page.get_by_label("HIPEC given").select_option("mitomycin_c")
     site.shot("3-surgery-pci-grid")
     page.get_by_role("button", name="Save").click()
-    expect(page.locator('[data-derived="pci_total"]')).to_have_text("15")  # the server's total
+    computed = page.locator("#form-surgery dt", has_text="PCI total (computed)")
+    expect(computed.locator("xpath=following-sibling::dd[1]")).to_have_text("15")  # the server's
+    expect(page.locator("#form-surgery")).to_contain_text("Mitomycin C")  # labels, not codes
     page.goto("/participants/CAIRO6-C01-001?on=2018-05-01")
     expect(page.get_by_role("heading", name="Treatment calendar on 2018-05-01")).to_be_visible()
     expect(page.locator("[data-window-status]").first).to_be_visible()

@@ -19,8 +19,8 @@ from cairo6.cli import app as cli_app
 from cairo6.cli.common import settings
 from cairo6.service import exchange_export
 from cairo6.service.audit_view import history
-from cairo6.service.exchange_odm import export_odm
 from cairo6.service.permissions import Action, allowed
+from cairo6.service.record_exchange import export_records_odm
 from tests.web.conftest import USERS, World, login
 from tests.web.test_permissions import CASES, _send
 
@@ -74,7 +74,7 @@ def test_exports_and_audit_history_conceal_the_diagnostic(world: World, tmp_path
             out = tmp_path / user
             exchange_export.export_csv(trial, actor, out / "csv")
             exchange_export.export_parquet(trial, actor, out / "parquet")
-            export_odm(trial, actor, out / "odm.xml")
+            export_records_odm(trial, actor, out / "odm.xml")
             for file in out.rglob("*"):
                 if file.is_file():
                     text = file.read_bytes().decode("utf-8", "replace")

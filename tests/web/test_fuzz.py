@@ -75,7 +75,9 @@ def _fuzz(app: FastAPI, world: World, mode: GenerationMode) -> tuple[list[str], 
     known: dict[str, list[Any]] = {
         "study_number": [world.p1, world.p2],
         "number": [world.screening, world.screened(), world.screened(assessed=False)],
-        "record_id": [world.toxicity_id, world.surgery_id, world.radiology_id],
+        "record_id": [1, 2, 3],
+        "key": [world.toxicity_id, world.surgery_id, world.radiology_id],
+        "form_id": ["toxicity", "surgery", "radiology"],
         "query_id": [world.query_id, world.query()],
     }
     failures: list[str] = []

@@ -21,9 +21,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from cairo6.service import admin
-from cairo6.service.forms import FORM_ACTION
 from cairo6.service.permissions import Action, allowed
+from cairo6.service.records import RECORD_ACTION
 from cairo6.store.schema import AuditRecord
+from cairo6.study.loader import bundled_study_folder, read_study
 from cairo6.web import create_app
 from cairo6.web.access import ROUTE_ACCESS
 from tests.service.conftest import PATIENT
@@ -34,6 +35,11 @@ CHECKLIST = {
     k: ("true" if v is True else "false" if v is False else str(v)) for k, v in PATIENT.items()
 }
 PG_SUBSET = ("inv1", "inv2", "dm", "monitor", "anonymous")
+API_RECORDS = {
+    "study_definition", "form_schema", "participant_records", "enter_record", "correct_record"
+}  # fmt: skip
+"""The JSON API's routes of the study's forms (named without the `api_` prefix)."""
+CAIRO6 = read_study(bundled_study_folder())
 
 
 @dataclass(frozen=True)
@@ -48,14 +54,14 @@ class Case:
 
     @property
     def api(self) -> bool:
-        return self.route.startswith("api_")
+        return self.route.startswith("api_") or self.route in API_RECORDS
 
     @property
     def action(self) -> Action | None:
         access = ROUTE_ACCESS[self.route]
         if access == "form":
             assert self.form is not None
-            return FORM_ACTION[self.form]
+            return RECORD_ACTION[CAIRO6.form(self.form).recorded_by]
         return None if access == "signed_in" else Action(access)
 
 
@@ -85,13 +91,35 @@ CASES: list[Case] = [
     Case("participant_list", "GET", _get("/participants")),
     Case("participant_page", "GET", _get("/participants/{w.p1}?on=2018-03-01"), True),
     Case("participant_audit", "GET", _get("/participants/{w.p1}/audit"), True),
-    Case("form_new", "GET", _get("/participants/{w.p1}/forms/toxicity/new"), True, "toxicity"),
-    Case("form_new", "GET", _get("/participants/{w.p1}/forms/radiology/new"), True, "radiology"),
-    Case("form_new", "GET", _get("/participants/{w.p1}/forms/pathology/new"), True, "pathology"),
-    Case("form_edit", "GET", _get("/forms/toxicity/{w.toxicity_id}/edit"), True, "toxicity"),
-    Case("form_edit", "GET", _get("/forms/surgery/{w.surgery_id}/edit"), True, "surgery"),
-    Case("form_edit", "GET", _get("/forms/radiology/{w.radiology_id}/edit"), True, "radiology"),
-    Case("form_edit", "GET", _get("/forms/pathology/{w.pathology_id}/edit"), True, "pathology"),
+    Case("record_new", "GET", _get("/participants/{w.p1}/records/toxicity/new"), True, "toxicity"),
+    Case(
+        "record_new", "GET", _get("/participants/{w.p1}/records/radiology/new"), True, "radiology"
+    ),
+    Case(
+        "record_new", "GET", _get("/participants/{w.p1}/records/pathology/new"), True, "pathology"
+    ),
+    Case(
+        "record_edit",
+        "GET",
+        _get("/participants/{w.p1}/records/toxicity/edit?key={w.toxicity_id}"),
+        True,
+        "toxicity",
+    ),
+    Case("record_edit", "GET", _get("/participants/{w.p1}/records/surgery/edit"), True, "surgery"),
+    Case(
+        "record_edit",
+        "GET",
+        _get("/participants/{w.p1}/records/radiology/edit?key={w.radiology_id}"),
+        True,
+        "radiology",
+    ),
+    Case(
+        "record_edit",
+        "GET",
+        _get("/participants/{w.p1}/records/pathology/edit?key={w.pathology_id}"),
+        True,
+        "pathology",
+    ),
     Case("query_list", "GET", _get("/queries")),
     Case("radiology_worklist", "GET", _get("/review/radiology")),
     Case("pathology_worklist", "GET", _get("/review/pathology")),
@@ -131,17 +159,17 @@ CASES: list[Case] = [
         True,
     ),
     Case(
-        "form_save",
+        "record_save",
         "POST",
-        lambda w: (f"/participants/{w.p1}/forms/toxicity", _tox_form()),
+        lambda w: (f"/participants/{w.p1}/records/toxicity", _tox_form()),
         True,
         "toxicity",
     ),
     Case(
-        "form_save",
+        "record_save",
         "POST",
         lambda w: (
-            f"/participants/{w.participant()}/forms/radiology",
+            f"/participants/{w.participant()}/records/radiology",
             {
                 "timepoint": "baseline",
                 "scan_date": "2018-01-05",
@@ -154,18 +182,18 @@ CASES: list[Case] = [
         "radiology",
     ),
     Case(
-        "form_save",
+        "record_save",
         "POST",
-        lambda w: (f"/participants/{w.participant()}/forms/pathology", _path_form()),
+        lambda w: (f"/participants/{w.p1}/records/pathology", _path_form()),
         True,
         "pathology",
     ),
     Case(
-        "form_update",
+        "record_update",
         "POST",
         lambda w: (
-            f"/forms/toxicity/{w.toxicity()}",
-            {**_tox_form(3), "reason": "grade corrected from the chart"},
+            f"/participants/{w.p1}/records/toxicity/update",
+            {**_tox_form(3), "record_key": w.toxicity(), "reason": "grade corrected"},
         ),
         True,
         "toxicity",
@@ -228,6 +256,9 @@ CASES: list[Case] = [
     Case("api_participant_audit", "GET", _get("/api/participants/{w.p1}/audit"), True),
     Case("api_query_list", "GET", _get("/api/queries")),
     Case("api_radiology_worklist", "GET", _get("/api/worklists/radiology")),
+    Case("study_definition", "GET", _get("/api/study")),
+    Case("form_schema", "GET", _get("/api/study/forms/surgery/schema")),
+    Case("participant_records", "GET", _get("/api/participants/{w.p1}/records"), True),
     Case("api_pathology_worklist", "GET", _get("/api/worklists/pathology")),
     Case("api_centres", "GET", _get("/api/centres")),
     Case("api_users", "GET", _get("/api/users")),
@@ -257,40 +288,40 @@ CASES: list[Case] = [
         True,
     ),
     Case(
-        "api_form_record",
+        "enter_record",
         "POST",
         lambda w: (
-            f"/api/participants/{w.p1}/forms/toxicity",
-            {"data": {"term": SECRET_TERM, "grade": 1, "phase": "neoadjuvant"}},
+            f"/api/participants/{w.p1}/records/toxicity",
+            {"term": SECRET_TERM, "grade": 1, "phase": "neoadjuvant"},
         ),
         True,
         "toxicity",
     ),
     Case(
-        "api_form_record",
+        "enter_record",
         "POST",
         lambda w: (
-            f"/api/participants/{w.participant()}/forms/radiology",
-            {"data": {"timepoint": "baseline", "scan_date": "2018-01-05", "radiologic_pci": 4}},
+            f"/api/participants/{w.participant()}/records/radiology",
+            {"timepoint": "baseline", "scan_date": "2018-01-05", "radiologic_pci": 4},
         ),
         True,
         "radiology",
     ),
     Case(
-        "api_form_record",
+        "enter_record",
         "POST",
         lambda w: (
-            f"/api/participants/{w.participant()}/forms/pathology",
-            {"data": {"site": "overall", "evaluable": True, "trg": 1, "prgs": [1, 2]}},
+            f"/api/participants/{w.p1}/records/pathology",
+            {"site": "primary_tumour", "evaluable": True, "trg": 1, "prgs": [1, 2]},
         ),
         True,
         "pathology",
     ),
     Case(
-        "api_form_update",
+        "correct_record",
         "PATCH",
         lambda w: (
-            f"/api/forms/toxicity/{w.toxicity()}",
+            f"/api/participants/{w.p1}/records/toxicity?key={w.toxicity()}",
             {"changes": {"grade": 3}, "reason": "grade corrected"},
         ),
         True,
@@ -332,13 +363,8 @@ SESSION_ENDERS = (
     Case("logout", "POST", lambda _w: ("/logout", {})),
     Case("api_logout", "POST", lambda _w: ("/api/logout", {})),
 )
-NOT_IN_MATRIX = {"login_page", "login", "setup_page", "setup", "api_login"} | {
-    "record_list", "record_new", "record_save", "record_edit", "record_update",
-    "study_definition", "form_schema", "participant_records", "enter_record", "correct_record",
-}  # fmt: skip
-"""Public routes, tested in test_security.py; the routes of a study definition's forms, which
-this CAIRO6 trial (per-form tables) does not have, tested on a study trial in
-test_records_pages.py and test_records_browser.py."""
+NOT_IN_MATRIX = {"login_page", "login", "setup_page", "setup", "api_login"}
+"""Public routes, tested in test_security.py."""
 
 
 def _audit_count(world: World) -> int:

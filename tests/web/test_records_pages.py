@@ -61,7 +61,7 @@ def _csrf(page: str) -> str:
 def test_a_form_page_offers_labels_and_saves_codes(toy_app: tuple[FastAPI, str, str]) -> None:
     app, number, _ = toy_app
     client, _ = login(app, "nurse")
-    listing = client.get(f"/participants/{number}/records")
+    listing = client.get(f"/participants/{number}")
     assert listing.status_code == 200
     assert "Not entered yet" in listing.text
     blank = client.get(f"/participants/{number}/records/baseline/new")
@@ -77,7 +77,7 @@ def test_a_form_page_offers_labels_and_saves_codes(toy_app: tuple[FastAPI, str, 
         follow_redirects=False,
     )
     assert saved.status_code == 303, saved.text
-    shown = client.get(f"/participants/{number}/records").text
+    shown = client.get(f"/participants/{number}").text
     assert "<dd>Never smoked</dd>" in shown
     assert "<dd>never</dd>" not in shown
     assert "<dd>158 mmHg</dd>" in shown
@@ -101,7 +101,7 @@ def test_every_problem_is_shown_at_its_item_and_nothing_is_saved(
     assert refused.status_code == 422
     assert "a whole number from 60 to 260 mmHg" in refused.text
     assert "is required" in refused.text  # cigarettes per day, asked for current smokers
-    assert "Not entered yet" in client.get(f"/participants/{number}/records").text
+    assert "Not entered yet" in client.get(f"/participants/{number}").text
 
 
 def test_the_api_serves_the_definition_schemas_and_records(

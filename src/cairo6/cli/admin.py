@@ -50,7 +50,8 @@ def db_init(
         typer.Option(
             "--study",
             help="A study definition folder, or the name of a bundled study (cairo6, "
-            "indo_rct); binds the whole definition (forms, checks, endpoints) to the database.",
+            "indo_rct); binds the whole definition (forms, checks, endpoints) to the database. "
+            "Default: the cairo6 study, unless --protocol names a protocol file alone.",
         ),
     ] = None,
 ) -> None:
@@ -60,11 +61,12 @@ def db_init(
     if create_key(settings().audit_key):
         console.print(f"audit anchor key created at {settings().audit_key}", markup=False)
     new = current_revision(database) is None
-    if study is not None:
+    if study is not None or (protocol is None and settings().protocol_path is None):
         from cairo6.service.setup import initialise_study
-        from cairo6.study.loader import resolve_study
+        from cairo6.study.loader import DEFAULT_STUDY, resolve_study
 
-        definition, files = resolve_study(study)
+        # Without --study or a protocol file, the default study (CAIRO6), like any other.
+        definition, files = resolve_study(study or DEFAULT_STUDY)
         trial = initialise_study(database, definition, files)
         name = definition.trial_protocol.trial.acronym
     else:

@@ -25,19 +25,16 @@ from cairo6.cli.common import (
     open_trial_and_actor,
     writing,
 )
-from cairo6.errors import FormError, InvalidValueError
 from cairo6.service.dictionary import DictionaryEntry, dictionary
 from cairo6.service.exchange import (
     ImportProblem,
     ImportRejectedError,
     ImportSummary,
     export_csv,
-    export_odm,
     export_parquet,
     import_directory,
 )
-from cairo6.service.trial import Trial
-from cairo6.store.audit import Actor
+from cairo6.service.record_exchange import export_records_odm
 
 
 class ExportFormat(StrEnum):
@@ -91,12 +88,9 @@ def export_command(
 ) -> None:
     """Export the trial record as CSV files, Parquet files or one CDISC ODM 1.3 XML file."""
     trial, actor = open_trial_and_actor(db, user)
-    if trial.study is not None:
-        _export_study(trial, actor, out, fmt)
-        return
     if fmt is ExportFormat.ODM:
         with writing("--out", out):
-            subjects = export_odm(trial, actor, out)
+            subjects = export_records_odm(trial, actor, out)
         console.print(f"{subjects} participants written to {out} (CDISC ODM 1.3 snapshot)")
         return
     writer = export_csv if fmt is ExportFormat.CSV else export_parquet
@@ -104,23 +98,6 @@ def export_command(
         counts = writer(trial, actor, out)
     console.print(_counts_table(f"{fmt.value} export", counts))
     console.print(Text(f"{len(counts)} {fmt.value} files written to {out}"))
-
-
-def _export_study(trial: Trial, actor: Actor, out: Path, fmt: ExportFormat) -> None:
-    """A study's form records: CSV per form (columns from the definition) or ODM 1.3."""
-    from cairo6.service.record_exchange import export_records, export_records_odm
-
-    if fmt is ExportFormat.ODM:
-        subjects = export_records_odm(trial, actor, out)
-        console.print(f"{subjects} participants written to {out} (CDISC ODM 1.3 snapshot)")
-        return
-    if fmt is ExportFormat.PARQUET:
-        raise InvalidValueError(
-            "--format", fmt.value, "csv or odm for a study's form records", "use --format csv"
-        )
-    counts = export_records(trial, actor, out)
-    console.print(_counts_table("csv export", counts))
-    console.print(Text(f"{len(counts)} csv files written to {out}"))
 
 
 def _show(value: Any) -> str:
@@ -161,9 +138,6 @@ def import_command(
 ) -> None:
     """Import a directory of CSV files: every row is checked; all are written or none."""
     trial, actor = open_trial_and_actor(db, user, write=True)
-    if trial.study is not None:
-        _import_study(trial, actor, directory)
-        return
     summary: ImportSummary | None = None
     rejected: ImportRejectedError | None = None
     with Progress(
@@ -196,29 +170,6 @@ def import_command(
     assert summary is not None
     console.print(_counts_table("imported", summary.rows))
     console.print(Text(f"{summary.total} rows imported from {directory} in one transaction"))
-
-
-def _import_study(trial: Trial, actor: Actor, directory: Path) -> None:
-    """A study's `<form>.csv` files: every row checked as at a site; all or nothing."""
-    from cairo6.service.record_exchange import import_records
-
-    try:
-        counts = import_records(trial, actor, directory)
-    except FormError as exc:
-        table = Table("where", "value", "reason", title=f"{len(exc.problems)} problem(s)")
-        for found in exc.problems:
-            table.add_row(Text(found.field), Text(_show(found.value)), Text(found.message))
-        console.print(table)
-        err_console.print(
-            Text(
-                f"import of {directory} refused: nothing was written. Correct each row listed "
-                "and import the whole directory again.",
-                style="bold red",
-            )
-        )
-        raise typer.Exit(1) from exc
-    console.print(_counts_table("imported", counts))
-    console.print(Text(f"{sum(counts.values())} rows imported from {directory} in one transaction"))
 
 
 def _dictionary_rows(entries: list[DictionaryEntry]) -> list[list[str]]:
@@ -269,7 +220,14 @@ def dictionary_command(
         ]
         _emit(COLUMNS, rows, records, fmt, out)
         return
-    entries = dictionary(load_protocol(protocol))
+    if protocol is None:
+        from cairo6.study.loader import DEFAULT_STUDY, resolve_study
+
+        # The default study's exchange files: the trial's own files, then its forms.
+        default, _ = resolve_study(DEFAULT_STUDY)
+        entries = dictionary(default.trial_protocol, default)
+    else:
+        entries = dictionary(load_protocol(protocol))
     _emit(
         DICTIONARY_COLUMNS,
         _dictionary_rows(entries),

@@ -14,7 +14,7 @@ from cairo6.cli.common import DbOption, UserOption, console, open_trial_and_acto
 from cairo6.cli.input import parse_assignments, read_records
 from cairo6.errors import InvalidValueError
 from cairo6.schedule import Status
-from cairo6.service import forms, queries
+from cairo6.service import queries, records
 from cairo6.service.participants import view
 
 participant_app = typer.Typer(help="Participants.", no_args_is_help=True)
@@ -26,7 +26,7 @@ SetOption = Annotated[
 
 
 def record_command(
-    form: Annotated[str, typer.Argument(help=f"One of: {', '.join(forms.CLINICAL_FORMS)}.")],
+    form: Annotated[str, typer.Argument(help="A form id of the study (`cairo6 study show`).")],
     study_number: Annotated[
         str | None,
         typer.Argument(help="Participant; leave out when the file has a study_number column."),
@@ -38,29 +38,42 @@ def record_command(
 ) -> None:
     """Record a form (or several rows of one form) for a participant."""
     trial, actor = open_trial_and_actor(db, user, write=True)
-    records = read_records(file) if file else [parse_assignments(assignments or [])]
-    for data in records:
+    rows = read_records(file) if file else [parse_assignments(assignments or [])]
+    for data in rows:
         target = str(data.pop("study_number", "") or study_number or "")
         if not target:
             raise InvalidValueError(
                 "study_number", None, "a participant", "give it as an argument or a column"
             )
-        record_id = forms.record(trial, actor, form, target, data)
-        console.print(f"{form} {record_id} recorded for {target}")
+        saved = records.record_form(trial, actor, target, form, data)
+        key = f" {saved.record_key}" if saved.record_key else ""
+        console.print(f"{form}{key} recorded for {target}")
+        for check in saved.queries:
+            console.print(f"[yellow]query opened by check {check}[/]")
 
 
 def update_command(
     form: str,
-    record_id: int,
+    study_number: str,
     reason: Annotated[str, typer.Option(help="Why the value changed (kept in the audit trail).")],
+    key: Annotated[
+        str, typer.Option("--key", help="Record key of a repeating form (see participant show).")
+    ] = "",
     assignments: SetOption = None,
     db: DbOption = None,
     user: UserOption = None,
 ) -> None:
-    """Change fields of a recorded form, with a reason."""
+    """Change items of a recorded form, with a reason."""
+    if not reason.strip():
+        raise InvalidValueError(
+            "reason", reason, "a reason for a change after first entry", "say why it changed"
+        )
     trial, actor = open_trial_and_actor(db, user, write=True)
-    forms.update(trial, actor, form, record_id, parse_assignments(assignments or []), reason)
-    console.print(f"{form} {record_id} updated")
+    changes = parse_assignments(assignments or [])
+    saved = records.update_form(
+        trial, actor, study_number, form, changes, reason=reason.strip(), record_key=key
+    )
+    console.print(f"{form} {saved.record_key or ''} of {study_number} updated".replace("  ", " "))
 
 
 def _text(value: Any) -> str:
@@ -80,10 +93,11 @@ def participant_show(
     db: DbOption = None,
     user: UserOption = None,
 ) -> None:
-    """The participant's forms, derived values, treatment calendar and windows."""
+    """The participant's forms (derived items included), treatment calendar and windows."""
     trial, actor = open_trial_and_actor(db, user)
     today = parse_date("--on", on) if on else dt.date.today()
     page = view(trial, actor, study_number, today)
+    study = trial.definition()
     arm = trial.protocol.arm(page.arm)
     console.print(
         f"[bold]{page.study_number}[/] centre {page.centre}; enrolled {page.enrolled_on}; "
@@ -91,24 +105,15 @@ def participant_show(
     )
     if page.diagnostic is not None:
         console.print_json(data=page.diagnostic)
-    derived = ", ".join(f"{k} {_text(v)}" for k, v in page.derived.items())
-    console.print(f"derived: {derived}")
-    for form, rows in page.forms.items():
-        if not rows:
-            continue
-        if len(rows[0]) > 6:
-            # Wide forms read better as field/value lists than as squeezed columns.
-            for row in rows:
-                table = Table("field", "value", title=f"{form} {row['id']}", title_justify="left")
-                for key, value in row.items():
-                    if key != "id":
-                        table.add_row(key, _text(value))
-                console.print(table)
-            continue
-        table = Table(*rows[0].keys(), title=form, title_justify="left")
-        for row in rows:
-            table.add_row(*(_text(v) for v in row.values()))
-        console.print(table)
+    for form_id, saved in page.records.items():
+        form = study.form(form_id)
+        for key, values in saved:
+            # One item per line, labelled: wide forms do not fit as columns.
+            title = f"{form.label} {key}".strip()
+            table = Table("item", "value", title=title, title_justify="left")
+            for label, text in study.shown(form, values):
+                table.add_row(label, text)
+            console.print(table)
     for problem in page.problems:
         console.print(f"[red]{problem}[/]")
     if page.compliance:

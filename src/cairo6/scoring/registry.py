@@ -1,8 +1,10 @@
-"""The validated functions a study definition may name for a derived item.
+"""The validated functions a study definition may name for a derived item or a value check.
 
 A form declares `derived = {function = "pci_total", inputs = {scores = "pci_regions"}}`; the
 function itself stays code, tested against its clinical source, and this table is the only way
-a definition reaches it. Each entry states the parameters it takes, so that a definition naming
+a definition reaches it. An item may also name a validator (`validate = "clavien_dindo"`):
+a check of its value that needs the clinical library, which raises a ValueError saying what is
+allowed. Each entry states the parameters it takes, so that a definition naming
 an unknown function or parameter is refused when it is checked, not when a form is saved.
 """
 
@@ -18,7 +20,9 @@ from cairo6.scoring.cc import is_macroscopic_complete
 from cairo6.scoring.clavien_dindo import highest_clavien_dindo, parse_clavien_dindo
 from cairo6.scoring.ctcae import ToxicityGrade, highest_ctcae_grade
 from cairo6.scoring.dosing import body_surface_area
+from cairo6.scoring.pathology import parse_prgs
 from cairo6.scoring.pci import pci_total
+from cairo6.scoring.recist import Lesion
 
 
 @dataclass(frozen=True)
@@ -108,3 +112,76 @@ FUNCTIONS: dict[str, DerivedFunction] = {
     )
 }
 """Every function a derived item may name, by name."""
+
+
+@dataclass(frozen=True)
+class Validator:
+    """A check an item may name: `check(value, **inputs)` raises ValueError when it fails."""
+
+    name: str
+    parameters: tuple[str, ...]
+    """The other values it reads (beyond the item's own `value`)."""
+    check: Callable[..., None]
+    description: str
+
+
+def _pci_regions(value: Mapping[str, int]) -> None:
+    pci_total(value)
+
+
+def _cc_r_class(
+    value: int | None = None, procedure: str | None = None, r_class: str | None = None
+) -> None:
+    if value is None and r_class is None and procedure != "open_close":
+        return
+    is_macroscopic_complete(cc=value, r_class=r_class, open_close=procedure == "open_close")
+
+
+def _clavien_dindo(value: str) -> None:
+    parse_clavien_dindo(value)
+
+
+def _ctcae(value: int, term: str = "adverse event") -> None:
+    ToxicityGrade(term=term, grade=value)
+
+
+def _recist_lesions(value: list[Any]) -> None:
+    for i, raw in enumerate(value):
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"lesion {i + 1}: an object with id, organ, lymph_node, diameter_mm")
+        node = bool(raw.get("lymph_node", False))
+        size = raw.get("diameter_mm")
+        try:
+            Lesion(
+                lesion_id=str(raw.get("id", i + 1)),
+                organ=str(raw.get("organ", "")),
+                is_lymph_node=node,
+                longest_diameter_mm=None if node else size,
+                short_axis_mm=size if node else None,
+            )
+        except ValueError as exc:
+            raise ValueError(f"lesion {i + 1}: {exc}") from None
+
+
+def _prgs(value: list[int] | int) -> None:
+    for grade in value if isinstance(value, list) else [value]:
+        parse_prgs(grade)
+
+
+VALIDATORS: dict[str, Validator] = {
+    v.name: v
+    for v in (
+        Validator("pci_regions", (), _pci_regions, "13 regions, each scored 0-3"),
+        Validator(
+            "cc_r_class",
+            ("procedure", "r_class"),
+            _cc_r_class,
+            "CC score and R class agree (CC-0 with R0/R1); neither complete at open-close",
+        ),
+        Validator("clavien_dindo", (), _clavien_dindo, "a Clavien-Dindo grade (I to V)"),
+        Validator("ctcae_grade", ("term",), _ctcae, "a CTCAE v4.0 grade 1-5 of a named term"),
+        Validator("recist_lesions", (), _recist_lesions, "RECIST 1.1 baseline lesions"),
+        Validator("prgs", (), _prgs, "Peritoneal Regression Grading Score 1-4 per biopsy"),
+    )
+}
+"""Every validator an item may name, by name."""

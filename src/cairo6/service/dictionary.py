@@ -1,7 +1,8 @@
-"""The data dictionary: every variable of the exchange files, generated from the models.
+"""The data dictionary: every variable of the exchange files, generated from the definition.
 
-Entered variables come from the tables' column metadata (`schema.field`) and, for the
-eligibility checklist, from the protocol's case-report fields; derived variables are listed
+The trial's own files (centres, screening log, eligibility checklist, randomisation) come from
+the tables' column metadata (`schema.field`) and the protocol's case-report fields; the study's
+forms come from its definition (`forms.toml`), one file per form. Derived variables are listed
 with what they are computed from, because they are never typed in and never imported. The CSV
 import, the exports and `cairo6 dictionary` all read this one list, so they cannot drift apart.
 """
@@ -15,11 +16,8 @@ from sqlalchemy import JSON, Boolean, Date, Integer
 from sqlalchemy.sql.schema import Column
 
 from cairo6.protocol import CrfField, FieldType, Protocol
-from cairo6.service.forms import CLINICAL_FORMS
 from cairo6.service.validation import allowed_text, input_columns
 from cairo6.store.schema import (
-    CLAVIEN_DINDO,
-    FORM_TABLES,
     Base,
     Centre,
     EligibilityAssessment,
@@ -27,17 +25,20 @@ from cairo6.store.schema import (
     Randomisation,
     Screening,
 )
+from cairo6.study.models import DataType, Form, Item, Widget
+from cairo6.study.study import Study
+from cairo6.study.validate import allowed_text as item_allowed
 
 VariableType = Literal["text", "integer", "float", "date", "boolean", "json"]
 
-FILE_ORDER: tuple[str, ...] = (
-    "centre",
-    "screening",
-    "eligibility",
-    "randomisation",
-    *CLINICAL_FORMS,
-)
-"""The forms of the exchange format, one CSV file each, in the order they are imported."""
+ENROLMENT_FILES: tuple[str, ...] = ("centre", "screening", "eligibility", "randomisation")
+"""The trial's own exchange files, imported before the study's forms, in this order."""
+
+
+def file_order(study: Study | None) -> tuple[str, ...]:
+    """Every exchange file of a trial, in import order: its own files, then the study's forms."""
+    return ENROLMENT_FILES + tuple(f.id for f in study.forms) if study else ENROLMENT_FILES
+
 
 DERIVED_FORM = "derived"
 """Participant-level values computed from the forms (shown in exports, never imported)."""
@@ -168,46 +169,45 @@ def _derived(protocol: Protocol) -> list[DictionaryEntry]:
             type="boolean",
             allowed="true or false",
             derived_from=f"the protocol's eligibility criteria ({criteria})",
-        ),
-        DictionaryEntry(
-            form=DERIVED_FORM,
-            variable="pci_total",
-            label="Peritoneal cancer index at surgery (total)",
-            type="integer",
-            allowed="a whole number from 0 to 39",
-            minimum=0,
-            maximum=39,
-            derived_from="surgery.pci_regions (sum of the 13 region scores)",
-        ),
-        DictionaryEntry(
-            form=DERIVED_FORM,
-            variable="macroscopic_complete",
-            label="Macroscopically complete cytoreduction",
-            type="boolean",
-            allowed="true or false",
-            derived_from="surgery.cc_score, surgery.r_class, surgery.procedure "
-            "(CC-0, or R0/R1; never after open-close)",
-        ),
-        DictionaryEntry(
-            form=DERIVED_FORM,
-            variable="length_of_stay_days",
-            label="Initial length of hospital stay",
-            type="integer",
-            unit="days",
-            allowed="a whole number of days",
-            minimum=0,
-            derived_from="discharge.discharge_date - surgery.surgery_date",
-        ),
-        DictionaryEntry(
-            form=DERIVED_FORM,
-            variable="highest_clavien_dindo",
-            label="Highest Clavien-Dindo grade of the postoperative complications",
-            type="text",
-            allowed="one of " + ", ".join(CLAVIEN_DINDO),
-            codes=CLAVIEN_DINDO,
-            derived_from="complication.grade (highest over the participant's complications)",
-        ),
+        )
     ]
+
+
+_ITEM_TYPES: dict[DataType, VariableType] = {
+    DataType.TEXT: "text",
+    DataType.CODED: "text",
+    DataType.INTEGER: "integer",
+    DataType.DECIMAL: "float",
+    DataType.DATE: "date",
+    DataType.DATETIME: "text",
+    DataType.BOOLEAN: "boolean",
+}
+
+
+def _from_item(study: Study, form: Form, item: Item) -> DictionaryEntry:
+    json_cell = item.repeated or item.widget in (Widget.PCI_GRID, Widget.DOSES, Widget.LIST)
+    derived = None
+    if item.derived is not None:
+        derived = f"{item.derived.function}({', '.join(item.derived.inputs.values())})"
+    return DictionaryEntry(
+        form=form.id,
+        variable=item.id,
+        label=item.label,
+        type="json" if json_cell else _ITEM_TYPES[item.type],
+        unit=item.unit,
+        allowed=item_allowed(study, item) + (" (as JSON)" if json_cell else ""),
+        codes=study.codelist(item.codelist).values() if item.codelist else (),
+        minimum=item.min,
+        maximum=item.max,
+        required=item.required and item.visible_when is None,
+        derived_from=derived,
+    )
+
+
+def form_entries(study: Study, form: Form) -> list[DictionaryEntry]:
+    """The variables of a study form's file: the study number, then its items in order."""
+    key = _key(form.id, "study_number", "Study number", "randomisation.csv")
+    return [key, *(_from_item(study, form, item) for item in form.items())]
 
 
 def _form_entries(protocol: Protocol, form: str) -> list[DictionaryEntry]:
@@ -242,27 +242,26 @@ def _form_entries(protocol: Protocol, form: str) -> list[DictionaryEntry]:
             ),
             _from_column(form, Randomisation, _column(Randomisation, "deviation")),
         ]
-    table = FORM_TABLES[form]
-    entries = [_from_column(form, table, c) for c in input_columns(table)]
-    if form == "cycle":
-        # Regimen ids live in the protocol, not the schema, so another trial gets its own.
-        regimens = tuple(r.id for r in protocol.regimens)
-        allowed = "a regimen id of the protocol: " + ", ".join(regimens)
-        entries = [
-            replace(e, allowed=allowed, codes=regimens)
-            if e.variable in ("regimen", "switched_from")
-            else e
-            for e in entries
-        ]
-    return [_key(form, "study_number", "Study number", "randomisation.csv"), *entries]
+    raise ValueError(f"{form} is not one of the trial's own files")
 
 
-def dictionary(protocol: Protocol) -> list[DictionaryEntry]:
+def dictionary(protocol: Protocol, study: Study | None = None) -> list[DictionaryEntry]:
     """Every variable of every exchange file, in file and column order, then derived ones."""
-    entries = [entry for form in FILE_ORDER for entry in _form_entries(protocol, form)]
-    return entries + _derived(protocol)
+    entries = [entry for form in ENROLMENT_FILES for entry in _form_entries(protocol, form)]
+    forms = [entry for form in study.forms for entry in form_entries(study, form)] if study else []
+    return entries + forms + _derived(protocol)
 
 
 def file_variables(protocol: Protocol) -> dict[str, list[DictionaryEntry]]:
-    """The entered variables of each exchange file (its columns, in order), keyed by form."""
-    return {form: _form_entries(protocol, form) for form in FILE_ORDER}
+    """The entered variables of each of the trial's own files (its columns), keyed by file."""
+    return {form: _form_entries(protocol, form) for form in ENROLMENT_FILES}
+
+
+def exchange_variables(protocol: Protocol, study: Study | None) -> dict[str, list[DictionaryEntry]]:
+    """The columns of every exchange file, in import order: the trial's own files, then each
+    study form's input items (derived items are computed, never exchanged)."""
+    variables = file_variables(protocol)
+    if study is not None:
+        for form in study.forms:
+            variables[form.id] = [e for e in form_entries(study, form) if not e.derived]
+    return variables

@@ -5,9 +5,9 @@ The exchange format (also in docs/data-format.md; `cairo6 dictionary` lists ever
 * A directory with one CSV file per form, UTF-8 (a byte-order mark is accepted), comma
   separated, with a header row naming the columns. Columns may come in any order; optional
   columns may be left out; unknown or repeated columns are refused.
-* Cells: dates YYYY-MM-DD; booleans true/false; whole numbers without decimals; JSON columns
-  (surgery.pci_regions, cycle.doses, radiology.lesions, pathology.prgs) as JSON text; an empty
-  cell means "not entered" (the column's default applies where it has one).
+* Cells: dates YYYY-MM-DD; booleans true/false; whole numbers without decimals; codes (not
+  labels) for coded items; items holding a list or a mapping (a PCI grid, doses, lesions) as
+  JSON text; an empty cell means "not entered".
 * Files, imported in this order (each row may refer only to rows of earlier files or to records
   already in the database):
 
@@ -20,9 +20,10 @@ The exchange format (also in docs/data-format.md; `cairo6 dictionary` lists ever
   - ``randomisation.csv``: study_number, screening_number, enrolled_on, arm, allocated_at,
     deviation. Imported as trial history (allocations made elsewhere), in file order, which
     becomes the sequence order; a deviation given here is also recorded in the deviations.
-  - ``<form>.csv`` for each clinical form, in the order of `forms.CLINICAL_FORMS`: study_number
-    and the form's input columns. Adjuvant cycles (cycle.csv rows with phase adjuvant) are
-    applied after surgery.csv, because they must follow the surgery.
+  - ``<form>.csv`` for each form of the study definition (`forms.toml`), in its order:
+    study_number and the form's input items. Each row is saved as a form entered at a site,
+    with every check of the definition; a row refused because a record of a later file is not
+    there yet (a post-operative cycle before the operation) is tried again after every file.
 
 * Not exchanged: user accounts (local to each installation), data queries (workflow state of
   one database), the audit trail, and derived values (computed, never typed in).
@@ -37,7 +38,7 @@ trial history, made by the importing user.
 
 from __future__ import annotations
 
-from cairo6.service.dictionary import FILE_ORDER
+from cairo6.service.dictionary import ENROLMENT_FILES, file_order
 from cairo6.service.exchange_csv import ImportProblem
 from cairo6.service.exchange_export import export_csv, export_parquet
 from cairo6.service.exchange_import import (
@@ -46,17 +47,15 @@ from cairo6.service.exchange_import import (
     Progress,
     import_directory,
 )
-from cairo6.service.exchange_odm import ODM_NS, export_odm
 
 __all__ = [
-    "FILE_ORDER",
-    "ODM_NS",
+    "ENROLMENT_FILES",
     "ImportProblem",
     "ImportRejectedError",
     "ImportSummary",
     "Progress",
     "export_csv",
-    "export_odm",
     "export_parquet",
+    "file_order",
     "import_directory",
 ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cairo6.report.cells import recover
 from cairo6.service.dictionary import DictionaryEntry
 
 
@@ -143,3 +145,15 @@ def _check_header(
                 )
             )
     return {name for name in header if counts[name] == 1 and name in known}
+
+
+def cell_value(text: str) -> Any:
+    """A study form's cell as the record check reads it: JSON text (a list, a mapping) decoded,
+    text an export protected from spreadsheets read back as it was, anything else as typed."""
+    raw = recover(text.strip())
+    if raw.startswith(("{", "[")):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw

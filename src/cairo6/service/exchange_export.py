@@ -10,7 +10,7 @@ import pandas as pd
 
 from cairo6.errors import InvalidValueError
 from cairo6.report.cells import neutralise
-from cairo6.service.dictionary import FILE_ORDER, DictionaryEntry, file_variables
+from cairo6.service.dictionary import DictionaryEntry, exchange_variables, file_order
 from cairo6.service.exchange_tables import Row, cell_text, read_tables
 from cairo6.service.permissions import CENTRE_BOUND, Action, require
 from cairo6.service.trial import Trial
@@ -31,16 +31,16 @@ def snapshot(trial: Trial, actor: Actor) -> dict[str, list[Row]]:
     require(actor, Action.EXPORT)
     centre = actor.centre_id if actor.role in CENTRE_BOUND else None
     with trial.db.read() as session:
-        return read_tables(session, trial.protocol, centre)
+        return read_tables(session, trial.protocol, trial.study, centre)
 
 
-def _output_dir(out_dir: Path, suffix: str) -> Path:
+def _output_dir(trial: Trial, out_dir: Path, suffix: str) -> Path:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InvalidValueError(
             "--out", str(out), "a directory", "name a new or empty directory for the export"
         )
-    ours = {f"{form}{suffix}" for form in FILE_ORDER}
+    ours = {f"{form}{suffix}" for form in file_order(trial.study)}
     # Anything else in the directory would be read as an unknown file by a later import.
     foreign = sorted(p.name for p in out.iterdir() if p.name not in ours) if out.exists() else []
     if foreign:
@@ -57,9 +57,9 @@ def _output_dir(out_dir: Path, suffix: str) -> Path:
 def export_csv(trial: Trial, actor: Actor, out_dir: Path) -> dict[str, int]:
     """Write one CSV per form in the import format; returns rows written per form."""
     tables = snapshot(trial, actor)
-    out = _output_dir(out_dir, ".csv")
+    out = _output_dir(trial, out_dir, ".csv")
     counts: dict[str, int] = {}
-    for form, entries in file_variables(trial.protocol).items():
+    for form, entries in exchange_variables(trial.protocol, trial.study).items():
         rows = tables[form]
         with (out / f"{form}.csv").open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
@@ -84,9 +84,9 @@ def _arrow_value(entry: DictionaryEntry, value: Any) -> Any:
 def export_parquet(trial: Trial, actor: Actor, out_dir: Path) -> dict[str, int]:
     """Write one Parquet file per form (same columns as the CSV, typed; JSON as text)."""
     tables = snapshot(trial, actor)
-    out = _output_dir(out_dir, ".parquet")
+    out = _output_dir(trial, out_dir, ".parquet")
     counts: dict[str, int] = {}
-    for form, entries in file_variables(trial.protocol).items():
+    for form, entries in exchange_variables(trial.protocol, trial.study).items():
         rows = tables[form]
         frame = pd.DataFrame(
             {

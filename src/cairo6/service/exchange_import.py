@@ -1,10 +1,13 @@
 """Importing a directory of exchange CSV files: check every row, then apply all or nothing.
 
-Every row of every file is first checked on its own (types, allowed values, clinical rules);
-then all rows are applied through the same service functions a user's entries go through,
-inside one audited transaction. Each row runs in a savepoint, so that a row refused by the
-order of events does not stop the others from being checked; if anything at all was refused,
-the transaction is rolled back and the full list of problems is raised.
+The trial's own files (centres, screening, eligibility, randomisation) are checked on their
+own first; then all rows are applied through the same service functions a user's entries go
+through (a study form's row is saved by `records.record_in`, with every check of the
+definition), inside one audited transaction. Each row runs in a savepoint, so that a refused
+row does not stop the others from being checked; a form row refused because a record of a
+later file is not there yet (a post-operative cycle before the operation) is tried again once every
+file has been applied. If anything at all was refused, the transaction is rolled back and the
+full list of problems is raised.
 """
 
 from __future__ import annotations
@@ -26,22 +29,28 @@ from cairo6.errors import (
     NotFoundError,
     StateError,
 )
-from cairo6.protocol.date_order import earlier_forms, required_first
-from cairo6.service import forms
-from cairo6.service.dictionary import FILE_ORDER, DictionaryEntry, file_variables
+from cairo6.service.dictionary import (
+    ENROLMENT_FILES,
+    DictionaryEntry,
+    exchange_variables,
+    file_order,
+)
 from cairo6.service.enrolment import (
     add_screening_in,
     assess_eligibility_in,
     import_allocation_in,
 )
-from cairo6.service.exchange_csv import CsvRow, ImportProblem, problem, read_file
+from cairo6.service.exchange_csv import CsvRow, ImportProblem, cell_value, problem, read_file
 from cairo6.service.exchange_tables import parse_cell
 from cairo6.service.permissions import Action, require
-from cairo6.service.trial import Trial
+from cairo6.service.records import RECORD_ACTION, record_in
+from cairo6.service.trial import Trial, participant
 from cairo6.service.validation import clean_form
 from cairo6.store.audit import Actor
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import Centre, Screening
+from cairo6.study.study import Study
+from cairo6.study.validate import validate_record
 
 Progress = Callable[[int, int], None]
 """Called as progress(rows_done, rows_total) while rows are applied."""
@@ -49,7 +58,7 @@ Progress = Callable[[int, int], None]
 MAX_SHOWN = 20
 
 # The column to blame for an error about the order of events, which names no field itself
-# (clinical forms use their date column, from `forms.DATE_FIELDS`).
+# (a study form's row blames its date item).
 _STATE_FIELD = {
     "centre": "code",
     "screening": "screening_number",
@@ -144,7 +153,9 @@ def _check_codes(
     ]
 
 
-def _check_row(row: CsvRow, entries: list[DictionaryEntry]) -> list[FieldProblem]:
+def _check_row(
+    row: CsvRow, entries: list[DictionaryEntry], study: Study | None
+) -> list[FieldProblem]:
     """Fill `row.values` with typed values; return every problem found in the row."""
     raw, form = row.raw, row.form
     problems: list[FieldProblem] = []
@@ -173,14 +184,15 @@ def _check_row(row: CsvRow, entries: list[DictionaryEntry]) -> list[FieldProblem
                 allowed = next(e.allowed for e in entries if e.variable == "allocated_at")
                 problems.append(FieldProblem("allocated_at", at, f"not {allowed}"))
     else:
-        values = {k: v for k, v in raw.items() if k != "study_number"}
-        try:
-            row.values = forms.validate(form, values)
-        except FormError as exc:
-            problems = list(exc.problems)
-        problems += _check_codes(entries, row.values)
-        row.values["study_number"] = row.key("study_number")
-        if not row.values["study_number"]:
+        # What the row says on its own (types, codes, required items, the scoring library's
+        # validators) is checked here, so a row is reported even when a record it depends on
+        # was refused; the checks against the participant's other records run when it is saved.
+        row.values = {k: cell_value(v) for k, v in raw.items() if k != "study_number" and v.strip()}
+        if study is not None:
+            problems += validate_record(
+                study, study.form(form), row.values, {}, checks=False
+            ).problems
+        if not row.key("study_number"):
             problems.append(FieldProblem("study_number", "", "required; enter a study number"))
     return problems
 
@@ -238,15 +250,23 @@ def _apply(session: StoreSession, trial: Trial, actor: Actor, row: CsvRow) -> No
             study_number=v["study_number"],
         )
     else:
-        values = {k: x for k, x in v.items() if k != "study_number"}
-        forms.record_in(session, trial, actor, row.form, v["study_number"], values)
+        study = trial.definition()
+        form = study.form(row.form)
+        person = participant(
+            session, actor, row.key("study_number"), RECORD_ACTION[form.recorded_by]
+        )
+        record_in(session, study, person, form, v, dt.date.today())
 
 
-def _refusal(row: CsvRow, exc: Exception) -> list[ImportProblem]:
+def _refusal(trial: Trial, row: CsvRow, exc: Exception) -> list[ImportProblem]:
     """The problems an error raised while applying a row stands for."""
     form, number = row.form, row.number
     if isinstance(exc, FormError):
-        return [problem(form, number, p.field, p.value, p.message) for p in exc.problems]
+        # The value as the file has it, not as it was read.
+        return [
+            problem(form, number, p.field, row.raw.get(p.field, p.value), p.message)
+            for p in exc.problems
+        ]
     if isinstance(exc, InvalidValueError):
         name = exc.field.removeprefix(f"{form}.")
         return [
@@ -257,7 +277,8 @@ def _refusal(row: CsvRow, exc: Exception) -> list[ImportProblem]:
     if isinstance(exc, NotFoundError):
         name = _NOT_FOUND_FIELD.get(exc.what, "study_number")
         return [problem(form, number, name, exc.key, str(exc))]
-    name = _STATE_FIELD.get(form) or forms.DATE_FIELDS.get(form, "study_number")
+    dated = trial.study.form(form).date_item if trial.study and trial.study.has_form(form) else None
+    name = _STATE_FIELD.get(form) or dated or "study_number"
     if form == "randomisation" and "study number" in str(exc):
         name = "study_number"
     if isinstance(exc, SQLAlchemyError):
@@ -283,13 +304,6 @@ def _provides(row: CsvRow) -> set[tuple[str, str]]:
     return {("form", f"{row.key('study_number')}/{form}")}
 
 
-def _first(trial: Trial, row: CsvRow) -> set[str]:
-    """The forms the protocol's order of events needs recorded before this row's record."""
-    values = {**row.raw, **row.values}
-    found = required_first(trial.protocol.date_order, row.form, values)
-    return {form for rule, _point in found for form in earlier_forms(rule)}
-
-
 def _needs(trial: Trial, row: CsvRow) -> set[tuple[str, str]]:
     form = row.form
     if form == "screening":
@@ -299,26 +313,47 @@ def _needs(trial: Trial, row: CsvRow) -> set[tuple[str, str]]:
     if form == "centre":
         return set()
     # When the record a row needs first was refused, the row is not checked again: it
-    # would only repeat the same problem.
-    study = row.key("study_number")
-    return {("study", study)} | {("form", f"{study}/{need}") for need in _first(trial, row)}
+    # would only repeat the same problem. A form needs the forms it requires and those its
+    # edit checks read (an adjuvant cycle is checked against the surgery).
+    number = row.key("study_number")
+    study = trial.definition()
+    needed = set(study.form(form).requires) | _read_by_checks(study, form)
+    return {("study", number)} | {("form", f"{number}/{need}") for need in needed}
 
 
-def _apply_order(trial: Trial, rows: Mapping[str, list[CsvRow]]) -> list[CsvRow]:
-    """Rows in file order, except that a row goes after the rows of any later file whose
-    record it needs first (an adjuvant cycle after the surgery)."""
-    position = {form: i for i, form in enumerate(FILE_ORDER)}
-    ordered: list[CsvRow] = []
-    deferred: dict[str, list[CsvRow]] = {}
-    for form in FILE_ORDER:
-        for row in rows.get(form, []):
-            later = [f for f in _first(trial, row) if position.get(f, -1) > position[form]]
-            if later:
-                deferred.setdefault(max(later, key=position.__getitem__), []).append(row)
-            else:
-                ordered.append(row)
-        ordered += deferred.pop(form, [])
-    return ordered
+def _read_by_checks(study: Study, form: str) -> set[str]:
+    """The other forms the edit checks of a form read (`exists` or `form.item`)."""
+    found: set[str] = set()
+    for check in study.checks_for(form):
+        found |= check.rule.forms_named()
+        for leaf in check.rule.comparisons():
+            for name in (leaf.field, leaf.other):
+                if name and "." in name and not name.startswith("@"):
+                    found.add(name.partition(".")[0])
+    return found - {form}
+
+
+def _files(
+    directory: Path, order: tuple[str, ...], problems: list[ImportProblem]
+) -> dict[str, Path]:
+    expected = ", ".join(f"{form}.csv" for form in order)
+    present: dict[str, Path] = {}
+    for item in sorted(directory.iterdir()):
+        if item.name.startswith("."):
+            continue  # hidden files that file managers and editors leave behind
+        if item.is_file() and item.suffix.lower() in (".md", ".txt"):
+            continue  # documentation travelling with the data (a README) holds no rows
+        if item.is_file() and item.suffix == ".csv" and item.stem in order:
+            present[item.stem] = item
+        else:
+            problems.append(
+                ImportProblem(item.name, 0, "", None, f"unknown file; expected only {expected}")
+            )
+    if not present and not problems:
+        problems.append(
+            ImportProblem(str(directory), 0, "", None, f"no exchange files; expected {expected}")
+        )
+    return present
 
 
 def import_directory(
@@ -338,35 +373,20 @@ def import_directory(
             "a directory of exchange CSV files",
             "name the directory written by `cairo6 export` or laid out as docs/data-format.md",
         )
+    order = file_order(trial.study)
     problems: list[ImportProblem] = []
-    expected = ", ".join(f"{form}.csv" for form in FILE_ORDER)
-    present: dict[str, Path] = {}
-    for item in sorted(directory.iterdir()):
-        if item.name.startswith("."):
-            continue  # hidden files that file managers and editors leave behind
-        if item.is_file() and item.suffix.lower() in (".md", ".txt"):
-            continue  # documentation travelling with the data (a README) holds no rows
-        if item.is_file() and item.suffix == ".csv" and item.stem in FILE_ORDER:
-            present[item.stem] = item
-        else:
-            problems.append(
-                ImportProblem(item.name, 0, "", None, f"unknown file; expected only {expected}")
-            )
-    if not present and not problems:
-        problems.append(
-            ImportProblem(str(directory), 0, "", None, f"no exchange files; expected {expected}")
-        )
+    present = _files(directory, order, problems)
     if "randomisation" in present:
         require(actor, Action.IMPORT_HISTORY)
-    variables = file_variables(trial.protocol)
+    variables = exchange_variables(trial.protocol, trial.study)
     rows: dict[str, list[CsvRow]] = {}
-    for form, file in sorted(present.items(), key=lambda item: FILE_ORDER.index(item[0])):
+    for form, file in sorted(present.items(), key=lambda item: order.index(item[0])):
         rows[form] = read_file(form, file, variables[form], problems)
         missing = {p.field for p in problems if p.file == file.name and p.row_number == 1}
         for row in rows[form]:
             if not row.valid:
                 continue
-            found = _check_row(row, variables[form])
+            found = _check_row(row, variables[form], trial.study)
             row.valid = not found
             problems += [
                 problem(form, row.number, p.field, p.value, p.message)
@@ -374,11 +394,16 @@ def import_directory(
                 # A missing required column is reported once, at the header.
                 if p.field not in missing
             ]
-    ordered = _apply_order(trial, rows)
+    ordered = [row for form in order for row in rows.get(form, [])]
     counts = dict.fromkeys(present, 0)
     spoilt: set[tuple[str, str]] = set()
-    with trial.db.write(actor, insert_reason=f"imported from {directory}") as session:
-        for done, row in enumerate(ordered, start=1):
+    done = 0
+
+    def apply(session: StoreSession, batch: list[CsvRow], last: bool) -> list[CsvRow]:
+        """Apply rows in order; return the form rows to try again (unless this is the last try)."""
+        nonlocal done, spoilt, problems
+        again: list[CsvRow] = []
+        for row in batch:
             if not row.valid or _needs(trial, row) & spoilt:
                 # What a refused or skipped row would have created is missing for later rows.
                 spoilt |= _provides(row)
@@ -388,13 +413,22 @@ def import_directory(
                         _apply(session, trial, actor, row)
                     counts[row.form] += 1
                 except (Cairo6Error, SQLAlchemyError) as exc:
-                    problems += _refusal(row, exc)
-                    spoilt |= _provides(row)
-            if progress is not None:
+                    if not last and row.form not in ENROLMENT_FILES:
+                        again.append(row)
+                    else:
+                        problems += _refusal(trial, row, exc)
+                        spoilt |= _provides(row)
+            if progress is not None and (last or row not in again):
+                done += 1
                 progress(done, len(ordered))
+        return again
+
+    with trial.db.write(actor, insert_reason=f"imported from {directory}") as session:
+        # Form rows refused on the first pass are tried again once every file is applied.
+        apply(session, apply(session, ordered, last=False), last=True)
         if problems:
-            order = {f"{form}.csv": i for i, form in enumerate(FILE_ORDER)}
-            problems.sort(key=lambda p: (order.get(p.file, -1), p.row_number))
+            rank = {f"{form}.csv": i for i, form in enumerate(order)}
+            problems.sort(key=lambda p: (rank.get(p.file, -1), p.row_number))
             # Raised inside the transaction, so that everything applied is rolled back.
             raise ImportRejectedError(str(directory), problems)
-    return ImportSummary(directory, {form: counts[form] for form in FILE_ORDER if form in counts})
+    return ImportSummary(directory, {form: counts[form] for form in order if form in counts})

@@ -12,24 +12,22 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 
 from cairo6.protocol import Protocol
 from cairo6.report.cells import recover
-from cairo6.scoring.derived import participant_values
 from cairo6.service.dictionary import DictionaryEntry, file_variables
-from cairo6.service.forms import CLINICAL_FORMS
+from cairo6.service.record_exchange import form_rows
 from cairo6.service.validation import input_columns
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import (
-    FORM_TABLES,
     Centre,
     EligibilityAssessment,
     Participant,
     Randomisation,
     Screening,
-    TreatmentCycle,
 )
+from cairo6.study.study import Study
 
 Row = dict[str, Any]
 
@@ -93,36 +91,11 @@ def _eligibility_data(protocol: Protocol, data: Mapping[str, Any]) -> Row:
     return out
 
 
-def _randomisation_deviations(session: StoreSession) -> dict[int, tuple[dt.date, str]]:
-    rows = session.execute(
-        select(Randomisation.participant_id, Participant.enrolled_on, Randomisation.deviation)
-        .join(Participant, Participant.id == Randomisation.participant_id)
-        .where(Randomisation.deviation.is_not(None))
-    ).all()
-    return {pid: (on, text or "") for pid, on, text in rows}
-
-
-def _clinical(session: StoreSession, form: str, keys: list[str]) -> list[tuple[int, Row]]:
-    table: Any = FORM_TABLES[form]
-    columns = [getattr(table, key) for key in keys]
-    order = [table.id]
-    if form == "cycle":
-        # Adjuvant cycles are imported after surgery (they must follow it), so they are listed
-        # last; the same order then comes back out of a database filled by an import.
-        order = [case((TreatmentCycle.phase == "adjuvant", 1), else_=0), table.id]
-    stmt = (
-        select(table.participant_id, Participant.study_number, *columns)
-        .join(Participant, Participant.id == table.participant_id)
-        .order_by(*order)
-    )
-    return [
-        (pid, {"study_number": sn, **dict(zip(keys, values, strict=True))})
-        for pid, sn, *values in session.execute(stmt).all()
-    ]
-
-
 def read_tables(
-    session: StoreSession, protocol: Protocol, centre_id: int | None = None
+    session: StoreSession,
+    protocol: Protocol,
+    study: Study | None = None,
+    centre_id: int | None = None,
 ) -> dict[str, list[Row]]:
     """Every exchange file's rows as typed values, in a stable order; one centre if given."""
     tables: dict[str, list[Row]] = {}
@@ -191,40 +164,6 @@ def read_tables(
         for cid, *rest in allocations
         if centre_id is None or cid == centre_id
     ]
-    visible = {row["study_number"] for row in tables["randomisation"]}
-    at_randomisation = _randomisation_deviations(session)
-    for form in CLINICAL_FORMS:
-        form_keys = [c.key for c in input_columns(FORM_TABLES[form])]
-        rows = []
-        for pid, row in _clinical(session, form, form_keys):
-            if row["study_number"] not in visible:
-                continue
-            # The deviation written with an allocation is re-created when randomisation.csv is
-            # imported, so deviation.csv leaves it out rather than import it twice.
-            if form == "deviation" and pid in at_randomisation:
-                on, text = at_randomisation[pid]
-                if (row["noted_on"], row["category"], row["description"]) == (
-                    on,
-                    "eligibility",
-                    text,
-                ):
-                    del at_randomisation[pid]
-                    continue
-            rows.append(row)
-        tables[form] = rows
+    if study is not None:
+        tables.update(form_rows(session, study, centre_id))
     return tables
-
-
-def derived_values(tables: Mapping[str, list[Row]]) -> dict[str, Row]:
-    """The participant-level derived variables, by study number, computed from the tables."""
-    surgeries = {row["study_number"]: row for row in tables["surgery"]}
-    discharges = {row["study_number"]: row["discharge_date"] for row in tables["discharge"]}
-    grades: dict[str, list[str]] = {}
-    for row in tables["complication"]:
-        grades.setdefault(row["study_number"], []).append(row["grade"])
-    out: dict[str, Row] = {}
-    for row in tables["randomisation"]:
-        sn = row["study_number"]
-        values = participant_values(surgeries.get(sn), discharges.get(sn), grades.get(sn, []))
-        out[sn] = {k: v for k, v in values.items() if v is not None}
-    return out

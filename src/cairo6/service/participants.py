@@ -1,13 +1,16 @@
-"""A participant's record as people read it: forms, derived values, calendar and windows."""
+"""A participant's record as people read it: forms, treatment calendar and windows.
+
+Generated from the study definition: the participant's records of every form (derived items
+included), and, for a protocol with regimens, the calendar built from the records the
+definition's `[course]` map names.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-from sqlalchemy import select
 
 from cairo6.errors import Cairo6Error
 from cairo6.schedule import (
@@ -24,23 +27,14 @@ from cairo6.schedule import (
     check_compliance,
     due_or_overdue,
 )
-from cairo6.scoring.derived import macroscopic_complete, participant_values
 from cairo6.service.concealment import diagnostic_for
 from cairo6.service.permissions import Action
+from cairo6.service.records import Records, records_in
 from cairo6.service.trial import Trial, allocation, participant
-from cairo6.service.validation import input_columns
 from cairo6.store.audit import Actor
-from cairo6.store.engine import StoreSession
-from cairo6.store.schema import (
-    FORM_TABLES,
-    PARTICIPANT_FORMS,
-    Centre,
-    Complication,
-    Discharge,
-    Restaging,
-    TreatmentCycle,
-)
-from cairo6.store.schema import Surgery as SurgeryRow
+from cairo6.store.schema import Centre
+from cairo6.study.models import CourseMap
+from cairo6.study.study import Study
 
 
 @dataclass
@@ -54,106 +48,94 @@ class ParticipantView:
     sequence_number: int
     levels: dict[str, Any]
     diagnostic: dict[str, Any] | None
-    forms: dict[str, list[dict[str, Any]]]
-    derived: dict[str, Any]
+    records: Records
+    """Form id -> [(record key, typed items)], in the definition's form order."""
     calendar: Calendar | None = None
     compliance: tuple[WindowCheck, ...] = ()
     actions: tuple[ActionItem, ...] = ()
     problems: list[str] = field(default_factory=list)
 
 
-def _rows(session: StoreSession, form: str, pid: int) -> list[dict[str, Any]]:
-    table = FORM_TABLES[form]
-    keys = ["id", *(c.key for c in input_columns(table))]
-    found = session.scalars(
-        select(table).where(table.participant_id == pid).order_by(table.id)  # type: ignore[attr-defined]
-    ).all()
-    return [{k: getattr(row, k) for k in keys} for row in found]
-
-
-def _treatment(cycles: Sequence[TreatmentCycle]) -> Treatment | None:
+def _treatment(course: CourseMap, cycles: Sequence[Mapping[str, Any]]) -> Treatment | None:
     if not cycles:
         return None
-    ordered = sorted(cycles, key=lambda c: c.cycle_number)
-    first = ordered[0]
-    start_regimen = first.switched_from or first.regimen
+    role = course.cycle_items()
+
+    def get(cycle: Mapping[str, Any], name: str) -> Any:
+        return cycle.get(role[name]) if name in role else None
+
+    ordered = sorted(cycles, key=lambda c: get(c, "number") or 0)
     switch = next(
         (
-            Switch(c.cycle_number, c.regimen, c.switch_reason or "")
+            Switch(get(c, "number"), get(c, "regimen"), get(c, "switch_why") or "")
             for c in ordered
-            if c.switched_from
+            if get(c, "switch_from")
         ),
         None,
     )
     stop = next(
         (
-            EarlyStop(c.cycle_number, c.given_on, c.stop_reason or "")
+            EarlyStop(get(c, "number"), get(c, "day1"), get(c, "stop_why") or "")
             for c in ordered
-            if c.stopped_after
+            if get(c, "stopped")
         ),
         None,
     )
-    return Treatment(
-        regimen=start_regimen,
-        cycles=tuple(
-            CycleGiven(
-                number=c.cycle_number,
-                day1=c.given_on,
-                regimen=c.regimen,
-                antiangiogenic=c.bevacizumab_given,
-                reduced_dose=c.dose_reduced,
-            )
-            for c in ordered
-        ),
-        switch=switch,
-        stop=stop,
+    given = tuple(
+        # number, day 1, regimen, antiangiogenic given, dose reduced (the calendar's order)
+        CycleGiven(
+            get(c, "number"),
+            get(c, "day1"),
+            get(c, "regimen"),
+            get(c, "antiangiogenic"),
+            bool(get(c, "reduced")),
+        )
+        for c in ordered
     )
+    started = get(ordered[0], "switch_from") or get(ordered[0], "regimen")
+    return Treatment(regimen=started, cycles=given, switch=switch, stop=stop)
 
 
-def course_of(session: StoreSession, pid: int, arm: str, randomised: dt.date) -> Course:
-    """The schedule's view of what happened, built from the recorded forms."""
-    cycles = session.scalars(
-        select(TreatmentCycle).where(TreatmentCycle.participant_id == pid)
-    ).all()
-    surgery = session.scalars(select(SurgeryRow).where(SurgeryRow.participant_id == pid)).first()
-    restaging = session.scalars(select(Restaging).where(Restaging.participant_id == pid)).first()
-    complete = (
-        macroscopic_complete(surgery.procedure, surgery.cc_score, surgery.r_class)
-        if surgery
-        else None
+def _first(records: Records, ref: str | None) -> Any:
+    """The value of `form.item` in the participant's first record of the form, or None."""
+    if ref is None:
+        return None
+    form, _, item = ref.partition(".")
+    found = records.get(form) or []
+    return found[0][1].get(item) if found else None
+
+
+def course_of(study: Study, records: Records, arm: str, randomised: dt.date) -> Course | None:
+    """The schedule's view of what happened, from the records the `[course]` map names; None
+    for a study without one."""
+    course = study.course
+    if course is None:
+        return None
+    cycles = [values for _key, values in records.get(course.cycles, [])]
+    phase = course.phase
+    operated = _first(records, course.operation)
+    operation = (
+        Procedure(operated, bool(_first(records, course.operation_complete))) if operated else None
     )
+    # arm, randomised, first phase, scan, operation, second phase (the calendar's order)
     return Course(
-        arm=arm,
-        randomised=randomised,
-        neoadjuvant=_treatment([c for c in cycles if c.phase == "neoadjuvant"]),
-        assessment=restaging.ct_date if restaging else None,
-        procedure=Procedure(surgery.surgery_date, bool(complete)) if surgery else None,
-        adjuvant=_treatment([c for c in cycles if c.phase == "adjuvant"]),
+        arm,
+        randomised,
+        _treatment(course, [c for c in cycles if c.get(phase) == "neoadjuvant"]),
+        _first(records, course.scan),
+        operation,
+        _treatment(course, [c for c in cycles if c.get(phase) == "adjuvant"]),
     )
-
-
-def _derived(session: StoreSession, pid: int) -> dict[str, Any]:
-    surgery = session.scalars(select(SurgeryRow).where(SurgeryRow.participant_id == pid)).first()
-    discharge = session.scalar(
-        select(Discharge.discharge_date).where(Discharge.participant_id == pid)
-    )
-    grades = session.scalars(
-        select(Complication.grade).where(Complication.participant_id == pid)
-    ).all()
-    fields = (
-        {c.key: getattr(surgery, c.key) for c in input_columns(SurgeryRow)} if surgery else None
-    )
-    return participant_values(fields, discharge, grades)
 
 
 def view(trial: Trial, actor: Actor, study_number: str, on: dt.date) -> ParticipantView:
     """The participant's page on the reference date `on`."""
+    study = trial.definition()
     with trial.db.read() as session:
         person = participant(session, actor, study_number, Action.VIEW_PARTICIPANT)
         alloc = allocation(session, person.id)
         assert alloc is not None  # a participant exists only once randomised
         centre = session.get_one(Centre, person.centre_id)
-        forms = {form: _rows(session, form, person.id) for form in PARTICIPANT_FORMS}
         result = ParticipantView(
             study_number=person.study_number,
             centre=centre.code,
@@ -162,10 +144,11 @@ def view(trial: Trial, actor: Actor, study_number: str, on: dt.date) -> Particip
             sequence_number=alloc.sequence_number,
             levels=dict(alloc.levels),
             diagnostic=diagnostic_for(actor, alloc.diagnostic),
-            forms=forms,
-            derived=_derived(session, person.id),
+            records=records_in(session, study, person),
         )
-        course = course_of(session, person.id, alloc.arm, person.enrolled_on)
+    course = course_of(study, result.records, alloc.arm, person.enrolled_on)
+    if course is None or not trial.protocol.regimens:
+        return result
     try:
         calendar = build_calendar(trial.protocol, course)
     except Cairo6Error as exc:

@@ -7,10 +7,9 @@ from sqlalchemy import select
 from cairo6.errors import InvalidValueError, NotFoundError, StateError
 from cairo6.service.permissions import CENTRE_BOUND, Action, require
 from cairo6.service.trial import Trial, participant
-from cairo6.service.validation import input_columns
 from cairo6.store.audit import Actor
 from cairo6.store.engine import StoreSession
-from cairo6.store.schema import FORM_TABLES, Participant, Query
+from cairo6.store.schema import Participant, Query
 
 
 def raise_query(
@@ -24,10 +23,7 @@ def raise_query(
 ) -> int:
     """Open a query on one field of one participant's form."""
     require(actor, Action.RAISE_QUERY)
-    table = FORM_TABLES.get(form)
-    if table is None:
-        raise InvalidValueError("form", form, ", ".join(FORM_TABLES), "name the form")
-    fields = [c.key for c in input_columns(table)]
+    fields = [item.id for item in trial.definition().form(form).items()]
     if field_name not in fields:
         raise InvalidValueError("field", field_name, ", ".join(fields), "name a field of the form")
     if not question.strip():

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cairo6.errors import FieldProblem, FormError, NotFoundError, StateError
+from cairo6.errors import FieldProblem, FormError, InvalidValueError, NotFoundError, StateError
 from cairo6.service.permissions import Action
 from cairo6.service.trial import Trial, allocation, participant
 from cairo6.store.audit import Actor
@@ -62,17 +62,35 @@ def _facts(session: StoreSession, person: Participant, today: dt.date) -> dict[s
 
 
 def _context(
-    study: Study, session: StoreSession, person: Participant, today: dt.date, skip: int | None
+    study: Study,
+    session: StoreSession,
+    person: Participant,
+    form: Form,
+    today: dt.date,
+    skip: int | None,
 ) -> dict[str, Any]:
     """Facts, which forms exist, and the participant's other once-per-participant records, as
-    rules read them. Repeating forms' records are not read: a save costs the same at the
-    300th adverse event as at the first."""
+    rules read them. Other repeating forms' records are read only when the form's checks name
+    them: a save costs the same at the 300th adverse event as at the first."""
     context = _facts(session, person, today)
     present = session.scalars(
         select(FormRecord.form).where(FormRecord.participant_id == person.id).distinct()
     ).all()
     context.update(dict.fromkeys(present, True))
     once = [f.id for f in study.forms if not f.repeating and f.id in present]
+    # Repeating forms are read only when a check of the form being saved names them (an operation
+    # after every neoadjuvant cycle), each record as one mapping of its items.
+    named = {name for check in study.checks_for(form.id) for name in check.rule.forms_named()}
+    lists = [f.id for f in study.forms if f.repeating and f.id in present and f.id in named]
+    for form_id in lists:
+        rows = session.scalars(
+            select(FormRecord).where(
+                FormRecord.participant_id == person.id, FormRecord.form == form_id
+            )
+        )
+        context[form_id] = [
+            typed_record(study, study.form(form_id), row.data) for row in rows if row.id != skip
+        ] or None
     if once:
         rows = session.scalars(
             select(FormRecord).where(
@@ -119,6 +137,15 @@ def _open_queries(
     return tuple(opened)
 
 
+def form_for_entry(trial: Trial, actor: Actor, study_number: str, form_id: str) -> Form:
+    """The form, once the actor may record it for this participant (before a blank or saved
+    form is shown: a refused role or another centre learns nothing from the page)."""
+    form = trial.definition().form(form_id)
+    with trial.db.read() as session:
+        participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
+    return form
+
+
 def record_form(
     trial: Trial,
     actor: Actor,
@@ -161,7 +188,7 @@ def record_in(
             f"{person.study_number} already has a {form.label} record",
             f"change it with `cairo6 update {form.id}` and a reason",
         )
-    context = _context(study, session, person, today, None)
+    context = _context(study, session, person, form, today, None)
     missing = [r for r in form.requires if not context.get(r) and study.has_form(r)]
     if missing:
         raise StateError(
@@ -202,6 +229,11 @@ def update_form(
     today: dt.date | None = None,
 ) -> Saved:
     """Change items of a record; the whole record is checked again, as at first entry."""
+    if not reason or not reason.strip():
+        raise InvalidValueError(
+            "reason", reason, "a reason for a change after first entry", "say why it changed"
+        )
+    reason = reason.strip()
     study = trial.definition()
     form = study.form(form_id)
     with trial.db.write(actor, reason=reason) as session:
@@ -221,7 +253,7 @@ def update_form(
             )
         current = {k: v for k, v in row.data.items() if form.item(k) and not form.item(k).derived}  # type: ignore[union-attr]
         merged = {**current, **changes}
-        context = _context(study, session, person, today or dt.date.today(), row.id)
+        context = _context(study, session, person, form, today or dt.date.today(), row.id)
         verdict = validate_record(study, form, merged, context)
         if verdict.problems:
             raise FormError(form.id, verdict.problems)
@@ -231,20 +263,27 @@ def update_form(
         return Saved(study_number, form.id, row.record_key, row.id, queries)
 
 
-def records_of(
-    trial: Trial, actor: Actor, study_number: str
-) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-    """Every record of a participant: form id -> [(record key, typed items)], form order."""
-    study = trial.definition()
-    with trial.db.read() as session:
-        person = participant(session, actor, study_number, Action.VIEW_PARTICIPANT)
-        rows = session.scalars(
-            select(FormRecord).where(FormRecord.participant_id == person.id).order_by(FormRecord.id)
-        ).all()
-    out: dict[str, list[tuple[str, dict[str, Any]]]] = {f.id: [] for f in study.forms}
+Records = dict[str, list[tuple[str, dict[str, Any]]]]
+"""A participant's records: form id -> [(record key, typed items)], in form order."""
+
+
+def records_in(session: StoreSession, study: Study, person: Participant) -> Records:
+    """Every record of a participant, read inside the caller's transaction."""
+    rows = session.scalars(
+        select(FormRecord).where(FormRecord.participant_id == person.id).order_by(FormRecord.id)
+    ).all()
+    out: Records = {f.id: [] for f in study.forms}
     for row in rows:
         if study.has_form(row.form):
             out[row.form].append(
                 (row.record_key, typed_record(study, study.form(row.form), row.data))
             )
     return out
+
+
+def records_of(trial: Trial, actor: Actor, study_number: str) -> Records:
+    """Every record of a participant: form id -> [(record key, typed items)], form order."""
+    study = trial.definition()
+    with trial.db.read() as session:
+        person = participant(session, actor, study_number, Action.VIEW_PARTICIPANT)
+        return records_in(session, study, person)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cairo6.errors import ProtocolError, StateError
+from cairo6.errors import ProtocolError
 from cairo6.protocol import Protocol, parse_protocol
 from cairo6.service.event_order import unknown_points
 from cairo6.service.trial import Trial
@@ -12,7 +12,14 @@ from cairo6.study import Study, study_from_texts
 
 
 def initialise(db: Database, protocol: Protocol, toml_text: str) -> Trial:
-    """Create (or migrate) the schema and bind the trial's protocol to the database."""
+    """Create (or migrate) the schema and bind the trial's protocol to the database.
+
+    The protocol of a bundled study (CAIRO6's, unchanged) binds that whole study, so a trial
+    made from it has its forms, as with `initialise_study`.
+    """
+    bundled = _bundled_with(toml_text)
+    if bundled is not None:
+        return initialise_study(db, *bundled)
     issues = unknown_points(protocol)
     if issues:
         raise ProtocolError("protocol", issues)
@@ -24,14 +31,19 @@ def initialise(db: Database, protocol: Protocol, toml_text: str) -> Trial:
     return Trial(db, protocol)
 
 
+def _bundled_with(toml_text: str) -> tuple[Study, dict[str, str]] | None:
+    """The bundled study whose protocol file is exactly this text, with its files."""
+    from cairo6.study.loader import bundled_studies, resolve_study
+
+    for name in bundled_studies():
+        study, files = resolve_study(name)
+        if files.get(study.manifest.protocol) == toml_text:
+            return study, files
+    return None
+
+
 def initialise_study(db: Database, study: Study, files: dict[str, str]) -> Trial:
     """Create (or migrate) the schema and bind a whole study definition to the database."""
-    if study.manifest.per_form_tables:
-        raise StateError(
-            f"study {study.id} still keeps its records in its own per-form tables",
-            "create its database with `cairo6 db init` (without --study) until it moves to "
-            "the generic form store",
-        )
     from cairo6.store.migrate import upgrade
 
     upgrade(db)

@@ -16,34 +16,28 @@ from sqlalchemy import func, select
 from cairo6.errors import Cairo6Error, InvalidValueError, NotFoundError, StateError
 from cairo6.schedule import ActionItem, build_calendar, due_or_overdue
 from cairo6.service.admin import refuse_look_alike
-from cairo6.service.forms import FORM_ACTION
 from cairo6.service.participants import course_of
 from cairo6.service.passwords import verify_password
 from cairo6.service.permissions import CENTRE_BOUND, Action, Role, allowed, require
+from cairo6.service.records import RECORD_ACTION, Records
 from cairo6.service.throttle import clear_account
 from cairo6.service.trial import Trial, find_user, participant
 from cairo6.service.usernames import check_username, normalise
 from cairo6.store.audit import Actor, append
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import (
-    FORM_TABLES,
-    PATHOLOGY_SITES,
     Centre,
     EligibilityAssessment,
-    OffStudy,
+    FormRecord,
     Participant,
-    PathologyReview,
     Query,
-    RadiologyReview,
     Randomisation,
-    Restaging,
     Screening,
-    Surgery,
     User,
-    input_columns,
 )
-
-RADIOLOGY_TIMEPOINTS = ("baseline", "restaging")
+from cairo6.study.models import Form
+from cairo6.study.study import Study
+from cairo6.study.validate import typed_record
 
 
 def _own_centre_only(actor: Actor) -> int | None:
@@ -121,9 +115,39 @@ class DueItem:
     item: ActionItem
 
 
+def _records_by_participant(
+    session: StoreSession, study: Study, forms: set[str], ids: list[int]
+) -> dict[int, Records]:
+    """The records of the named forms of many participants, in one read."""
+    out: dict[int, Records] = {pid: {f: [] for f in forms} for pid in ids}
+    rows = session.scalars(
+        select(FormRecord)
+        .where(FormRecord.form.in_(forms), FormRecord.participant_id.in_(ids))
+        .order_by(FormRecord.id)
+    )
+    for row in rows:
+        typed = typed_record(study, study.form(row.form), row.data)
+        out[row.participant_id][row.form].append((row.record_key, typed))
+    return out
+
+
+def _ended(study: Study) -> list[str]:
+    """The forms whose record ends a participant's time in the trial (`ends = true`)."""
+    return [f.id for f in study.forms if f.ends]
+
+
 def due_worklist(trial: Trial, actor: Actor, on: dt.date) -> list[DueItem]:
     """Every visible participant's due and overdue items, most overdue first."""
     require(actor, Action.VIEW_PARTICIPANT)
+    study = trial.definition()
+    if study.course is None or not trial.protocol.regimens:
+        return []
+    course = study.course
+    forms = {course.cycles} | {
+        ref.partition(".")[0]
+        for ref in (course.operation, course.operation_complete, course.scan)
+        if ref is not None
+    }
     own = _own_centre_only(actor)
     out: list[DueItem] = []
     with trial.db.read() as session:
@@ -131,23 +155,27 @@ def due_worklist(trial: Trial, actor: Actor, on: dt.date) -> list[DueItem]:
             select(Participant, Randomisation.arm, Centre.code)
             .join(Randomisation, Randomisation.participant_id == Participant.id)
             .join(Centre, Centre.id == Participant.centre_id)
-            .where(Participant.id.not_in(select(OffStudy.participant_id)))
+            .where(
+                Participant.id.not_in(
+                    select(FormRecord.participant_id).where(FormRecord.form.in_(_ended(study)))
+                )
+            )
             .order_by(Participant.study_number)
         )
         if own is not None:
             stmt = stmt.where(Participant.centre_id == own)
         rows = session.execute(stmt).all()
-        courses = [
-            (person.study_number, code, course_of(session, person.id, arm, person.enrolled_on))
-            for person, arm, code in rows
-        ]
-    for study_number, code, course in courses:
+        records = _records_by_participant(session, study, forms, [p.id for p, _, _ in rows])
+    for person, arm, code in rows:
+        found = course_of(study, records[person.id], arm, person.enrolled_on)
+        if found is None:
+            continue
         try:
-            calendar = build_calendar(trial.protocol, course)
+            calendar = build_calendar(trial.protocol, found)
         except Cairo6Error:
             # A record the calendar cannot be built from is shown on the participant's page.
             continue
-        out.extend(DueItem(study_number, code, item) for item in due_or_overdue(calendar, on))
+        out.extend(DueItem(person.study_number, code, i) for i in due_or_overdue(calendar, on))
     return sorted(out, key=lambda d: (-d.item.days_overdue, d.item.status != "overdue"))
 
 
@@ -269,20 +297,26 @@ class ParticipantRow:
     off_study: bool
 
 
-def _participants(session: StoreSession, actor: Actor) -> list[ParticipantRow]:
+def _participants(session: StoreSession, actor: Actor, study: Study | None) -> list[ParticipantRow]:
     own = _own_centre_only(actor)
     stmt = (
-        select(Participant, Centre.code, Randomisation.arm, OffStudy.id)
+        select(Participant, Centre.code, Randomisation.arm)
         .join(Centre, Centre.id == Participant.centre_id)
         .join(Randomisation, Randomisation.participant_id == Participant.id)
-        .outerjoin(OffStudy, OffStudy.participant_id == Participant.id)
         .order_by(Participant.study_number)
     )
     if own is not None:
         stmt = stmt.where(Participant.centre_id == own)
+    ended = set(
+        session.scalars(
+            select(FormRecord.participant_id).where(
+                FormRecord.form.in_(_ended(study) if study else [])
+            )
+        )
+    )
     return [
-        ParticipantRow(p.study_number, code, p.enrolled_on, arm, off is not None)
-        for p, code, arm, off in session.execute(stmt).all()
+        ParticipantRow(p.study_number, code, p.enrolled_on, arm, p.id in ended)
+        for p, code, arm in session.execute(stmt).all()
     ]
 
 
@@ -290,7 +324,7 @@ def participant_list(trial: Trial, actor: Actor) -> list[ParticipantRow]:
     """Every participant the actor may see."""
     require(actor, Action.VIEW_PARTICIPANT)
     with trial.db.read() as session:
-        return _participants(session, actor)
+        return _participants(session, actor, trial.study)
 
 
 @dataclass(frozen=True)
@@ -299,74 +333,64 @@ class ReviewRow:
 
     study_number: str
     centre: str
-    done: dict[str, int] = field(default_factory=dict)
-    """Reviewed time points or sites, each with its record id (for editing)."""
+    done: dict[str, str] = field(default_factory=dict)
+    """Reviewed keys (time points, sites), each with its record key (for editing)."""
     pending: list[str] = field(default_factory=list)
     note: str = ""
 
 
-def radiology_worklist(trial: Trial, actor: Actor) -> list[ReviewRow]:
-    """Participants with their baseline and restaging CT reviews, pending ones first."""
-    require(actor, Action.RECORD_RADIOLOGY)
-    with trial.db.read() as session:
-        people = _participants(session, actor)
-        reviews = session.execute(
-            select(Participant.study_number, RadiologyReview.timepoint, RadiologyReview.id).join(
-                Participant, Participant.id == RadiologyReview.participant_id
-            )
-        ).all()
-        restaged = dict(
-            session.execute(
-                select(Participant.study_number, Restaging.ct_date).join(
-                    Participant, Participant.id == Restaging.participant_id
-                )
-            ).all()
-        )
-    done: dict[str, dict[str, int]] = {}
-    for study, timepoint, rid in reviews:
-        done.setdefault(study, {})[timepoint] = rid
-    rows = []
-    for p in people:
-        have = done.get(p.study_number, {})
-        wanted = ["baseline"] + (["restaging"] if p.study_number in restaged else [])
-        note = f"restaging CT {restaged[p.study_number]}" if p.study_number in restaged else ""
-        rows.append(
-            ReviewRow(p.study_number, p.centre, have, [t for t in wanted if t not in have], note)
-        )
-    return sorted(rows, key=lambda r: (not r.pending, r.study_number))
+def review_forms(study: Study, recorded_by: str) -> list[Form]:
+    """The forms a central reviewer records (`recorded_by` radiology or pathology)."""
+    return [f for f in study.forms if f.recorded_by == recorded_by]
 
 
-def pathology_worklist(trial: Trial, actor: Actor) -> list[ReviewRow]:
-    """Operated participants with the sites reviewed (TRG, PRGS), pending ones first."""
-    require(actor, Action.RECORD_PATHOLOGY)
+def _wanted(study: Study, form: Form, present: Records) -> tuple[list[str], str]:
+    """The keys a review form still needs for a participant, and what they hang on.
+
+    A review form keyed by a coded item wants one record per code; a code that names a
+    scheduled event is wanted once that event's form is recorded, the others once the forms
+    the review requires are there. The note gives the date of what the review follows.
+    """
+    if any(not present.get(need) for need in form.requires):
+        return [], ""
+    key = form.item(form.key_items[0]) if form.key_items else None
+    codes = study.codelist(key.codelist).values() if key and key.codelist else ("",)
+    events = {e.id: e.form for e in study.schedule if e.form}
+    wanted = [c for c in codes if c not in events or present.get(events[c] or "")]
+    notes = []
+    for need in [*form.requires, *(events[c] for c in wanted if c in events)]:
+        follows = study.form(need or "")
+        if follows.date_item and present.get(follows.id):
+            notes.append(f"{follows.label} {present[follows.id][0][1].get(follows.date_item)}")
+    return wanted, "; ".join(dict.fromkeys(notes))
+
+
+def review_worklist(trial: Trial, actor: Actor, recorded_by: str) -> list[ReviewRow]:
+    """Participants with their central reviews done and to do, pending ones first."""
+    action = RECORD_ACTION[recorded_by]
+    require(actor, action)
+    study = trial.definition()
+    rows: list[ReviewRow] = []
     with trial.db.read() as session:
-        people = _participants(session, actor)
-        operated = dict(
-            session.execute(
-                select(Participant.study_number, Surgery.surgery_date).join(
-                    Participant, Participant.id == Surgery.participant_id
-                )
-            ).all()
+        people = _participants(session, actor, study)
+        visible = {p.study_number for p in people}
+        ids: dict[str, int] = {
+            sn: pid
+            for sn, pid in session.execute(select(Participant.study_number, Participant.id))
+            if sn in visible
+        }
+        records = _records_by_participant(
+            session, study, {f.id for f in study.forms}, list(ids.values())
         )
-        reviews = session.execute(
-            select(Participant.study_number, PathologyReview.site, PathologyReview.id).join(
-                Participant, Participant.id == PathologyReview.participant_id
-            )
-        ).all()
-    done: dict[str, dict[str, int]] = {}
-    for study, site, rid in reviews:
-        done.setdefault(study, {})[site] = rid
-    rows = [
-        ReviewRow(
-            p.study_number,
-            p.centre,
-            done.get(p.study_number, {}),
-            [s for s in PATHOLOGY_SITES if s not in done.get(p.study_number, {})],
-            f"surgery {operated[p.study_number]}",
-        )
-        for p in people
-        if p.study_number in operated
-    ]
+    for form in review_forms(study, recorded_by):
+        for p in people:
+            present = records[ids[p.study_number]]
+            wanted, note = _wanted(study, form, present)
+            have = {key or form.label: key for key, _ in present.get(form.id, [])}
+            if not wanted and not have:
+                continue
+            pending = [c for c in wanted if c not in have]
+            rows.append(ReviewRow(p.study_number, p.centre, have, pending, note))
     return sorted(rows, key=lambda r: (not r.pending, r.study_number))
 
 
@@ -422,45 +446,6 @@ def query_row(trial: Trial, actor: Actor, query_id: int) -> QueryRow:
         if row.id == query_id:
             return row
     raise NotFoundError("query", str(query_id), "check the query number")
-
-
-# --- one form record, for editing ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FormRecord:
-    """A saved form's entered values and whose it is."""
-
-    form: str
-    record_id: int
-    study_number: str
-    values: dict[str, Any]
-
-
-def form_record(trial: Trial, actor: Actor, form: str, record_id: int) -> FormRecord:
-    """A saved clinical form, for a user who may change it."""
-    action = FORM_ACTION.get(form)
-    if action is None:
-        raise NotFoundError("form", form, "choose one of " + ", ".join(FORM_ACTION))
-    require(actor, action)
-    table = FORM_TABLES[form]
-    with trial.db.read() as session:
-        row = session.get(table, record_id)
-        if row is None:
-            raise NotFoundError(form, str(record_id), "check the record id")
-        person = session.get_one(Participant, row.participant_id)  # type: ignore[attr-defined]
-        participant(session, actor, person.study_number, action)
-        values = {c.key: getattr(row, c.key) for c in input_columns(table)}
-    return FormRecord(form, record_id, person.study_number, values)
-
-
-def check_form_access(trial: Trial, actor: Actor, form: str, study_number: str) -> None:
-    """Refuse before a blank form is shown to someone who may not record it for this person."""
-    action = FORM_ACTION.get(form)
-    if action is None:
-        raise NotFoundError("form", form, "choose one of " + ", ".join(FORM_ACTION))
-    with trial.db.read() as session:
-        participant(session, actor, study_number, action)
 
 
 # --- administration ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cairo6.errors import StudyIssue
 from cairo6.protocol.rules import Condition, CrfField, FieldType, value_fits
-from cairo6.scoring.registry import FUNCTIONS
+from cairo6.scoring.registry import FUNCTIONS, VALIDATORS
 from cairo6.study.models import DataType, Form, Item
 
 if TYPE_CHECKING:
@@ -113,7 +113,10 @@ class _Scope:
                 )
             if leaf.other is not None:
                 other = specs[1] if len(specs) > 1 else None
-                if other is not None and other.type is not spec.type:
+                # Text (a fact such as @regimen_phase) may be compared with a coded item.
+                kinds = {spec.type, other.type} if other is not None else set()
+                mixed = len(kinds) > 1 and kinds != {FieldType.TEXT, FieldType.CATEGORY}
+                if other is not None and mixed:
                     issues.append(
                         StudyIssue(
                             file,
@@ -223,7 +226,17 @@ def _check_forms(study: Study, file: str, scope: _Scope) -> list[StudyIssue]:
                 if item.visible_when is not None:
                     issues += scope.check(file, f"{where}.visible_when", item.visible_when, form)
                 if item.derived is not None:
-                    issues += _check_derived(file, where, item, items)
+                    known = {f.name: f.parameters for f in FUNCTIONS.values()}
+                    derived = item.derived
+                    issues += _check_named(
+                        file, f"{where}.derived", derived.function, known, derived.inputs, items
+                    )
+                if item.validate_with is not None:
+                    known = {v.name: v.parameters for v in VALIDATORS.values()}
+                    check = item.validate_with
+                    issues += _check_named(
+                        file, f"{where}.validate", check.function, known, check.inputs, items
+                    )
     for cycle in _form_cycles(study.forms):
         issues.append(
             StudyIssue(
@@ -235,35 +248,43 @@ def _check_forms(study: Study, file: str, scope: _Scope) -> list[StudyIssue]:
     return issues
 
 
-def _check_derived(
-    file: str, where: str, item: Item, items: Mapping[str, Item]
+def _check_named(
+    file: str,
+    key: str,
+    name: str,
+    known: Mapping[str, tuple[str, ...]],
+    inputs: Mapping[str, str],
+    items: Mapping[str, Item],
 ) -> list[StudyIssue]:
-    assert item.derived is not None
-    function = FUNCTIONS.get(item.derived.function)
-    if function is None:
+    """A scoring-library function a definition names (`key` = `...derived` or
+    `...validate`): it exists, takes the parameters given, and reads declared items or facts."""
+    from cairo6.study.study import FACTS
+
+    if name not in known:
         return [
             StudyIssue(
                 file,
-                f"{where}.derived.function",
-                f"'{item.derived.function}' is not a scoring function; known: "
-                + ", ".join(sorted(FUNCTIONS)),
+                f"{key}.function" if key.endswith("derived") else key,
+                f"'{name}' is not a scoring-library "
+                + ("function" if key.endswith("derived") else "validator")
+                + "; known: "
+                + ", ".join(sorted(known)),
             )
         ]
     issues = []
-    for param, source in item.derived.inputs.items():
-        if param not in function.parameters:
+    for param, source in inputs.items():
+        if param not in known[name]:
             issues.append(
                 StudyIssue(
                     file,
-                    f"{where}.derived.inputs.{param}",
-                    f"'{function.name}' takes {', '.join(function.parameters)}",
+                    f"{key}.inputs.{param}",
+                    f"'{name}' takes {', '.join(known[name]) or 'no inputs'}",
                 )
             )
-        if "." not in source and source not in items:
+        local = "." not in source and not source.startswith("@")
+        if (local and source not in items) or (source.startswith("@") and source not in FACTS):
             issues.append(
-                StudyIssue(
-                    file, f"{where}.derived.inputs.{param}", f"item '{source}' is not declared"
-                )
+                StudyIssue(file, f"{key}.inputs.{param}", f"item '{source}' is not declared")
             )
     return issues
 
@@ -408,4 +429,25 @@ def cross_check(study: Study, declared: Declared | None = None) -> list[StudyIss
         issues += _check_analysis(study, study.manifest.analysis, scope)
     issues += _check_rest(study, scope)
     issues += _check_protocol_forms(study, scope)
+    issues += _check_course(study, study.manifest.forms, scope)
+    return issues
+
+
+def _check_course(study: Study, file: str, scope: _Scope) -> list[StudyIssue]:
+    """The `[course]` map names a repeating form, its items, and `form.item` dates."""
+    course = study.course
+    if course is None:
+        return []
+    form = next((f for f in study.forms if f.id == course.cycles), None)
+    if form is None or not form.repeating:
+        return [StudyIssue(file, "course.cycles", f"'{course.cycles}' is not a repeating form")]
+    issues = [
+        StudyIssue(file, f"course.{role}", f"item '{item}' is not declared in '{form.id}'")
+        for role, item in course.cycle_items().items()
+        if form.item(item) is None
+    ]
+    for role in ("operation", "operation_complete", "scan"):
+        ref = getattr(course, role)
+        if ref is not None and ref not in scope.names:
+            issues.append(StudyIssue(file, f"course.{role}", f"'{ref}' is not a form.item"))
     return issues

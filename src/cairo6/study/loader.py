@@ -26,7 +26,7 @@ from cairo6.study.models import (
     Manifest,
     ScheduleFile,
 )
-from cairo6.study.study import Study
+from cairo6.study.study import Study, regimen_codelist
 
 MANIFEST = "study.toml"
 DEFAULT_STUDY = "cairo6"
@@ -138,10 +138,11 @@ def study_from_texts(texts: Mapping[str, str], source: str = "<study>") -> Study
             else:
                 _parse_toml(optional, texts[optional], issues)
 
+    from_protocol = regimen_codelist(protocol) if protocol is not None else None
     study = Study(
         manifest=manifest,
         protocol=protocol,
-        codelists=tuple(forms.get("codelists", [])),
+        codelists=(*forms.get("codelists", []), *([from_protocol] if from_protocol else [])),
         forms=tuple(forms.get("forms", [])),
         checks=tuple(checks.get("checks", [])),
         schedule=tuple(schedule.get("events", [])),
@@ -152,6 +153,7 @@ def study_from_texts(texts: Mapping[str, str], source: str = "<study>") -> Study
         flow=tuple(flow.get("stages", [])),
         layout_text=texts.get(manifest.layout) if manifest.layout else None,
         published_text=texts.get(manifest.published) if manifest.published else None,
+        course=forms.get("course"),
     )
     issues += cross_check(study, declared_in(raw_forms))
     if issues:

@@ -82,6 +82,24 @@ class Derivation(_Model):
     """Function parameter -> item id (in the same form) or `form.item`."""
 
 
+class Validation(_Model):
+    """A value check that needs the clinical scoring library (a PCI grid, a Clavien-Dindo
+    grade, RECIST lesions): a validator named in the scoring registry, with other items it reads.
+
+    Written `validate = "clavien_dindo"` or `validate = {function = "cc_r_class", inputs =
+    {procedure = "procedure"}}`; the item's own value is the validator's `value`.
+    """
+
+    function: str = Field(pattern=_SNAKE)
+    inputs: dict[str, str] = {}
+    """Validator parameter -> item id (in the same form), `form.item` or a fact (`@arm`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named(cls, data: object) -> object:
+        return {"function": data} if isinstance(data, str) else data
+
+
 class Widget(StrEnum):
     """Input widgets beyond the one a data type implies."""
 
@@ -96,6 +114,8 @@ class Widget(StrEnum):
 class Item(_Model):
     """An ODM ItemDef: one question of a form."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     id: str = Field(pattern=_SNAKE)
     label: str = Field(min_length=1)
     type: DataType
@@ -108,6 +128,8 @@ class Item(_Model):
     visible_when: Condition | None = None
     """Branching: the item is asked only when this rule holds (unknown counts as hidden)."""
     derived: Derivation | None = None
+    validate_with: Validation | None = Field(default=None, alias="validate")
+    """A scoring-library check of the value (`validate = "clavien_dindo"`)."""
     widget: Widget = Widget.DEFAULT
     repeated: bool = False
     """A list of values (one per biopsy, lesion, region ...), each of the item's type."""
@@ -156,6 +178,9 @@ class Form(_Model):
     """Forms that must exist for the participant before this one can be entered."""
     recorded_by: Literal["clinical", "radiology", "pathology"] = "clinical"
     """Which permission records this form (see the service's permission table)."""
+    ends: bool = False
+    """A record of this form ends the participant's time in the trial (off study, withdrawn):
+    nothing more is due for them."""
     groups: list[ItemGroup] = Field(min_length=1)
 
     def items(self) -> list[Item]:
@@ -322,10 +347,39 @@ class Manifest(_Model):
     """How the columns of a data file map onto the forms (`mapping.toml`)."""
     data_note: str = ""
     """Provenance and licence of `data`; shown wherever the data is used."""
-    per_form_tables: bool = False
-    """Transitional: the study's records still live in the per-form tables of the first
-    release (CAIRO6) rather than in the generic form store, so it cannot yet be bound to a
-    database as a study definition; `cairo6 db init` without `--study` runs it."""
+
+
+class CourseMap(_Model):
+    """Where the protocol's treatment calendar reads what was given (`[course]` of forms.toml),
+    for a study whose protocol has regimens: the repeating form of treatment cycles and its
+    items, and the `form.item` of the operation date, its completeness and the scan date.
+    """
+
+    cycles: str = Field(pattern=_SNAKE)
+    phase: str = Field(pattern=_SNAKE)
+    regimen: str = Field(pattern=_SNAKE)
+    number: str = Field(pattern=_SNAKE)
+    day1: str = Field(pattern=_SNAKE)
+    antiangiogenic: str | None = None
+    reduced: str | None = None
+    switch_from: str | None = None
+    switch_why: str | None = None
+    stopped: str | None = None
+    stop_why: str | None = None
+    operation: str | None = None
+    """`form.item`: the date of the operation between the phases."""
+    operation_complete: str | None = None
+    """`form.item`: whether the operation was complete (a boolean, often derived)."""
+    scan: str | None = None
+    """`form.item`: the date of the scan that decides on the operation."""
+
+    def cycle_items(self) -> dict[str, str]:
+        """Calendar role -> item id of the cycle form, for the roles the study names."""
+        roles = (
+            "phase", "regimen", "number", "day1", "antiangiogenic", "reduced", "switch_from",
+            "switch_why", "stopped", "stop_why",
+        )  # fmt: skip
+        return {role: getattr(self, role) for role in roles if getattr(self, role) is not None}
 
 
 class FormsFile(_Model):
@@ -333,6 +387,7 @@ class FormsFile(_Model):
 
     codelists: list[CodeList] = []
     forms: list[Form] = Field(min_length=1)
+    course: CourseMap | None = None
 
 
 class ChecksFile(_Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,10 @@ from typing import Any
 from cairo6.errors import InvalidValueError
 from cairo6.protocol.models import Protocol
 from cairo6.study.models import (
+    Code,
     CodeList,
     ComparisonPlan,
+    CourseMap,
     DataType,
     EditCheck,
     EndpointDef,
@@ -30,8 +33,27 @@ FACTS: dict[str, DataType] = {
     "@randomised_on": DataType.DATE,
     "@enrolled_on": DataType.DATE,
     "@today": DataType.DATE,
+    "@regimen_arm": DataType.TEXT,
+    "@regimen_phase": DataType.TEXT,
 }
 """Facts about a participant that every rule may read, whatever the study."""
+
+REGIMENS = "protocol_regimens"
+"""The code list of the protocol's regimens (id, label), which every study with regimens has;
+a record naming one gets the facts `@regimen_arm` and `@regimen_phase` for its checks."""
+
+
+def regimen_codelist(protocol: Protocol) -> CodeList | None:
+    """The protocol's regimens as a code list, or None when it has none."""
+    if not protocol.regimens:
+        return None
+    return CodeList(
+        id=REGIMENS,
+        label="Regimens of the protocol",
+        codes=[Code(value=r.id, label=r.label) for r in protocol.regimens],
+        source="protocol",
+    )
+
 
 SYSTEM_ITEMS: dict[str, DataType] = {
     "screening.screened_on": DataType.DATE,
@@ -62,6 +84,8 @@ class Study:
     layout_text: str | None
     published_text: str | None
     folder: Path | None = None
+    course: CourseMap | None = None
+    """Where the treatment calendar reads what was given (None: no calendar)."""
 
     def with_folder(self, folder: Path) -> Study:
         """The same study, remembering the folder it was read from (for its data)."""
@@ -126,6 +150,43 @@ class Study:
         if item.type is DataType.BOOLEAN:
             return "Yes" if value else "No"
         return str(value)
+
+    def shown(self, form: Form, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(label, what people read) for every item of a record with a value: code labels,
+        yes/no, units; a computed item says so."""
+        out = []
+        for item in form.items():
+            value = values.get(item.id)
+            if value is None:
+                continue
+            if isinstance(value, dict):
+                text = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in value.items())
+            elif isinstance(value, list):
+                parts = [
+                    ", ".join(f"{k.replace('_', ' ')} {w}" for k, w in v.items())
+                    if isinstance(v, dict)
+                    else self.label_of(item, v)
+                    for v in value
+                ]
+                text = ("; " if any(isinstance(v, dict) for v in value) else ", ").join(parts)
+            else:
+                text = self.label_of(item, value)
+            unit = f" {item.unit}" if item.unit and text and not isinstance(value, list) else ""
+            label = item.label + (" (computed)" if item.derived is not None else "")
+            out.append((label, text + unit))
+        return out
+
+    def key_label(self, form: Form, record_key: str) -> str:
+        """A record key as people read it: the labels of its key items (`Neoadjuvant / 2`)."""
+        if not form.key_items:
+            return record_key
+        parts = record_key.split("/")
+        if len(parts) != len(form.key_items):
+            return record_key
+        return " / ".join(
+            self.label_of(item, part) if (item := form.item(key)) is not None else part
+            for key, part in zip(form.key_items, parts, strict=True)
+        )
 
     def endpoint(self, endpoint_id: str) -> EndpointDef:
         """The endpoint with this id."""

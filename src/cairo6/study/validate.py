@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cairo6.errors import FieldProblem
-from cairo6.scoring.registry import FUNCTIONS
+from cairo6.scoring.registry import FUNCTIONS, VALIDATORS
 from cairo6.study.models import DataType, EditCheck, Form, Item, Severity, Widget
-from cairo6.study.study import Study
+from cairo6.study.study import REGIMENS, Study
 
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
@@ -168,10 +168,45 @@ def _derive(item: Item, own: Mapping[str, Any], context: Mapping[str, Any]) -> A
         return None
 
 
+def _source(name: str, own: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
+    return context.get(name) if "." in name or name.startswith("@") else own.get(name)
+
+
+def _validated(item: Item, own: Mapping[str, Any], context: Mapping[str, Any]) -> str | None:
+    """What the item's scoring-library validator says is wrong with its value, or None."""
+    assert item.validate_with is not None
+    validator = VALIDATORS[item.validate_with.function]
+    inputs = {p: _source(s, own, context) for p, s in item.validate_with.inputs.items()}
+    try:
+        validator.check(own[item.id], **{k: v for k, v in inputs.items() if v is not None})
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def regimen_facts(study: Study, form: Form, own: Mapping[str, Any]) -> dict[str, Any]:
+    """`@regimen_arm` and `@regimen_phase` of the protocol regimen a record names (an item
+    coded with the protocol's regimens), so checks can hold it to the participant's arm."""
+    for item in form.items():
+        if item.codelist == REGIMENS and own.get(item.id) is not None:
+            regimen = study.trial_protocol.regimen(str(own[item.id]))
+            return {"@regimen_arm": regimen.arm, "@regimen_phase": regimen.phase.value}
+    return {}
+
+
 def validate_record(
-    study: Study, form: Form, raw: Mapping[str, Any], context: Mapping[str, Any]
+    study: Study,
+    form: Form,
+    raw: Mapping[str, Any],
+    context: Mapping[str, Any],
+    *,
+    checks: bool = True,
 ) -> Verdict:
-    """Check a whole record; every problem is reported, nothing is half-accepted."""
+    """Check a whole record; every problem is reported, nothing is half-accepted.
+
+    Without `checks`, only what the record says on its own is checked (types, code lists,
+    required items, branching, validators): the edit checks need the participant's context.
+    """
     verdict = Verdict()
     items = {i.id: i for i in form.items()}
     for key in raw:
@@ -196,7 +231,17 @@ def validate_record(
             continue
         if value is not None:
             own[item.id] = value
-    view = {**context, **own, **{f"{form.id}.{k}": v for k, v in own.items()}}
+    for item in form.items():
+        if item.validate_with is not None and item.id in own:
+            message = _validated(item, own, context)
+            if message is not None:
+                verdict.problems.append(FieldProblem(item.id, own[item.id], message))
+    view = {
+        **context,
+        **own,
+        **{f"{form.id}.{k}": v for k, v in own.items()},
+        **regimen_facts(study, form, own),
+    }
     for item in form.items():
         if item.derived is not None:
             continue
@@ -225,7 +270,7 @@ def validate_record(
             if value is not None:
                 own[item.id] = value
                 view[item.id] = view[f"{form.id}.{item.id}"] = value
-    for check in study.checks_for(form.id):
+    for check in study.checks_for(form.id) if checks else []:
         if check.rule.evaluate(view) is False:
             if check.severity is Severity.HARD:
                 verdict.problems.append(

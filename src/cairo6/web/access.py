@@ -33,12 +33,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "participant_list": Action.VIEW_PARTICIPANT,
     "participant_page": Action.VIEW_PARTICIPANT,
     "participant_audit": Action.VIEW_AUDIT,
-    "form_new": "form",
-    "form_save": "form",
-    "form_edit": "form",
-    "form_update": "form",
     # the forms of a study definition: "form" is the permission of the form's `recorded_by`
-    "record_list": Action.VIEW_PARTICIPANT,
     "record_new": "form",
     "record_save": "form",
     "record_edit": "form",
@@ -76,8 +71,6 @@ ROUTE_ACCESS: dict[str, Access] = {
     "api_participant_list": Action.VIEW_PARTICIPANT,
     "api_participant": Action.VIEW_PARTICIPANT,
     "api_participant_audit": Action.VIEW_AUDIT,
-    "api_form_record": "form",
-    "api_form_update": "form",
     "api_query_list": Action.VIEW_QUERIES,
     "api_query_raise": Action.RAISE_QUERY,
     "api_query_answer": Action.ANSWER_QUERY,
@@ -89,5 +82,6 @@ ROUTE_ACCESS: dict[str, Access] = {
     "api_users": Action.MANAGE_USERS,
     "api_user_add": Action.MANAGE_USERS,
 }
-"""Route name -> the action it needs; "form" means the form's own action (`forms.FORM_ACTION`),
+"""Route name -> the action it needs; "form" means the form's own action (`records.RECORD_ACTION`
+of its `recorded_by`),
 "signed_in" any signed-in user, "public" nobody in particular."""

@@ -15,9 +15,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from cairo6.errors import FormError
-from cairo6.service import admin, audit_view, enrolment, forms, queries, web_support
+from cairo6.service import admin, audit_view, enrolment, queries, web_support
 from cairo6.service.concealment import diagnostic_for
-from cairo6.service.forms import CLINICAL_FORMS
 from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
 from cairo6.web import auth
@@ -30,13 +29,12 @@ from cairo6.web.context import (
     jsonable,
     signed_in,
 )
-from cairo6.web.formfields import check_json_shapes, parse_checklist
+from cairo6.web.fields import parse_checklist
 from cairo6.web.pages_trial import reference_date
 
 Signed = Annotated[auth.SignedIn, Depends(signed_in)]
 RecordId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 Number = Annotated[str, Path(min_length=1, max_length=32)]
-FormName = Annotated[str, Path(max_length=32, json_schema_extra={"enum": list(CLINICAL_FORMS)})]
 Text = Annotated[str, Field(max_length=4000)]
 
 
@@ -419,7 +417,8 @@ def api_participant(
     study_number: Number,
     on: Annotated[dt.date | None, Query(description="reference date (default today)")] = None,
 ) -> dict[str, Any]:
-    """Forms, derived values, the calendar's windows and what is due, on `on`."""
+    """Records of every form (derived items included; `/api/participants/{n}/records` has
+    them too), the calendar's windows and what is due, on `on`."""
     record = view(web.trial(), user.actor, study_number, on or reference_date(request))
     calendar = record.calendar
     return jsonable(
@@ -431,8 +430,10 @@ def api_participant(
             "sequence_number": record.sequence_number,
             "levels": record.levels,
             "diagnostic": record.diagnostic,
-            "forms": record.forms,
-            "derived": record.derived,
+            "records": {
+                form: [{"record_key": key, "items": values} for key, values in saved]
+                for form, saved in record.records.items()
+            },
             "problems": record.problems,
             "cycles": [
                 {
@@ -477,60 +478,6 @@ def api_participant(
 def api_participant_audit(web: Web, user: Signed, study_number: Number) -> list[dict[str, Any]]:
     """Every change to the participant's record: who, when, field, old, new, why."""
     return jsonable(audit_view.history(web.trial(), user.actor, study_number))  # type: ignore[no-any-return]
-
-
-class FormIn(_In):
-    """A form's values by field name (see the data dictionary)."""
-
-    data: dict[Annotated[str, Field(max_length=64)], Any]
-
-
-class RecordOut(BaseModel):
-    """The id of a saved form."""
-
-    id: int
-
-
-@router.post(
-    "/participants/{study_number}/forms/{form}",
-    name="api_form_record",
-    status_code=201,
-    response_model=RecordOut,
-    tags=["participants"],
-)
-def api_form_record(
-    web: Web, user: Signed, study_number: Number, form: FormName, body: FormIn
-) -> RecordOut:
-    """Record a case report form; refused whole, with every problem named, or saved."""
-    trial = web.trial()
-    web_support.check_form_access(trial, user.actor, form, study_number)
-    problems = check_json_shapes(form, body.data)
-    if problems:
-        raise FormError(form, problems)
-    return RecordOut(id=forms.record(trial, user.actor, form, study_number, body.data))
-
-
-class FormUpdateIn(_In):
-    """Changed fields and the reason for the change."""
-
-    changes: dict[Annotated[str, Field(max_length=64)], Any]
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
-
-
-@router.patch(
-    "/forms/{form}/{record_id}", name="api_form_update", status_code=204, tags=["participants"]
-)
-def api_form_update(
-    web: Web, user: Signed, form: FormName, record_id: RecordId, body: FormUpdateIn
-) -> Response:
-    """Change fields of a saved form; the audit trail keeps old, new and the reason."""
-    trial = web.trial()
-    web_support.form_record(trial, user.actor, form, record_id)
-    problems = check_json_shapes(form, body.changes)
-    if problems:
-        raise FormError(form, problems)
-    forms.update(trial, user.actor, form, record_id, body.changes, body.reason)
-    return Response(status_code=204)
 
 
 # --- queries ------------------------------------------------------------------------------------
@@ -626,7 +573,8 @@ class ReviewOut(BaseModel):
 
     study_number: str
     centre: str
-    done: dict[str, int]
+    done: dict[str, str]
+    """Reviewed keys (time points, sites) -> record key, for `/api/participants/{n}/records`."""
     pending: list[str]
     note: str
 
@@ -638,8 +586,9 @@ class ReviewOut(BaseModel):
     tags=["review"],
 )
 def api_radiology_worklist(web: Web, user: Signed) -> list[ReviewOut]:
-    """Baseline and restaging CTs to review centrally."""
-    return [ReviewOut(**vars(r)) for r in web_support.radiology_worklist(web.trial(), user.actor)]
+    """Central radiology reviews to do and done."""
+    rows = web_support.review_worklist(web.trial(), user.actor, "radiology")
+    return [ReviewOut(**vars(r)) for r in rows]
 
 
 @router.get(
@@ -650,7 +599,8 @@ def api_radiology_worklist(web: Web, user: Signed) -> list[ReviewOut]:
 )
 def api_pathology_worklist(web: Web, user: Signed) -> list[ReviewOut]:
     """Operated participants to review centrally."""
-    return [ReviewOut(**vars(r)) for r in web_support.pathology_worklist(web.trial(), user.actor)]
+    rows = web_support.review_worklist(web.trial(), user.actor, "pathology")
+    return [ReviewOut(**vars(r)) for r in rows]
 
 
 # --- administration -----------------------------------------------------------------------------

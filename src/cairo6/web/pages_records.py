@@ -18,33 +18,13 @@ from cairo6.service.trial import Trial
 from cairo6.study.models import Form as FormDef
 from cairo6.web import auth
 from cairo6.web.context import Form, Web, page_csrf, signed_in
-from cairo6.web.recordfields import display, parse_record, record_fields, shown_values
+from cairo6.web.fields import PCI_LAYOUT
+from cairo6.web.recordfields import parse_record, record_fields, shown_values
 from cairo6.web.render import page, problems_by_field, redirect
 
 router = APIRouter(include_in_schema=False)
 writes = APIRouter(include_in_schema=False, dependencies=[Depends(page_csrf)])
 Signed = Annotated[auth.SignedIn, Depends(signed_in)]
-
-
-@router.get("/participants/{study_number}/records", name="record_list")
-def record_list(request: Request, web: Web, user: Signed, study_number: str) -> Response:
-    """Every form of the study for this participant, with the values people read."""
-    trial = web.trial()
-    study = trial.definition()
-    saved = records.records_of(trial, user.actor, study_number)
-    forms = [
-        {
-            "form": form,
-            "records": [(key, display(study, form, values)) for key, values in saved[form.id]],
-            "can_add": form.repeating or not saved[form.id],
-        }
-        for form in study.forms
-    ]
-    return page(
-        request,
-        "records.html",
-        {"study_number": study_number, "forms": forms, "study": study},
-    )
 
 
 def _record_page(
@@ -72,8 +52,10 @@ def _record_page(
             "values": values,
             "action": base + ("/update" if record_key is not None else ""),
             "record_key": record_key,
+            "record_label": trial.definition().key_label(form, record_key or ""),
             "errors": errors,
             "general": general,
+            "pci_layout": PCI_LAYOUT,
         },
         status=200 if error is None else (400 if isinstance(error, StateError) else 422),
     )
@@ -83,10 +65,11 @@ def _record_page(
 def record_new(
     request: Request, web: Web, user: Signed, study_number: str, form_id: str
 ) -> Response:
-    """A blank form of the study."""
+    """A blank form of the study; `?item=value` fills an item in (a review's time point)."""
     trial = web.trial()
-    records.records_of(trial, user.actor, study_number)  # the participant must be visible
-    return _record_page(request, trial, trial.definition().form(form_id), study_number, {})
+    form = records.form_for_entry(trial, user.actor, study_number, form_id)
+    given = {k: v for k, v in request.query_params.items() if form.item(k) is not None}
+    return _record_page(request, trial, form, study_number, given)
 
 
 @writes.post("/participants/{study_number}/records/{form_id}", name="record_save")
@@ -105,7 +88,7 @@ def record_save(
     except (InvalidValueError, StateError) as exc:
         return _record_page(request, trial, form, study_number, dict(data), error=exc)
     message = "saved" if not saved.queries else "saved; a check opened a query"
-    return redirect(f"/participants/{study_number}/records", msg=message)
+    return redirect(f"/participants/{study_number}", msg=message)
 
 
 @router.get("/participants/{study_number}/records/{form_id}/edit", name="record_edit")
@@ -115,7 +98,7 @@ def record_edit(
     """A saved record for correction; a change asks for its reason."""
     trial = web.trial()
     study = trial.definition()
-    form = study.form(form_id)
+    form = records.form_for_entry(trial, user.actor, study_number, form_id)
     saved = dict(records.records_of(trial, user.actor, study_number)[form.id])
     if key not in saved:
         raise InvalidValueError(
@@ -151,4 +134,4 @@ def record_update(
         return _record_page(
             request, trial, form, study_number, dict(data), record_key=key, error=exc
         )
-    return redirect(f"/participants/{study_number}/records", msg="correction saved")
+    return redirect(f"/participants/{study_number}", msg="correction saved")

@@ -14,49 +14,34 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from cairo6.errors import (
-    Cairo6Error,
     FieldProblem,
     FormError,
     InvalidValueError,
-    NotFoundError,
     StateError,
 )
 from cairo6.schedule import Calendar, PlannedCycle, Status
-from cairo6.scoring import pci_total
-from cairo6.service import audit_view, enrolment, forms, queries, web_support
+from cairo6.service import audit_view, enrolment, queries, web_support
 from cairo6.service.concealment import diagnostic_for
-from cairo6.service.forms import CLINICAL_FORMS, FORM_ACTION
-from cairo6.service.participants import PARTICIPANT_FORMS, view
+from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
-from cairo6.store.schema import FORM_TABLES, input_columns
+from cairo6.service.records import RECORD_ACTION
+from cairo6.store.schema import Screening
 from cairo6.web import auth
 from cairo6.web.context import Form, Web, page_csrf, signed_in
-from cairo6.web.formfields import (
-    PCI_LAYOUT,
+from cairo6.web.fields import (
     FieldSpec,
     checklist_groups,
     checklist_text,
-    form_fields,
+    column_fields,
     parse_checklist,
-    parse_form,
-    raw_values,
 )
+from cairo6.web.recordfields import display
 from cairo6.web.render import page, problems_by_field, redirect
 
 router = APIRouter(include_in_schema=False)
 writes = APIRouter(include_in_schema=False, dependencies=[Depends(page_csrf)])
 Signed = Annotated[auth.SignedIn, Depends(signed_in)]
 
-SINGLE_RECORD_FORMS = frozenset(
-    form for form in CLINICAL_FORMS if FORM_TABLES[form].__table__.c.participant_id.unique
-)
-"""Forms a participant has at most once (baseline, surgery, ...): no "Add" once saved."""
-DERIVED_LABELS = {
-    "pci_total": "PCI total (computed)",
-    "macroscopic_complete": "Macroscopically complete",
-    "length_of_stay_days": "Length of stay (days)",
-    "highest_clavien_dindo": "Highest Clavien-Dindo grade",
-}
 STATUS_CLASS = {
     Status.MET: "ok",
     Status.MISSED: "bad",
@@ -114,9 +99,8 @@ def dashboard(request: Request, web: Web, user: Signed) -> Response:
 
 
 def _screening_fields(web: Web) -> list[FieldSpec]:
-    return [
-        f for f in form_fields("screening", web.trial().protocol) if f.name != "screening_number"
-    ]
+    del web  # the screening log's columns are the same for every trial
+    return [f for f in column_fields(Screening) if f.name != "screening_number"]
 
 
 def _screening_page(
@@ -349,34 +333,6 @@ def _event_rows(calendar: Calendar) -> list[dict[str, Any]]:
     return rows
 
 
-def _table_rows(form: str, rows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
-    columns = list(input_columns(FORM_TABLES[form]))
-    return [str(c.info["label"]) for c in columns], [
-        {"id": r["id"], "cells": [_cell(form, c.key, r.get(c.key)) for c in columns]} for r in rows
-    ]
-
-
-def _cell(form: str, key: str, value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if form == "surgery" and key == "pci_regions" and isinstance(value, dict):
-        try:
-            return f"PCI {pci_total(value).total}"
-        except Cairo6Error:
-            return "PCI incomplete"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
-    if isinstance(value, list):
-        if value and isinstance(value[0], dict):
-            return "; ".join(
-                f"{d.get('organ', '')} {d.get('diameter_mm', '')} mm".strip() for d in value
-            )
-        return ", ".join(str(v) for v in value) or "—"
-    return str(value)
-
-
 def _participant_page(
     request: Request,
     web: Web,
@@ -390,9 +346,20 @@ def _participant_page(
     actor = user.actor
     on = reference_date(request)
     record = view(trial, actor, study_number, on)
-    tables = {
-        form: _table_rows(form, rows) for form, rows in record.forms.items() if form != "query"
-    }
+    study = trial.definition()
+    forms = [
+        {
+            "form": form,
+            "records": [
+                (key, study.key_label(form, key), display(study, form, values))
+                for key, values in saved
+            ],
+            "can_add": form.repeating or not saved,
+            "editable": web_support.may(actor, RECORD_ACTION[form.recorded_by]),
+        }
+        for form in study.forms
+        for saved in [record.records[form.id]]
+    ]
     calendar = record.calendar
     query_rows = (
         web_support.query_list(trial, actor, study_number=study_number, include_closed=True)
@@ -409,22 +376,18 @@ def _participant_page(
         "participant.html",
         {
             "p": record,
-            "study": trial.study,
+            "study": study,
             "arm": trial.protocol.arm(record.arm),
             "on": on,
-            "tables": tables,
-            "forms": [f for f in PARTICIPANT_FORMS if f != "query"],
-            "editable": {f: web_support.may(actor, FORM_ACTION[f]) for f in CLINICAL_FORMS},
-            "single": SINGLE_RECORD_FORMS,
+            "forms": forms,
             "neoadjuvant": _cycle_rows(calendar.neoadjuvant) if calendar else [],
             "adjuvant": _cycle_rows(calendar.adjuvant) if calendar else [],
             "events": _event_rows(calendar) if calendar else [],
             "checks": record.compliance,
             "status_class": STATUS_CLASS,
-            "derived_labels": DERIVED_LABELS,
             "query_rows": query_rows,
             "query_values": query_values or {},
-            "query_forms": list(CLINICAL_FORMS),
+            "query_forms": [(f.id, f.label) for f in study.forms],
             "errors": errors,
             "general": general,
         },
@@ -434,7 +397,7 @@ def _participant_page(
 
 @router.get("/participants/{study_number}", name="participant_page")
 def participant_page(request: Request, web: Web, user: Signed, study_number: str) -> Response:
-    """A participant: allocation, derived values, calendar with windows, forms, queries."""
+    """A participant: allocation, calendar with windows, every form's records, queries."""
     return _participant_page(request, web, user, study_number)
 
 
@@ -443,167 +406,6 @@ def participant_audit(request: Request, web: Web, user: Signed, study_number: st
     """Who changed which field of this participant's record, when, and why."""
     rows = audit_view.history(web.trial(), user.actor, study_number)
     return page(request, "audit.html", {"study_number": study_number, "rows": rows})
-
-
-# --- case report forms ---------------------------------------------------------------------------
-
-
-def _known_form(form: str) -> str:
-    if form not in FORM_ACTION:
-        raise NotFoundError("form", form, "choose one of " + ", ".join(CLINICAL_FORMS))
-    return form
-
-
-def _form_page(
-    request: Request,
-    *,
-    form: str,
-    study_number: str,
-    fields: list[FieldSpec],
-    values: dict[str, str],
-    action: str,
-    record_id: int | None = None,
-    error: Exception | None = None,
-) -> Response:
-    errors, general = (
-        problems_by_field(error, {f.name for f in fields} | {"reason"}) if error else ({}, [])
-    )
-    status = 200 if error is None else (400 if isinstance(error, StateError) else 422)
-    pci = None
-    if form == "surgery":
-        pci = _server_pci(values)
-    return page(
-        request,
-        "form.html",
-        {
-            "form": form,
-            "study_number": study_number,
-            "fields": fields,
-            "values": values,
-            "action": action,
-            "record_id": record_id,
-            "errors": errors,
-            "general": general,
-            "pci_layout": PCI_LAYOUT,
-            "pci_server_total": pci,
-        },
-        status=status,
-    )
-
-
-def _server_pci(values: dict[str, str]) -> int | None:
-    """The PCI total as the server computes it from the entered grid (None if incomplete)."""
-    scores = {k[4:]: v for k, v in values.items() if k.startswith("pci_") and v.strip()}
-    try:
-        return pci_total({k: int(v) for k, v in scores.items()}).total
-    except (ValueError, Cairo6Error):
-        return None
-
-
-def _combined_problems(form: str, data: dict[str, Any], found: list[FieldProblem]) -> FormError:
-    """The page's own problems plus every other problem the service finds in the same form."""
-    try:
-        forms.validate(form, data)
-    except FormError as exc:
-        seen = {p.field for p in found}
-        found = found + [p for p in exc.problems if p.field not in seen]
-    return FormError(form, found)
-
-
-@router.get("/participants/{study_number}/forms/{form}/new", name="form_new")
-def form_new(request: Request, web: Web, user: Signed, study_number: str, form: str) -> Response:
-    """A blank case report form (fields may be pre-filled from the address, e.g. ?site=...)."""
-    trial = web.trial()
-    web_support.check_form_access(trial, user.actor, _known_form(form), study_number)
-    fields = form_fields(form, trial.protocol)
-    values = {k: v for k, v in request.query_params.items() if k != "on"}
-    return _form_page(
-        request,
-        form=form,
-        study_number=study_number,
-        fields=fields,
-        values=values,
-        action=f"/participants/{study_number}/forms/{form}",
-    )
-
-
-@writes.post("/participants/{study_number}/forms/{form}", name="form_save")
-def form_save(
-    request: Request, web: Web, user: Signed, study_number: str, form: str, data: Form
-) -> Response:
-    """Save a new form; a refused form saves nothing and shows each problem at its field."""
-    trial = web.trial()
-    web_support.check_form_access(trial, user.actor, _known_form(form), study_number)
-    fields = form_fields(form, trial.protocol)
-    parsed, found = parse_form(fields, data)
-    try:
-        if found:
-            raise _combined_problems(form, parsed, found)
-        forms.record(trial, user.actor, form, study_number, parsed)
-    except (InvalidValueError, StateError) as exc:
-        return _form_page(
-            request,
-            form=form,
-            study_number=study_number,
-            fields=fields,
-            values=dict(data),
-            action=f"/participants/{study_number}/forms/{form}",
-            error=exc,
-        )
-    return redirect(f"/participants/{study_number}", msg="saved")
-
-
-@router.get("/forms/{form}/{record_id}/edit", name="form_edit")
-def form_edit(request: Request, web: Web, user: Signed, form: str, record_id: int) -> Response:
-    """A saved form for correction; a change asks for its reason."""
-    trial = web.trial()
-    saved = web_support.form_record(trial, user.actor, form, record_id)
-    fields = form_fields(form, trial.protocol)
-    return _form_page(
-        request,
-        form=form,
-        study_number=saved.study_number,
-        fields=fields,
-        values=raw_values(fields, saved.values),
-        action=f"/forms/{form}/{record_id}",
-        record_id=record_id,
-    )
-
-
-@writes.post("/forms/{form}/{record_id}", name="form_update")
-def form_update(
-    request: Request, web: Web, user: Signed, form: str, record_id: int, data: Form
-) -> Response:
-    """Save the changed fields with the reason given; the audit trail keeps old, new and why."""
-    trial = web.trial()
-    saved = web_support.form_record(trial, user.actor, form, record_id)
-    fields = form_fields(form, trial.protocol)
-    parsed, found = parse_form(fields, data)
-    reason = data.get("reason", "").strip()
-    try:
-        if found:
-            raise _combined_problems(form, parsed, found)
-        clean = forms.validate(form, parsed)
-        changes = {k: v for k, v in clean.items() if v != saved.values.get(k)}
-        if not changes:
-            raise StateError("nothing was changed", "change a value, or go back")
-        if not reason:
-            raise InvalidValueError(
-                "reason", "", "why the value changed", "give the reason, e.g. the source document"
-            )
-        forms.update(trial, user.actor, form, record_id, changes, reason)
-    except (InvalidValueError, StateError) as exc:
-        return _form_page(
-            request,
-            form=form,
-            study_number=saved.study_number,
-            fields=fields,
-            values=dict(data),
-            action=f"/forms/{form}/{record_id}",
-            record_id=record_id,
-            error=exc,
-        )
-    return redirect(f"/participants/{saved.study_number}", msg="updated")
 
 
 # --- queries -----------------------------------------------------------------------------------
@@ -690,34 +492,42 @@ def query_close(request: Request, web: Web, user: Signed, query_id: int, data: F
 
 
 @router.get("/fragments/query-fields", name="query_fields", response_class=HTMLResponse)
-def query_fields(request: Request, user: Signed, form: str = "") -> Response:
+def query_fields(request: Request, web: Web, user: Signed, form: str = "") -> Response:
     """The fields of a form, as options for the raise-a-query form (htmx)."""
     del user  # signing in is all this needs: it lists the data dictionary, not data
-    table = FORM_TABLES.get(form)
-    options = [(c.key, str(c.info["label"])) for c in input_columns(table)] if table else []
+    study = web.trial().definition()
+    found = study.form(form) if study.has_form(form) else None
+    options = [(i.id, i.label) for i in found.items() if i.derived is None] if found else []
     return page(request, "_field_options.html", {"options": options})
 
 
 # --- central review worklists ------------------------------------------------------------------
 
 
-@router.get("/review/radiology", name="radiology_worklist")
-def radiology_worklist(request: Request, web: Web, user: Signed) -> Response:
-    """Baseline and restaging CTs to review centrally (RECIST lesions, radiologic PCI)."""
-    rows = web_support.radiology_worklist(web.trial(), user.actor)
+def _worklist(request: Request, web: Web, user: auth.SignedIn, recorded_by: str) -> Response:
+    trial = web.trial()
+    forms = web_support.review_forms(trial.definition(), recorded_by)
+    rows = web_support.review_worklist(trial, user.actor, recorded_by)
+    form = forms[0] if forms else None
     return page(
         request,
         "worklist.html",
-        {"rows": rows, "form": "radiology", "key": "timepoint", "title": "Radiology review"},
+        {
+            "rows": rows,
+            "form": form,
+            "key": form.key_items[0] if form and form.key_items else "",
+            "title": form.label if form else "Central review",
+        },
     )
+
+
+@router.get("/review/radiology", name="radiology_worklist")
+def radiology_worklist(request: Request, web: Web, user: Signed) -> Response:
+    """Central radiology reviews to do and done (the study's radiology forms)."""
+    return _worklist(request, web, user, "radiology")
 
 
 @router.get("/review/pathology", name="pathology_worklist")
 def pathology_worklist(request: Request, web: Web, user: Signed) -> Response:
-    """Operated participants to review centrally (TRG, PRGS per site)."""
-    rows = web_support.pathology_worklist(web.trial(), user.actor)
-    return page(
-        request,
-        "worklist.html",
-        {"rows": rows, "form": "pathology", "key": "site", "title": "Pathology review"},
-    )
+    """Central pathology reviews to do and done (the study's pathology forms)."""
+    return _worklist(request, web, user, "pathology")

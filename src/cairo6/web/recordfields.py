@@ -8,23 +8,47 @@ service still checks everything, and every problem is shown at its item at once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from cairo6.errors import FieldProblem
 from cairo6.study.models import DataType, Form, Item, Widget
 from cairo6.study.study import Study
 from cairo6.study.validate import allowed_text, stored
-from cairo6.web.formfields import YES_NO, FieldSpec, parse_form, raw_values
+from cairo6.web.fields import YES_NO, FieldSpec, parse_form, raw_values
 
 
-def _spec(study: Study, item: Item) -> FieldSpec:
+def _asked_when(study: Study, form: Form, item: Item) -> str:
+    """When a branching item is asked, in the words of the form (labels, not codes)."""
+    rule = item.visible_when
+    if rule is None:
+        return ""
+    other = form.item(rule.field or "")
+    if other is not None and rule.op in ("eq", "ne") and not isinstance(rule.value, list):
+        shown = study.label_of(other, rule.value)
+        verb = "is" if rule.op == "eq" else "is not"
+        return f"Only when {other.label} {verb} {shown}."
+    return f"Only when {rule.describe()}."
+
+
+def _spec(study: Study, form: Form, item: Item) -> FieldSpec:
+    spec = _plain_spec(study, item)
+    when = _asked_when(study, form, item)
+    if not when:
+        return spec
+    # Required only when asked: no star, and the hint says when.
+    hint = f"{when} {spec.hint}".strip()
+    return replace(spec, required=False, hint=hint)
+
+
+def _plain_spec(study: Study, item: Item) -> FieldSpec:
     hint = item.help or allowed_text(study, item)
     if item.widget is Widget.PCI_GRID:
         return FieldSpec(item.id, item.label, "pci", item.required, unit=item.unit, hint=hint)
     if item.widget is Widget.DOSES:
         return FieldSpec(item.id, item.label, "doses", item.required, unit=item.unit, hint=hint)
     if item.widget is Widget.LIST:
-        return FieldSpec(item.id, item.label, "textarea", item.required, hint=hint)
+        return FieldSpec(item.id, item.label, "lesions", item.required, unit=item.unit, hint=hint)
     if item.repeated:
         return FieldSpec(item.id, item.label, "prgs", item.required, hint=hint)
     # A list or a date picker shows what is allowed; only the definition's help is added.
@@ -53,7 +77,7 @@ def _spec(study: Study, item: Item) -> FieldSpec:
 
 def record_fields(study: Study, form: Form) -> list[FieldSpec]:
     """The inputs of a form (derived items are computed, so they have none)."""
-    return [_spec(study, item) for item in form.items() if item.derived is None]
+    return [_spec(study, form, item) for item in form.items() if item.derived is None]
 
 
 def parse_record(
@@ -71,18 +95,4 @@ def shown_values(study: Study, form: Form, values: Mapping[str, Any]) -> dict[st
 
 def display(study: Study, form: Form, values: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, value people read) for every item with a value: labels, not codes."""
-    out = []
-    for item in form.items():
-        value = values.get(item.id)
-        if value is None:
-            continue
-        if isinstance(value, dict):
-            text = ", ".join(f"{k}: {v}" for k, v in value.items())
-        elif isinstance(value, list):
-            text = ", ".join(study.label_of(item, v) for v in value)
-        else:
-            text = study.label_of(item, stored(value))
-        unit = f" {item.unit}" if item.unit and text else ""
-        label = item.label + (" (computed)" if item.derived is not None else "")
-        out.append((label, text + unit))
-    return out
+    return study.shown(form, {k: stored(v) for k, v in values.items()})

@@ -13,7 +13,7 @@ from cairo6.errors import FieldProblem, FormError, InvalidValueError
 from cairo6.service.permissions import Action, allowed
 from cairo6.web.auth import SignedIn
 from cairo6.web.context import CSRF_FIELD, get_web
-from cairo6.web.formfields import field_of, words
+from cairo6.web.fields import field_of, words
 
 NAV: tuple[tuple[str, str, Action | None], ...] = (
     ("Dashboard", "/", None),

@@ -3,8 +3,9 @@
 Nothing here is real patient data. The cohort is made up so that an analysis of it reproduces
 every number the CAIRO6 phase 2 paper (Rovers et al., JAMA Surg 2021;156:710-720) prints: the
 233 screened and 80 randomised patients with their baseline, treatment, surgery, morbidity,
-toxicity and central review, written in the project's CSV import format (one file per form, see
-`cairo6.service.exchange`). The construction is deterministic (one seeded numpy Generator):
+toxicity and central review, written in the project's CSV import format (the trial's own files,
+then one file per form of the study definition, see `cairo6.service.exchange`). The
+construction is deterministic (one seeded numpy Generator):
 
 1. constructive counts: each patient's story and categories are dealt out so that every printed
    count is exact and the joint constraints hold (`cohort_people`, `cohort_review`);
@@ -33,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from cairo6.protocol import Protocol, default_protocol
-from cairo6.service.dictionary import FILE_ORDER, file_variables
+from cairo6.service.dictionary import DictionaryEntry, exchange_variables, file_order
 from cairo6.service.exchange_tables import cell_text
 from cairo6.studies.cairo6 import (
     cohort_assign,
@@ -46,13 +47,25 @@ from cairo6.studies.cairo6.cohort_checks import verify
 from cairo6.studies.cairo6.cohort_forms import Tables, build_tables
 from cairo6.studies.cairo6.cohort_solve import BuildError
 from cairo6.studies.cairo6.cohort_verify import Checker
+from cairo6.study.loader import read_study
 
-__all__ = ["SEED", "BuildError", "build", "main", "write"]
+__all__ = ["FILE_ORDER", "SEED", "BuildError", "build", "file_variables", "main", "write"]
 
 SEED = 20210519
 """The generator seed: the paper's online publication date (2021-05-19)."""
 
 HEADER = "SYNTHETIC"
+
+STUDY = read_study(Path(__file__).resolve().parent)
+"""The CAIRO6 study definition, whose forms give the files' columns."""
+
+FILE_ORDER = file_order(STUDY)
+"""The exchange files of the cohort, in import order."""
+
+
+def file_variables(protocol: Protocol) -> dict[str, list[DictionaryEntry]]:
+    """The columns of each exchange file: the trial's own files, then CAIRO6's forms."""
+    return exchange_variables(protocol, STUDY)
 
 
 def build(seed: int = SEED, protocol: Protocol | None = None) -> Tables:

@@ -36,7 +36,6 @@ from sqlalchemy import insert, select
 from cairo6.protocol import Protocol, default_protocol
 from cairo6.protocol.date_order import entered_after_later_files
 from cairo6.randomization.levels import derive_levels
-from cairo6.service.dictionary import FILE_ORDER, file_variables
 from cairo6.service.exchange_tables import cell_text
 from cairo6.store.audit import Actor, Entry, append_many, insert_changes
 from cairo6.store.documents import context_of, entered, record_keys, with_derived
@@ -47,6 +46,7 @@ from cairo6.studies.cairo6 import builder
 from cairo6.study import bundled_study_folder
 from cairo6.study.loader import read_study
 from cairo6.study.study import Study
+from cairo6.studies.cairo6.builder import FILE_ORDER, file_variables
 
 __all__ = [
     "SEED",

@@ -1,15 +1,14 @@
-"""Web form fields generated from the tables' column metadata, and reading what comes back.
+"""Web form inputs and reading what comes back: the widgets every page uses.
 
-The widgets follow the columns' `info` (label, unit, allowed values, minimum, maximum), so a
-form cannot offer a value the service would refuse for a reason the page did not show. Four
-structured fields get their own widgets: the 13-region PCI grid, RECIST lesions, doses per drug
-and PRGS grades per biopsy. Everything entered is still checked by the services.
+A field is described by a `FieldSpec` (the study's items give them, `recordfields.py`; the
+screening log's columns and the protocol's eligibility checklist give theirs). Structured items
+have their own widgets, chosen by the definition: the 13-region PCI grid, a list of lesions,
+doses per drug and a list of grades. Everything entered is still checked by the services.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,15 +22,8 @@ from cairo6.protocol.eligibility import check_value
 from cairo6.protocol.rules import CrfField, FieldType
 from cairo6.scoring.pci import Region
 from cairo6.service.validation import allowed_text
-from cairo6.store.schema import FORM_TABLES, input_columns
+from cairo6.store.schema import Base, input_columns
 
-SPECIAL_WIDGETS = {
-    ("surgery", "pci_regions"): "pci",
-    ("radiology", "lesions"): "lesions",
-    ("cycle", "doses"): "doses",
-    ("pathology", "prgs"): "prgs",
-}
-REGIMEN_FIELDS = frozenset({("cycle", "regimen"), ("cycle", "switched_from")})
 LESION_ROWS = 5
 PCI_LAYOUT = (
     (Region.RIGHT_UPPER, Region.EPIGASTRIUM, Region.LEFT_UPPER),
@@ -65,25 +57,15 @@ def words(value: str) -> str:
     return value.replace("_", " ")
 
 
-def form_fields(form: str, protocol: Protocol) -> list[FieldSpec]:
-    """The inputs of a case report form, in table order."""
-    table = FORM_TABLES[form]
+def column_fields(table: type[Base]) -> list[FieldSpec]:
+    """The inputs of a trial table's entered columns (the screening log), in table order."""
     out: list[FieldSpec] = []
     for column in input_columns(table):
         info = column.info
         label = str(info["label"])
         required = not column.nullable and column.default is None
-        unit = info.get("unit")
-        special = SPECIAL_WIDGETS.get((form, column.key))
         kind = column.type
-        if special is not None:
-            out.append(FieldSpec(column.key, label, special, required, unit=unit))
-        elif (form, column.key) in REGIMEN_FIELDS:
-            options = tuple(
-                (r.id, f"{r.id}: {r.label} ({r.phase.value}, {r.arm})") for r in protocol.regimens
-            )
-            out.append(FieldSpec(column.key, label, "select", required, options))
-        elif "allowed" in info:
+        if "allowed" in info:
             options = tuple((v, words(v)) for v in info["allowed"])
             out.append(FieldSpec(column.key, label, "select", required, options))
         elif isinstance(kind, Boolean):
@@ -99,7 +81,7 @@ def form_fields(form: str, protocol: Protocol) -> list[FieldSpec]:
                     required,
                     minimum=info.get("min"),
                     maximum=info.get("max"),
-                    unit=unit,
+                    unit=info.get("unit"),
                     hint=allowed_text(column),
                 )
             )
@@ -270,8 +252,7 @@ def raw_values(fields: list[FieldSpec], values: Mapping[str, Any]) -> dict[str, 
 
 
 def field_of(problem_field: str) -> str:
-    """The input a problem belongs to: `surgery.cc_score` -> `cc_score`, `lesions[0]` ->
-    `lesions`."""
+    """The input a problem belongs to: `form.item` -> `item`, `item[0]` -> `item`."""
     name = problem_field.rsplit(".", 1)[-1]
     return name.split("[", 1)[0]
 
@@ -339,64 +320,3 @@ def checklist_text(protocol: Protocol, data: Mapping[str, Any]) -> dict[str, str
     """Saved checklist values as the text the inputs show."""
     known = {f.id for f in protocol.fields}
     return {k: _text(v) for k, v in data.items() if k in known}
-
-
-# --- the JSON API's structured fields ---------------------------------------------------------
-
-
-def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
-
-
-def _shape_ok(widget: str, value: Any) -> bool:
-    if widget == "pci":
-        return isinstance(value, dict) and all(
-            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
-            for k, v in value.items()
-        )
-    if widget == "doses":
-        return isinstance(value, dict) and all(
-            isinstance(k, str) and _is_number(v) for k, v in value.items()
-        )
-    if widget == "prgs":
-        return isinstance(value, list) and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
-        )
-    return isinstance(value, list) and all(
-        isinstance(d, dict)
-        and isinstance(d.get("id", ""), str | int)
-        and isinstance(d.get("organ", ""), str)
-        and isinstance(d.get("lymph_node", False), bool)
-        and (d.get("diameter_mm") is None or _is_number(d.get("diameter_mm")))
-        for d in value
-    )
-
-
-_SHAPES = {
-    "pci": "an object of region id: score 0-3, all 13 regions",
-    "doses": "an object of drug: dose in mg",
-    "prgs": "a list of PRGS grades 1-4",
-    "lesions": "a list of lesions {id, organ, lymph_node, diameter_mm}",
-}
-
-
-def check_json_shapes(form: str, data: Mapping[str, Any]) -> list[FieldProblem]:
-    """Refuse structured values of the wrong shape before they reach the clinical scores."""
-    problems = []
-    for (owner, key), widget in SPECIAL_WIDGETS.items():
-        if owner != form or data.get(key) is None:
-            continue
-        value = data[key]
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                problems.append(FieldProblem(key, data[key], f"not {_SHAPES[widget]}"))
-                continue
-        if not _shape_ok(widget, value):
-            problems.append(FieldProblem(key, data[key], f"not {_SHAPES[widget]}"))
-    return problems
