@@ -67,7 +67,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "Record a form (or several rows of one form) for a participant.",
     ),
     "update": LazyCommand(
-        "forms", "update_command", "Change fields of a recorded form, with a reason."
+        "forms", "update_command", "Change items of a recorded form, with a reason."
     ),
     "participant": LazyCommand("forms", "participant_app", "Participants."),
     "query": LazyCommand("forms", "query_app", "Data queries."),

@@ -1,9 +1,12 @@
-"""Checking a record's dates against the order of events, on first entry, edit and import.
+"""Checking the dates of the trial's own records (screening, eligibility, enrolment) against
+the order of events, on first entry and import.
 
 The rules are the protocol's `[[date_order]]` list; this module gathers the dates they read
 for one participant (or one screening entry) from the store, puts the record being written in
 place of its stored version, and refuses the record with the first date that breaks a rule,
 naming the field, the value and what is allowed. No date of any record may lie in the future.
+The order of a study's form records is the definition's edit checks (`checks.toml`), which the
+record service runs; `[[date_order]]` rules naming a study's forms find no records here.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Date, select
+from sqlalchemy import Date
 
 from cairo6.errors import InvalidValueError, ProtocolIssue
 from cairo6.protocol import Protocol
@@ -25,7 +28,7 @@ from cairo6.protocol.date_order import (
 )
 from cairo6.service.trial import Trial
 from cairo6.store.engine import StoreSession
-from cairo6.store.schema import FORM_TABLES, Base, Participant, Screening
+from cairo6.store.schema import Base, Participant, Screening
 
 
 def _refuse(form: str, point: str, value: Any, allowed: str, why: str) -> InvalidValueError:
@@ -34,14 +37,20 @@ def _refuse(form: str, point: str, value: Any, allowed: str, why: str) -> Invali
     return InvalidValueError(f"{form}.{name}", shown, allowed, why)
 
 
+_OWN: dict[str, type[Base]] = {"participant": Participant, "screening": Screening}
+"""The trial's own records a `[[date_order]]` point may name (a study's forms are checked with
+the study definition, `cairo6 study check`)."""
+
+
 def unknown_points(protocol: Protocol) -> list[ProtocolIssue]:
-    """Points of `[[date_order]]` that name no date column of a form the store keeps."""
+    """Points of `[[date_order]]` on the trial's own records that name no date column."""
     known = {"accrual.start"} | {
         f"{form}.{column.key}"
-        for form, table in FORM_TABLES.items()
+        for form, table in _OWN.items()
         for column in table.__table__.columns
         if isinstance(column.type, Date)
     }
+    own = {*_OWN, "accrual"}
     return [
         ProtocolIssue(
             f"date_order[{i}]",
@@ -50,7 +59,7 @@ def unknown_points(protocol: Protocol) -> list[ProtocolIssue]:
         )
         for i, rule in enumerate(protocol.date_order)
         for point in (*rule.earlier, *rule.later)
-        if point not in known
+        if point.split(".", 1)[0] in own and point not in known
     ]
 
 
@@ -80,16 +89,13 @@ def _row_values(row: Base) -> dict[str, Any]:
 def _stored(
     session: StoreSession, form: str, person: Participant | None, screening: Screening | None
 ) -> list[dict[str, Any]]:
-    """The stored records of a form that belong to this participant or screening entry."""
+    """The stored record of the participant or screening entry (a study form: none here)."""
+    del session  # the trial's own records are the ones passed in
     if form == "participant":
         return [_row_values(person)] if person is not None else []
     if form == "screening":
         return [_row_values(screening)] if screening is not None else []
-    table = FORM_TABLES.get(form)
-    if table is None or person is None or "participant_id" not in table.__table__.columns:
-        return []
-    rows = session.scalars(select(table).where(table.participant_id == person.id))  # type: ignore[attr-defined]
-    return [_row_values(r) for r in rows]
+    return []
 
 
 def check_dates(

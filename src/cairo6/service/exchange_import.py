@@ -314,7 +314,7 @@ def _needs(trial: Trial, row: CsvRow) -> set[tuple[str, str]]:
         return set()
     # When the record a row needs first was refused, the row is not checked again: it
     # would only repeat the same problem. A form needs the forms it requires and those its
-    # edit checks read (an adjuvant cycle is checked against the surgery).
+    # edit checks read (a post-operative cycle is checked against the operation).
     number = row.key("study_number")
     study = trial.definition()
     needed = set(study.form(form).requires) | _read_by_checks(study, form)
