@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -166,4 +166,31 @@ def read_tables(
     ]
     if study is not None:
         tables.update(form_rows(session, study, centre_id))
+        _drop_enrolment_deviations(protocol, study, tables, allocations)
     return tables
+
+
+def _drop_enrolment_deviations(
+    protocol: Protocol, study: Study, tables: dict[str, list[Row]], allocations: Sequence[Any]
+) -> None:
+    """Leave out the deviation records the enrolment wrote itself (`[deviation_record]`): the
+    randomisation file carries their text, and importing it writes them again, so exporting
+    them too would double them on a round trip."""
+    declared = protocol.deviation_record
+    if declared is None or declared.form not in tables:
+        return
+    date_item = study.form(declared.form).date_item
+    written = {
+        number: {**declared.values, declared.text_item: text}
+        | ({date_item: enrolled_on} if date_item else {})
+        for _cid, number, _screening, enrolled_on, _arm, _at, text in allocations
+        if text
+    }
+    kept = []
+    for row in tables[declared.form]:
+        expected = written.get(row["study_number"])
+        if expected is not None and all(row.get(k) == v for k, v in expected.items()):
+            del written[row["study_number"]]
+            continue
+        kept.append(row)
+    tables[declared.form] = kept
