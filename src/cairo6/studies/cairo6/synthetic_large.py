@@ -34,7 +34,6 @@ import pandas as pd
 from sqlalchemy import insert, select
 
 from cairo6.protocol import Protocol, default_protocol
-from cairo6.protocol.date_order import entered_after_later_files
 from cairo6.randomization.levels import derive_levels
 from cairo6.service.exchange_tables import cell_text
 from cairo6.store.audit import Actor, Entry, append_many, insert_changes
@@ -43,10 +42,10 @@ from cairo6.store.engine import Database
 from cairo6.store.extract import QUERY_COLUMNS
 from cairo6.store.schema import Centre, FormRecord, Participant, Randomisation, Screening
 from cairo6.studies.cairo6 import builder
+from cairo6.studies.cairo6.builder import FILE_ORDER, file_variables
 from cairo6.study import bundled_study_folder
 from cairo6.study.loader import read_study
 from cairo6.study.study import Study
-from cairo6.studies.cairo6.builder import FILE_ORDER, file_variables
 
 __all__ = [
     "SEED",
@@ -61,6 +60,11 @@ __all__ = [
 ]
 
 SEED = 20240601
+ENTERED_AFTER_LATER_FILES: dict[str, tuple[dict[str, str], ...]] = {
+    "cycle": ({"phase": "adjuvant"},)
+}
+"""Rows the import enters only after a later file's rows (an adjuvant cycle needs the surgery
+first, checks.toml's `adjuvant_after_surgery`), so they get later record ids."""
 SCREENED_PER_RANDOMISED = 153 / 80
 """Screened but not randomised, per randomised patient, as in the paper's Figure (233 - 80)."""
 SHIFT_DAYS = 3 * 365
@@ -275,7 +279,6 @@ def _like_extract(frame: pd.DataFrame) -> pd.DataFrame:
 def to_extract(trial: SyntheticTrial) -> Frames:
     """The frames `cairo6.store.extract.extract` would return after importing the trial."""
     tables = trial.tables
-    rules = default_protocol().date_order
     randomised = tables["randomisation"]
     screening = tables["screening"].merge(
         randomised[["screening_number", "study_number"]], on="screening_number", how="left"
@@ -303,11 +306,18 @@ def to_extract(trial: SyntheticTrial) -> Frames:
     }
     forms = {f.id: ["study_number", *(i.id for i in f.items())] for f in _study().forms}
     forms["query"] = ["study_number", *QUERY_COLUMNS]
-    next_id = 1
+    # Form records share one sequence of ids (queries have their own) in the order the import
+    # saves them: the deviations the enrolment records from the randomisation file, then each
+    # form file's rows, then the rows tried again at the end because they need a later file's
+    # record first (an adjuvant cycle needs the surgery).
+    enrolment: list[tuple[str, pd.DataFrame]] = []
+    in_order: list[tuple[str, pd.DataFrame]] = []
+    again: list[tuple[str, pd.DataFrame]] = []
     for form, columns in forms.items():
         frame = tables.get(form, pd.DataFrame(columns=columns))[columns]
+        if form == "query":
+            continue
         if form == "deviation":
-            # The import records the deviation given at randomisation as the first deviation.
             given = randomised[randomised["deviation"].notna()]
             first = pd.DataFrame(
                 {
@@ -317,26 +327,35 @@ def to_extract(trial: SyntheticTrial) -> Frames:
                     "description": given["deviation"],
                 }
             )
-            frame = pd.concat([first, frame], ignore_index=True)
-        # The import enters records that need a later file's record first (adjuvant cycles
-        # need the surgery) after that file's, so they get later ids.
+            enrolment.append((form, first[columns]))
         waits = np.zeros(len(frame), dtype=bool)
-        for when in entered_after_later_files(rules, form, FILE_ORDER):
+        for when in ENTERED_AFTER_LATER_FILES.get(form, ()):
             match = np.ones(len(frame), dtype=bool)
             for name, value in when.items():
                 match &= frame[name].eq(value).to_numpy()
             waits |= match
-        frame = pd.concat([frame[~waits], frame[waits]])
-        frame = frame.reset_index(drop=True)
-        # Form records share one sequence of ids (queries have their own), in form order, as
-        # migration 0006 numbered the records it moved.
-        first = 1 if form == "query" else next_id
-        ids = np.arange(first, first + len(frame))
-        frame.insert(1, "id", pd.Series(ids, dtype=object if frame.empty else np.int64))
-        if form != "query":
-            next_id += len(frame)
-        frames[form] = frame
+        in_order.append((form, frame[~waits]))
+        again.append((form, frame[waits]))
+    numbered: dict[str, list[pd.DataFrame]] = {}
+    next_id = 1
+    for form, part in [*enrolment, *in_order, *again]:
+        numbered.setdefault(form, []).append(_numbered(part, next_id))
+        next_id += len(part)
+    for form, columns in forms.items():
+        if form == "query":
+            frames[form] = _numbered(tables.get(form, pd.DataFrame(columns=columns))[columns], 1)
+        else:
+            frame = pd.concat(numbered[form], ignore_index=True)
+            frames[form] = frame.astype({"id": object if frame.empty else np.int64})
     return {name: _like_extract(frame) for name, frame in frames.items()}
+
+
+def _numbered(frame: pd.DataFrame, first: int) -> pd.DataFrame:
+    """The frame with an `id` column after the study number: first, first + 1, ..."""
+    ids = np.arange(first, first + len(frame))
+    out = frame.reset_index(drop=True)
+    out.insert(1, "id", pd.Series(ids, dtype=object if frame.empty else np.int64))
+    return out
 
 
 def extract_frames(participants: int, seed: int = SEED) -> Frames:
