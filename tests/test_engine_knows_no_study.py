@@ -21,9 +21,7 @@ GENERIC = {
     "off_study", "visit_date", "radiology", "pathology",
 }  # fmt: skip
 STILL_CAIRO6 = {
-    "analysis/common.py", "analysis/compliance.py", "analysis/disposition.py",
-    "analysis/engine.py", "analysis/events.py", "analysis/populations.py", "analysis/quality.py",
-    "analysis/spec.py", "analysis/survival.py", "analysis/values.py", "cli/calendar.py",
+    "cli/calendar.py",
     "cli/protocol.py", "errors.py", "protocol/checks.py", "protocol/models.py",
     "protocol/rules.py", "schedule/course.py", "schedule/cycles.py", "schedule/events.py",
     "schedule/plan.py", "schedule/sequence.py", "schedule/validate.py", "schedule/windows.py",

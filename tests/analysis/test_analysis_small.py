@@ -9,10 +9,11 @@ import pytest
 from scipy import stats  # type: ignore[import-untyped]
 
 from cairo6.analysis.ard import Ard
-from cairo6.analysis.engine import analyse, prepare
+from cairo6.analysis.engine import analyse
 from cairo6.analysis.result import AnalysisResult
 from cairo6.analysis.spec import default_spec
 from cairo6.protocol import Protocol
+from cairo6.studies.cairo6.derive import prepare
 
 from ._cohort import frames
 

@@ -12,6 +12,9 @@ from cairo6.protocol import Protocol
 from ._cohort import frames
 
 MINIMAL = """
+[spec]
+derivations = "cairo6.studies.cairo6.derive"
+
 [[tables]]
 id = "baseline"
 population = "mitt"

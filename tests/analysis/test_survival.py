@@ -15,15 +15,13 @@ from cairo6.analysis.cox import cox_fit, logrank
 from cairo6.analysis.engine import analyse
 from cairo6.analysis.kaplan_meier import kaplan_meier
 from cairo6.analysis.survival import (
-    ENDPOINTS,
     MONTH_DAYS,
     SurvivalComparison,
     compare_survival,
-    endpoint_times,
-    participant_outcomes,
     survival_records,
 )
 from cairo6.protocol import default_protocol
+from cairo6.studies.cairo6.derive.survival import ENDPOINTS, endpoint_times, participant_outcomes
 from tests.analysis._cohort import frames as small_frames
 
 REFERENCE = Path(__file__).parent / "r_reference"

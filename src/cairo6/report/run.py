@@ -17,7 +17,7 @@ import pandas as pd
 
 from cairo6.analysis.engine import analyse
 from cairo6.analysis.result import AnalysisResult
-from cairo6.analysis.spec import TablesSpec, default_spec
+from cairo6.analysis.spec import TablesSpec, spec_for
 from cairo6.protocol import Protocol
 from cairo6.reference.compare import Comparison, compare, summary
 from cairo6.reference.published import PublishedNumber, parse_published
@@ -25,8 +25,6 @@ from cairo6.report.document import PrimaryOutcome, Report, ReportInput
 from cairo6.report.files import write_report
 
 __all__ = ["RunOutcome", "primary_outcomes", "published_for", "report_input", "run_report"]
-
-"""The trial whose phase 2 paper the reproduced numbers are compared with."""
 
 Progress = Callable[[str], None]
 
@@ -107,7 +105,7 @@ def run_report(
 ) -> RunOutcome:
     """Analyse the frames and write every report output into `out`."""
     step = progress or (lambda _: None)
-    layout = spec or default_spec()
+    layout = spec or spec_for(protocol.trial.id)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     step("analysing")

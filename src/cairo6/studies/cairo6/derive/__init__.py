@@ -1,0 +1,91 @@
+"""CAIRO6's derivations: what its report needs that the definition language cannot say yet.
+
+The layout (`tables.toml`, `[spec] derivations`) names this module; the generic engine
+(`cairo6.analysis.engine`) imports it by that name. It holds how CAIRO6's populations follow
+from its records (modified ITT by the regimen started), its treatment course, the PCI at
+surgery and the outcome of surgery, response rates, compliance with the protocol's windows,
+data-quality checks and survival from the follow-up visits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from cairo6.analysis.common import WarningLog, first_per_participant, normalise
+from cairo6.analysis.context import Context
+from cairo6.analysis.derivations import Derivations
+from cairo6.analysis.spec import TablesSpec
+from cairo6.analysis.survival import TABLE as SURVIVAL
+from cairo6.analysis.survival import SurvivalCurve
+from cairo6.analysis.values import event_frames, wide_frame
+from cairo6.protocol import Protocol
+from cairo6.studies.cairo6.derive.compliance import assess_windows, compliance, timing_points
+from cairo6.studies.cairo6.derive.disposition import accrual, course_columns
+from cairo6.studies.cairo6.derive.forms import DATE_COLUMNS, FORM_COLUMNS, SINGLE_FORMS
+from cairo6.studies.cairo6.derive.populations import GROUPING, analysis_set
+from cairo6.studies.cairo6.derive.quality import check_frames, clean_surgery
+from cairo6.studies.cairo6.derive.response import response
+from cairo6.studies.cairo6.derive.survival import survival_analysis
+from cairo6.studies.cairo6.derive.values import derived_columns
+
+__all__ = ["DERIVATIONS", "prepare"]
+
+
+def prepare(protocol: Protocol, frames: Mapping[str, pd.DataFrame], spec: TablesSpec) -> Context:
+    """Everything before the rows: clean frames, populations, wide frame and event frames."""
+    log = WarningLog()
+    clean = normalise(frames, log, FORM_COLUMNS, DATE_COLUMNS)
+    check_frames(protocol, clean, log)
+    clean["surgery"] = clean_surgery(clean["surgery"], log)
+    for form in ("participant", *SINGLE_FORMS):
+        clean[form] = first_per_participant(clean[form], form, log)
+    people = analysis_set(protocol, clean)
+    unassigned = people["neoadjuvant_started"] & people["mitt_group"].isna()
+    log.add_rows(
+        people.loc[unassigned, "study_number"],
+        "cycle",
+        "regimen",
+        "neoadjuvant regimen of no protocol arm: not in the modified-ITT population",
+    )
+    wide = wide_frame(clean, people, SINGLE_FORMS, log)
+    wide = pd.concat([wide, derived_columns(wide, log)], axis=1)
+    wide = pd.concat([wide, course_columns(protocol, spec, clean, wide)], axis=1)
+    events = event_frames(clean, spec, wide, log)
+    return Context(protocol, spec, clean, people, wide, events, grouping=GROUPING, log=log)
+
+
+def survival(ctx: Context) -> list[SurvivalCurve]:
+    """The survival table (only when follow-up rows exist) and the curves for the figure."""
+    follow_up = ctx.frames.get("follow_up")
+    if follow_up is None or not len(follow_up):
+        return []
+    control = next((a.id for a in ctx.protocol.arms if a.is_control), ctx.arms[-1])
+    records, curves, warnings = survival_analysis(
+        ctx.people,
+        follow_up,
+        ctx.frames["surgery"],
+        ctx.arms,
+        control,
+        ctx.protocol.analysis.methods,
+    )
+    ctx.ard.extend(records)
+    ctx.labels.setdefault((SURVIVAL, ""), "Survival")
+    for record in records:
+        ctx.labels.setdefault((SURVIVAL, record.variable), record.label)
+        if record.variable_level:
+            level = f"{record.variable}/{record.variable_level}"
+            ctx.labels.setdefault((SURVIVAL, level), record.label)
+    for study_number, message in warnings:
+        ctx.log.add(study_number, "follow_up", "", message)
+    return curves
+
+
+DERIVATIONS = Derivations(
+    prepare=prepare,
+    rows={"compliance": compliance, "accrual": accrual, "response": response},
+    before_rows=assess_windows,
+    timing=timing_points,
+    survival=survival,
+)
