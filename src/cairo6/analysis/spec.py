@@ -32,6 +32,8 @@ from cairo6.errors import InvalidValueError
 __all__ = [
     "KINDS",
     "EventSource",
+    "FlowBox",
+    "FlowLayout",
     "RowSpec",
     "TableSpec",
     "TablesSpec",
@@ -115,6 +117,30 @@ class EventSource:
 
 
 @dataclass(frozen=True)
+class FlowBox:
+    """One box of the flow diagram: a count variable of the Figure table, the variables whose
+    levels list under it, and whether it is on the main flow or to the side."""
+
+    variable: str
+    details: tuple[str, ...] = ()
+    nested: str = ""
+    """Prefix of the variables breaking each detail level down further (reasons per level):
+    the level `x` of a detail has its own levels in the variable `nested + x`."""
+    extra: tuple[str, ...] = ()
+    """Other count variables printed as further lines of the same box."""
+    side: bool = False
+
+
+@dataclass(frozen=True)
+class FlowLayout:
+    """The flow diagram's boxes: above the arms (total), per arm, and below (total)."""
+
+    top: tuple[FlowBox, ...] = ()
+    arms: tuple[FlowBox, ...] = ()
+    bottom: tuple[FlowBox, ...] = ()
+
+
+@dataclass(frozen=True)
 class TablesSpec:
     """A whole report layout."""
 
@@ -127,6 +153,8 @@ class TablesSpec:
     synthetic_marker: str = ""
     derivations: str = ""
     """The module (import name) of the study's derivations; "" for none."""
+    flow_diagram: FlowLayout | None = None
+    """Where the Figure table's counts go in the flow diagram (None: in the order computed)."""
 
     def table(self, table_id: str) -> TableSpec:
         """The table with this id."""
@@ -276,13 +304,55 @@ def _event(form: str, raw: object) -> EventSource:
     )
 
 
+def _flow_box(raw: object, where: str) -> FlowBox:
+    if not isinstance(raw, dict):
+        raise _fail(where, "expected a table")
+    unknown = set(raw) - {"variable", "details", "nested", "extra", "side"}
+    if unknown:
+        raise _fail(where, f"unknown key(s) {sorted(unknown)}")
+    variable = opt_str(raw, "variable", where)
+    if not variable:
+        raise _fail(f"{where}.variable", "a box needs a variable")
+    side = raw.get("side", False)
+    if not isinstance(side, bool):
+        raise _fail(f"{where}.side", f"expected true or false, got {side!r}")
+    return FlowBox(
+        variable=variable,
+        details=_strings(raw.get("details", []), f"{where}.details"),
+        nested=opt_str(raw, "nested", where),
+        extra=_strings(raw.get("extra", []), f"{where}.extra"),
+        side=side,
+    )
+
+
+def _flow_layout(raw: object) -> FlowLayout | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _fail("flow_diagram", "expected a table with top, arms and bottom")
+    unknown = set(raw) - {"top", "arms", "bottom"}
+    if unknown:
+        raise _fail("flow_diagram", f"unknown key(s) {sorted(unknown)}")
+    parts = {}
+    for part in ("top", "arms", "bottom"):
+        boxes = raw.get(part, [])
+        if not isinstance(boxes, list):
+            raise _fail(f"flow_diagram.{part}", "expected an array of boxes")
+        parts[part] = tuple(
+            _flow_box(b, f"flow_diagram.{part}[{i}]") for i, b in enumerate(boxes)
+        )
+    return FlowLayout(**parts)
+
+
 def parse_spec(text: str) -> TablesSpec:
     """Parse and check a table spec from TOML text."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _fail("table spec", f"not valid TOML: {exc}") from exc
-    unknown = set(document) - {"spec", "levels", "regimen_levels", "events", "tables"}
+    unknown = set(document) - {
+        "spec", "levels", "regimen_levels", "events", "tables", "flow_diagram"
+    }  # fmt: skip
     if unknown:
         raise _fail("table spec", f"unknown section(s) {sorted(unknown)}")
     head = document.get("spec", {})
@@ -304,6 +374,7 @@ def parse_spec(text: str) -> TablesSpec:
         regimen_levels=_string_map(document.get("regimen_levels", {}), "regimen_levels"),
         synthetic_marker=opt_str(head, "synthetic_marker", "spec"),
         derivations=opt_str(head, "derivations", "spec"),
+        flow_diagram=_flow_layout(document.get("flow_diagram")),
     )
 
 

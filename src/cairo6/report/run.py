@@ -80,6 +80,7 @@ def report_input(
         comparison_summary=summary(comparisons) if comparisons is not None else "",
         source=source,
         generated=generated or dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        flow_layout=spec.flow_diagram,
     )
 
 
