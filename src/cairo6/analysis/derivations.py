@@ -2,7 +2,7 @@
 
 The table engine is generic: it runs the rows of a layout. What only one study needs (how its
 populations follow from its records, the columns it derives, row kinds of its own, its
-data-quality checks, its survival endpoints) the study supplies as a `Derivations` in a module
+data-quality checks) the study supplies as a `Derivations` in a module
 of its own, named by its layout (`[spec] derivations = "<module>"`); the engine imports it by
 that name and never names a study.
 """
@@ -18,7 +18,6 @@ import pandas as pd
 from cairo6.analysis.context import Context
 from cairo6.analysis.result import TimingPoint
 from cairo6.analysis.spec import RowSpec, TableSpec, TablesSpec
-from cairo6.analysis.survival import SurvivalCurve
 from cairo6.errors import InvalidValueError
 from cairo6.protocol import Protocol
 
@@ -36,10 +35,6 @@ def _no_timing(_: Context) -> list[TimingPoint]:
     return []
 
 
-def _no_curves(_: Context) -> list[SurvivalCurve]:
-    return []
-
-
 @dataclass(frozen=True)
 class Derivations:
     """What a study adds to the generic engine.
@@ -47,15 +42,13 @@ class Derivations:
     `prepare` turns the extracted frames into the analysis context (clean frames, the
     participant frame with a boolean column per population, the wide frame, event frames);
     `rows` are the study's own row kinds; `before_rows` runs once before the tables (e.g. to
-    judge time windows); `timing` gives the points of the timing figure; `survival` adds the
-    survival records to the ARD and returns the curves to draw.
+    judge time windows); `timing` gives the points of the timing figure.
     """
 
     prepare: Callable[[Protocol, Frames, TablesSpec], Context]
     rows: Mapping[str, Handler] = field(default_factory=dict)
     before_rows: Callable[[Context], None] = _nothing
     timing: Callable[[Context], list[TimingPoint]] = _no_timing
-    survival: Callable[[Context], list[SurvivalCurve]] = _no_curves
 
 
 def derivations_of(spec: TablesSpec) -> Derivations:

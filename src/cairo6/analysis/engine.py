@@ -6,12 +6,14 @@ Pure: no database, no files, no clock. The steps:
    participant;
 2. compute the rows of every table in the spec into the ARD (generic row kinds and the
    study's own);
-3. the study's survival endpoints, the self-check of the numbers, the stopping rules.
+3. the study's time-to-event endpoints (its definition's, `time_to_event`), the self-check of
+   the numbers, the stopping rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 import pandas as pd
 
@@ -23,8 +25,10 @@ from cairo6.analysis.result import AnalysisResult
 from cairo6.analysis.rows import ROWS
 from cairo6.analysis.spec import TablesSpec, spec_for
 from cairo6.analysis.stopping import evaluate_stopping
+from cairo6.analysis.time_to_event import survival_tables
 from cairo6.errors import InvalidValueError
 from cairo6.protocol import Protocol
+from cairo6.study.study import Study
 
 __all__ = ["analyse"]
 
@@ -38,16 +42,27 @@ def _synthetic(frames: Mapping[str, pd.DataFrame], marker: str) -> bool:
     return bool(len(names)) and bool(names.str.contains(marker, case=False, regex=False).any())
 
 
+@cache
+def _bundled(trial_id: str) -> Study | None:
+    from cairo6.study.loader import bundled_study_for
+
+    return bundled_study_for(trial_id)
+
+
 def analyse(
-    protocol: Protocol, frames: Mapping[str, pd.DataFrame], spec: TablesSpec | None = None
+    protocol: Protocol,
+    frames: Mapping[str, pd.DataFrame],
+    spec: TablesSpec | None = None,
+    study: Study | None = None,
 ) -> AnalysisResult:
-    """Compute every number of the report from the data (by default with the layout of the
-    bundled study of the protocol's trial)."""
+    """Compute every number of the report from the data. The layout and the study definition
+    (its endpoints) default to those of the bundled study of the protocol's trial."""
     layout = spec or spec_for(protocol.trial.id)
-    study = derivations_of(layout)
-    handlers = {**GENERIC_ROWS, **study.rows}
-    ctx = study.prepare(protocol, frames, layout)
-    study.before_rows(ctx)
+    definition = study or _bundled(protocol.trial.id)
+    derived = derivations_of(layout)
+    handlers = {**GENERIC_ROWS, **derived.rows}
+    ctx = derived.prepare(protocol, frames, layout)
+    derived.before_rows(ctx)
     for table in layout.tables:
         ctx.start_table(table)
         for row in table.rows:
@@ -59,7 +74,7 @@ def analyse(
                     "use a row kind of the engine or of the study's derivations",
                 )
             handlers[row.kind](ctx, table, row)
-    curves = study.survival(ctx)
+    curves = survival_tables(ctx, definition.endpoints if definition is not None else ())
     check_ard(ctx.ard, ctx.arms, ctx.log)
     stopping = evaluate_stopping(
         protocol,
@@ -74,7 +89,7 @@ def analyse(
         ard=ctx.ard,
         warnings=list(ctx.log.items),
         stopping=stopping,
-        timing=study.timing(ctx),
+        timing=derived.timing(ctx),
         labels=dict(ctx.labels),
         synthetic=_synthetic(ctx.frames, layout.synthetic_marker),
         survival=curves,

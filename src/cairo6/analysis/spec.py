@@ -338,9 +338,7 @@ def _flow_layout(raw: object) -> FlowLayout | None:
         boxes = raw.get(part, [])
         if not isinstance(boxes, list):
             raise _fail(f"flow_diagram.{part}", "expected an array of boxes")
-        parts[part] = tuple(
-            _flow_box(b, f"flow_diagram.{part}[{i}]") for i, b in enumerate(boxes)
-        )
+        parts[part] = tuple(_flow_box(b, f"flow_diagram.{part}[{i}]") for i, b in enumerate(boxes))
     return FlowLayout(**parts)
 
 

@@ -305,11 +305,11 @@ def consort_figure(
 ) -> RenderedFigure:
     """The flow diagram of the Figure records in `view`, as SVG and PNG, boxes placed as the
     study's `layout` says (see `layout_of` when it gives none)."""
-    boxes = layout or layout_of(view)
+    placed = layout or layout_of(view)
     arms = [g for g in view.groups(FIGURE) if g != TOTAL]
-    top = _stages(view, boxes.top, [TOTAL])
-    stages = _stages(view, boxes.arms, arms)
-    bottom = _stages(view, boxes.bottom, [TOTAL])
+    top = _stages(view, placed.top, [TOTAL])
+    stages = _stages(view, placed.arms, arms)
+    bottom = _stages(view, placed.bottom, [TOTAL])
     # Two arms mirror each other (exclusions outside); more arms put exclusions on the right.
     column = MAIN_W + GAP_SIDE + SIDE_W
     width = 2 * MARGIN + len(arms) * column + max(0, len(arms) - 1) * GAP_ARMS

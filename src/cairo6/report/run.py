@@ -17,12 +17,13 @@ import pandas as pd
 
 from cairo6.analysis.engine import analyse
 from cairo6.analysis.result import AnalysisResult
-from cairo6.analysis.spec import TablesSpec, spec_for
+from cairo6.analysis.spec import TablesSpec, parse_spec, spec_for
 from cairo6.protocol import Protocol
 from cairo6.reference.compare import Comparison, compare, summary
 from cairo6.reference.published import PublishedNumber, parse_published
 from cairo6.report.document import PrimaryOutcome, Report, ReportInput
 from cairo6.report.files import write_report
+from cairo6.study.study import Study
 
 __all__ = ["RunOutcome", "primary_outcomes", "published_for", "report_input", "run_report"]
 
@@ -100,17 +101,21 @@ def run_report(
     out: Path,
     *,
     spec: TablesSpec | None = None,
+    study: Study | None = None,
     published: Sequence[PublishedNumber] | None = None,
     source: str = "",
     progress: Progress | None = None,
 ) -> RunOutcome:
-    """Analyse the frames and write every report output into `out`."""
+    """Analyse the frames and write every report output into `out` (the layout and the
+    endpoints are the `study`'s, by default those of the bundled study of the trial)."""
     step = progress or (lambda _: None)
+    if spec is None and study is not None and study.layout_text is not None:
+        spec = parse_spec(study.layout_text)
     layout = spec or spec_for(protocol.trial.id)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     step("analysing")
-    result = analyse(protocol, frames, layout)
+    result = analyse(protocol, frames, layout, study)
     seconds["analysis"] = time.perf_counter() - start
     comparisons = None
     if published is None:

@@ -4,7 +4,7 @@ The layout (`tables.toml`, `[spec] derivations`) names this module; the generic 
 (`cairo6.analysis.engine`) imports it by that name. It holds how CAIRO6's populations follow
 from its records (modified ITT by the regimen started), its treatment course, the PCI at
 surgery and the outcome of surgery, response rates, compliance with the protocol's windows,
-data-quality checks and survival from the follow-up visits.
+and data-quality checks. Survival comes from the endpoints of analysis.toml.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from cairo6.analysis.common import WarningLog, first_per_participant, normalise
 from cairo6.analysis.context import Context
 from cairo6.analysis.derivations import Derivations
 from cairo6.analysis.spec import TablesSpec
-from cairo6.analysis.survival import TABLE as SURVIVAL
-from cairo6.analysis.survival import SurvivalCurve
 from cairo6.analysis.values import event_frames, wide_frame
 from cairo6.protocol import Protocol
 from cairo6.studies.cairo6.derive.compliance import assess_windows, compliance, timing_points
@@ -27,7 +25,6 @@ from cairo6.studies.cairo6.derive.forms import DATE_COLUMNS, FORM_COLUMNS, SINGL
 from cairo6.studies.cairo6.derive.populations import GROUPING, analysis_set
 from cairo6.studies.cairo6.derive.quality import check_frames, clean_surgery
 from cairo6.studies.cairo6.derive.response import response
-from cairo6.studies.cairo6.derive.survival import survival_analysis
 from cairo6.studies.cairo6.derive.values import derived_columns
 
 __all__ = ["DERIVATIONS", "prepare"]
@@ -56,36 +53,9 @@ def prepare(protocol: Protocol, frames: Mapping[str, pd.DataFrame], spec: Tables
     return Context(protocol, spec, clean, people, wide, events, grouping=GROUPING, log=log)
 
 
-def survival(ctx: Context) -> list[SurvivalCurve]:
-    """The survival table (only when follow-up rows exist) and the curves for the figure."""
-    follow_up = ctx.frames.get("follow_up")
-    if follow_up is None or not len(follow_up):
-        return []
-    control = next((a.id for a in ctx.protocol.arms if a.is_control), ctx.arms[-1])
-    records, curves, warnings = survival_analysis(
-        ctx.people,
-        follow_up,
-        ctx.frames["surgery"],
-        ctx.arms,
-        control,
-        ctx.protocol.analysis.methods,
-    )
-    ctx.ard.extend(records)
-    ctx.labels.setdefault((SURVIVAL, ""), "Survival")
-    for record in records:
-        ctx.labels.setdefault((SURVIVAL, record.variable), record.label)
-        if record.variable_level:
-            level = f"{record.variable}/{record.variable_level}"
-            ctx.labels.setdefault((SURVIVAL, level), record.label)
-    for study_number, message in warnings:
-        ctx.log.add(study_number, "follow_up", "", message)
-    return curves
-
-
 DERIVATIONS = Derivations(
     prepare=prepare,
     rows={"compliance": compliance, "accrual": accrual, "response": response},
     before_rows=assess_windows,
     timing=timing_points,
-    survival=survival,
 )
