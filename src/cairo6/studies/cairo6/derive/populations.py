@@ -24,7 +24,7 @@ GROUPING = dict.fromkeys(("mitt", "surgical", "crs_hipec", "neoadjuvant"), "mitt
 """Every population but intention-to-treat is analysed by the treatment started."""
 
 
-def analysis_set(protocol: Protocol, frames: Frames) -> pd.DataFrame:
+def analysis_set(protocol: Protocol, frames: Frames, study: object = None) -> pd.DataFrame:
     """One row per randomised participant with their analysis group and population flags.
 
     Columns: study_number, centre, arm, enrolled_on, neoadjuvant_started, surgery,

@@ -1,0 +1,213 @@
+"""A study's rules evaluated on the analysis frames, for every participant at once.
+
+The answer is the one `Condition.evaluate` gives on the participant's flattened records
+(`cairo6.analysis.definition.flatten`), three-valued (True, False, unknown), but computed per
+form frame so that it stays linear on large trials: a comparison is evaluated once per distinct
+value by `Condition.evaluate` itself and the answers are combined per participant with the same
+rules (a repeating form's item holds when any of its values does; unknown when none is
+recorded). `all`, `any` (k of n) and `not` combine participants' answers in Kleene logic;
+`exists` with `where` tries each record of the form on its own.
+
+Frames are those of the extract: one per form with `study_number` and the form's items; the
+participant frame gives the facts `@arm`, `@centre`, `@randomised_on` and `@enrolled_on`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cairo6.analysis.common import is_missing
+from cairo6.errors import InvalidValueError
+from cairo6.protocol.rules import Condition
+from cairo6.scoring.registry import FUNCTIONS, DerivedFunction
+from cairo6.study.study import Study
+
+__all__ = ["population_flags", "rule_on_frames", "with_derived_items"]
+
+Frames = Mapping[str, pd.DataFrame]
+FACTS = {
+    "@arm": "arm",
+    "@centre": "centre",
+    "@randomised_on": "enrolled_on",
+    "@enrolled_on": "enrolled_on",
+}
+"""Facts and the participant-frame column that holds them."""
+
+
+def _plain(value: object) -> Any:
+    """A frame value as the rule language reads it (dates as dates, numpy as Python)."""
+    if is_missing(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _leaf(rule: Condition, values: pd.Series) -> pd.Series:
+    """The comparison on each value (unknown where missing), each distinct value once."""
+    field = rule.field or ""
+    keys = values.map(lambda v: repr(v) if isinstance(v, list | dict) else v)
+    present = values[keys.notna()]
+    distinct = present[~keys[present.index].duplicated()]
+    verdict = {keys[i]: rule.evaluate({field: _plain(distinct[i])}) for i in distinct.index}
+    out = keys.map(verdict)
+    return out.astype("boolean")
+
+
+def _per_participant(
+    rows: pd.Series, who: pd.Series, index: pd.Index, *, strict: bool = False
+) -> pd.Series:
+    """Record answers to participant answers: True if any holds; else False if one is False
+    (and, when `strict`, none is unknown); else unknown, as for participants without records."""
+    answers = rows.astype("boolean")
+    known = answers.notna().to_numpy(dtype=bool)
+    held = answers.fillna(False).to_numpy(dtype=bool)
+    frame = pd.DataFrame({"who": who.to_numpy(), "t": held, "f": known & ~held, "n": ~known})
+    seen = frame.groupby("who")[["t", "f", "n"]].any().reindex(index, fill_value=False)
+    false = seen["f"] & ~seen["t"]
+    if strict:
+        false &= ~seen["n"]
+    out = pd.Series(pd.NA, index=index, dtype="boolean")
+    out[false.to_numpy()] = False
+    out[seen["t"].to_numpy()] = True
+    return out
+
+
+def _field(rule: Condition, people: pd.DataFrame, frames: Frames) -> pd.Series:
+    field = rule.field or ""
+    if rule.other is not None:
+        raise InvalidValueError(
+            "rule", rule.describe(), "a comparison with a value", "compare with a literal"
+        )
+    if field == "@randomised":
+        return _leaf(rule, pd.Series(True, index=people.index, dtype=object))
+    if field in FACTS:
+        return _leaf(rule, people[FACTS[field]].astype(object))
+    form, _, item = field.partition(".")
+    frame = frames.get(form)
+    if frame is None or item not in frame.columns:
+        return pd.Series(pd.NA, index=people.index, dtype="boolean")
+    answers = _leaf(rule, frame[item].astype(object))
+    return _per_participant(answers, frame["study_number"], people.index)
+
+
+def _record_rule(rule: Condition, form: str, frame: pd.DataFrame) -> pd.Series:
+    """A `where` rule on each record of a form (its items read as `form.item` or `item`)."""
+    if rule.all is not None or rule.any is not None:
+        parts = [_record_rule(c, form, frame) for c in rule.all or rule.any or []]
+        return _combine(rule, parts, frame.index)
+    if rule.not_ is not None:
+        return ~_record_rule(rule.not_, form, frame)
+    if rule.field is None or rule.other is not None:
+        raise InvalidValueError(
+            "where", rule.describe(), "comparisons of the form's own items", "simplify the rule"
+        )
+    item = rule.field.removeprefix(f"{form}.")
+    if item not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="boolean")
+    return _leaf(rule, frame[item].astype(object))
+
+
+def _combine(rule: Condition, parts: list[pd.Series], index: pd.Index) -> pd.Series:
+    if not parts:
+        return pd.Series(rule.all is not None, index=index, dtype="boolean")
+    if rule.all is not None:
+        out = parts[0]
+        for part in parts[1:]:
+            out = out & part
+        return out
+    need = rule.at_least or 1
+    true = np.sum([p.fillna(False).to_numpy(dtype=bool) for p in parts], axis=0)
+    unknown = np.sum([p.isna().to_numpy(dtype=bool) for p in parts], axis=0)
+    result = pd.Series(False, index=index, dtype="boolean")
+    result[(true + unknown) >= need] = pd.NA  # type: ignore[call-overload]
+    result[true >= need] = True
+    return result
+
+
+def rule_on_frames(rule: Condition, people: pd.DataFrame, frames: Frames) -> pd.Series:
+    """The rule for every participant of `people` (index: study number; columns arm, centre,
+    enrolled_on) as a nullable boolean series: True, False or missing (unknown)."""
+    if rule.all is not None or rule.any is not None:
+        parts = [rule_on_frames(c, people, frames) for c in rule.all or rule.any or []]
+        return _combine(rule, parts, people.index)
+    if rule.not_ is not None:
+        return ~rule_on_frames(rule.not_, people, frames)
+    if rule.exists is not None:
+        frame = frames.get(rule.exists)
+        out = pd.Series(False, index=people.index, dtype="boolean")
+        if frame is None or frame.empty:
+            return out
+        if rule.where is None:
+            out[people.index.isin(frame["study_number"])] = True
+            return out
+        answers = _record_rule(rule.where, rule.exists, frame)
+        found = _per_participant(answers, frame["study_number"], people.index, strict=True)
+        # Without records `exists` is False, not unknown.
+        found[~people.index.isin(frame["study_number"])] = False
+        return found
+    return _field(rule, people, frames)
+
+
+def with_derived_items(study: Study, frames: Frames) -> dict[str, pd.DataFrame]:
+    """The frames with each derived item of the definition that a frame lacks computed from
+    the record's own items (the scoring function the definition names), once per distinct
+    combination of inputs; a derivation that cannot be computed stays empty, as on entry."""
+    out = dict(frames)
+    for form in study.forms:
+        frame = out.get(form.id)
+        if frame is None:
+            continue
+        for item in form.items():
+            derived = item.derived
+            if derived is None or item.id in frame.columns:
+                continue
+            sources = dict(derived.inputs)
+            if any("." in s or s not in frame.columns for s in sources.values()):
+                continue
+            frame = frame.copy()
+            frame[item.id] = _derive(FUNCTIONS[derived.function], sources, frame)
+            out[form.id] = frame
+    return out
+
+
+def _derive(
+    function: DerivedFunction, sources: Mapping[str, str], frame: pd.DataFrame
+) -> pd.Series:
+    columns = list(sources.values())
+    raw = frame[columns].astype(object)
+    # JSON inputs (a dict of region scores) are grouped by their text.
+    hashable = raw.apply(lambda c: c.map(lambda v: repr(v) if isinstance(v, list | dict) else v))
+    codes = hashable.groupby(columns, dropna=False, sort=False).ngroup()
+    results: dict[int, object] = {}
+    for index in codes.index[~codes.duplicated().to_numpy()]:
+        inputs = {p: _plain(raw.at[index, s]) for p, s in sources.items()}
+        if any(inputs.get(name) is None for name in function.required()):
+            results[int(codes[index])] = None
+            continue
+        try:
+            results[int(codes[index])] = function.compute(
+                **{k: v for k, v in inputs.items() if v is not None}
+            )
+        except (ValueError, TypeError):
+            results[int(codes[index])] = None
+    return codes.map(results).astype(object)
+
+
+def population_flags(study: Study, people: pd.DataFrame, frames: Frames) -> pd.DataFrame:
+    """A boolean column per population of the definition: whether its rule holds (every
+    randomised participant for a population without a rule). `people` as `rule_on_frames`."""
+    flags = pd.DataFrame(index=people.index)
+    for population in study.populations:
+        if population.rule is None:
+            flags[population.id] = True
+        else:
+            answer = rule_on_frames(population.rule, people, frames)
+            flags[population.id] = answer.fillna(False).astype(bool)
+    return flags
