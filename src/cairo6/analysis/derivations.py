@@ -20,6 +20,7 @@ from cairo6.analysis.result import TimingPoint
 from cairo6.analysis.spec import RowSpec, TableSpec, TablesSpec
 from cairo6.errors import InvalidValueError
 from cairo6.protocol import Protocol
+from cairo6.study.study import Study
 
 __all__ = ["Derivations", "Handler", "derivations_of"]
 
@@ -39,13 +40,14 @@ def _no_timing(_: Context) -> list[TimingPoint]:
 class Derivations:
     """What a study adds to the generic engine.
 
-    `prepare` turns the extracted frames into the analysis context (clean frames, the
+    `prepare` turns the extracted frames (with the study definition, when there is one) into
+    the analysis context (clean frames, the
     participant frame with a boolean column per population, the wide frame, event frames);
     `rows` are the study's own row kinds; `before_rows` runs once before the tables (e.g. to
     judge time windows); `timing` gives the points of the timing figure.
     """
 
-    prepare: Callable[[Protocol, Frames, TablesSpec], Context]
+    prepare: Callable[[Protocol, Frames, TablesSpec, Study | None], Context]
     rows: Mapping[str, Handler] = field(default_factory=dict)
     before_rows: Callable[[Context], None] = _nothing
     timing: Callable[[Context], list[TimingPoint]] = _no_timing

@@ -43,10 +43,12 @@ def _synthetic(frames: Mapping[str, pd.DataFrame], marker: str) -> bool:
 
 
 @cache
-def _bundled(trial_id: str) -> Study | None:
-    from cairo6.study.loader import bundled_study_for
+def _bundled(trial_id: str) -> Study:
+    """The bundled study of this trial id, else the default one (whose layout `spec_for`
+    falls back to as well)."""
+    from cairo6.study.loader import bundled_study_folder, bundled_study_for, read_study
 
-    return bundled_study_for(trial_id)
+    return bundled_study_for(trial_id) or read_study(bundled_study_folder())
 
 
 def analyse(
@@ -61,7 +63,7 @@ def analyse(
     definition = study or _bundled(protocol.trial.id)
     derived = derivations_of(layout)
     handlers = {**GENERIC_ROWS, **derived.rows}
-    ctx = derived.prepare(protocol, frames, layout)
+    ctx = derived.prepare(protocol, frames, layout, definition)
     derived.before_rows(ctx)
     for table in layout.tables:
         ctx.start_table(table)
@@ -74,7 +76,7 @@ def analyse(
                     "use a row kind of the engine or of the study's derivations",
                 )
             handlers[row.kind](ctx, table, row)
-    curves = survival_tables(ctx, definition.endpoints if definition is not None else ())
+    curves = survival_tables(ctx, definition.endpoints)
     check_ard(ctx.ard, ctx.arms, ctx.log)
     stopping = evaluate_stopping(
         protocol,

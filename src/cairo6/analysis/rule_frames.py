@@ -24,6 +24,7 @@ from cairo6.analysis.common import is_missing
 from cairo6.errors import InvalidValueError
 from cairo6.protocol.rules import Condition
 from cairo6.scoring.registry import FUNCTIONS, DerivedFunction
+from cairo6.study.models import DataType
 from cairo6.study.study import Study
 
 __all__ = ["population_flags", "rule_on_frames", "with_derived_items"]
@@ -38,14 +39,16 @@ FACTS = {
 """Facts and the participant-frame column that holds them."""
 
 
-def _plain(value: object) -> Any:
+def _plain(value: object, integer: bool = False) -> Any:
     """A frame value as the rule language reads it (dates as dates, numpy as Python)."""
     if is_missing(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.date()
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if integer and isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -171,14 +174,19 @@ def with_derived_items(study: Study, frames: Frames) -> dict[str, pd.DataFrame]:
             sources = dict(derived.inputs)
             if any("." in s or s not in frame.columns for s in sources.values()):
                 continue
+            # A whole-number item read back as float (a column with gaps) is an int again.
+            integers = {i.id for i in form.items() if i.type is DataType.INTEGER}
             frame = frame.copy()
-            frame[item.id] = _derive(FUNCTIONS[derived.function], sources, frame)
+            frame[item.id] = _derive(FUNCTIONS[derived.function], sources, frame, integers)
             out[form.id] = frame
     return out
 
 
 def _derive(
-    function: DerivedFunction, sources: Mapping[str, str], frame: pd.DataFrame
+    function: DerivedFunction,
+    sources: Mapping[str, str],
+    frame: pd.DataFrame,
+    integers: set[str],
 ) -> pd.Series:
     columns = list(sources.values())
     raw = frame[columns].astype(object)
@@ -187,7 +195,7 @@ def _derive(
     codes = hashable.groupby(columns, dropna=False, sort=False).ngroup()
     results: dict[int, object] = {}
     for index in codes.index[~codes.duplicated().to_numpy()]:
-        inputs = {p: _plain(raw.at[index, s]) for p, s in sources.items()}
+        inputs = {p: _plain(raw.at[index, s], s in integers) for p, s in sources.items()}
         if any(inputs.get(name) is None for name in function.required()):
             results[int(codes[index])] = None
             continue
@@ -197,7 +205,8 @@ def _derive(
             )
         except (ValueError, TypeError):
             results[int(codes[index])] = None
-    return codes.map(results).astype(object)
+    derived: pd.Series = codes.map(results).astype(object)
+    return derived
 
 
 def population_flags(study: Study, people: pd.DataFrame, frames: Frames) -> pd.DataFrame:

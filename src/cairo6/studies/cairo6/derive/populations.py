@@ -1,4 +1,5 @@
-"""CAIRO6's analysis populations, derived from what happened rather than typed.
+"""CAIRO6's analysis populations: the rules of its definition (analysis.toml) and the grouping
+by the treatment started, which the definition language cannot say yet.
 
 - ITT: everyone randomised, analysed as allocated.
 - Modified ITT: analysed by the treatment actually started. A participant who received any
@@ -15,21 +16,28 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from cairo6.analysis.common import is_missing
+from cairo6.analysis.rule_frames import population_flags
 from cairo6.protocol import Protocol
-from cairo6.scoring.derived import macroscopic_complete
+from cairo6.study.study import Study
 
 Frames = Mapping[str, pd.DataFrame]
 
-GROUPING = dict.fromkeys(("mitt", "surgical", "crs_hipec", "neoadjuvant"), "mitt_group")
-"""Every population but intention-to-treat is analysed by the treatment started."""
+
+def grouping(study: Study) -> dict[str, str]:
+    """Population -> the column it is grouped by: `mitt_group` for those the definition
+    analyses by the treatment started."""
+    return {p.id: "mitt_group" for p in study.populations if p.grouping == "treatment_started"}
 
 
-def analysis_set(protocol: Protocol, frames: Frames, study: object = None) -> pd.DataFrame:
+def analysis_set(protocol: Protocol, frames: Frames, study: Study) -> pd.DataFrame:
     """One row per randomised participant with their analysis group and population flags.
 
     Columns: study_number, centre, arm, enrolled_on, neoadjuvant_started, surgery,
     macroscopic_complete (True/False/None when not recorded), hipec_given, mitt_group
-    (arm id or None), itt, mitt, surgical, crs_hipec, neoadjuvant.
+    (arm id or None), and a flag per population of the definition (its rule holds and, for a
+    population analysed by the treatment started, the participant has a group). `frames`
+    carry the definition's derived items (`rule_frames.with_derived_items`).
     """
     people = frames["participant"][["study_number", "centre", "arm", "enrolled_on"]].copy()
     regimen_arm = {r.id: r.arm for r in protocol.regimens}
@@ -45,16 +53,7 @@ def analysis_set(protocol: Protocol, frames: Frames, study: object = None) -> pd
     surgery = frames["surgery"].set_index("study_number")
     people["neoadjuvant_started"] = people["study_number"].isin(started_arm.index)
     people["surgery"] = people["study_number"].isin(surgery.index)
-    # Few distinct (procedure, CC, R class) combinations exist however large the trial, so each
-    # is scored once rather than row by row.
-    keys = [
-        (str(p), None if pd.isna(cc) else int(cc), None if pd.isna(r) else str(r))
-        for p, cc, r in zip(
-            surgery["procedure"], surgery["cc_score"], surgery["r_class"], strict=True
-        )
-    ]
-    scored = {key: macroscopic_complete(*key) for key in set(keys)}
-    complete = pd.Series([scored[key] for key in keys], index=surgery.index, dtype=object)
+    complete = surgery["macroscopic_complete"].map(lambda v: None if is_missing(v) else bool(v))
     people["macroscopic_complete"] = people["study_number"].map(complete).astype(object)
     people.loc[~people["surgery"], "macroscopic_complete"] = None
     hipec = surgery["hipec_drug"] if len(surgery) else pd.Series(dtype=object)
@@ -66,10 +65,11 @@ def analysis_set(protocol: Protocol, frames: Frames, study: object = None) -> pd
         str(arm) if isinstance(arm, str) else (control if up else None)
         for arm, up in zip(started, upfront, strict=True)
     ]
-    people["itt"] = True
-    people["mitt"] = people["mitt_group"].notna()
-    people["surgical"] = people["mitt"] & people["surgery"]
-    complete_now = people["macroscopic_complete"].map(lambda v: v is True).astype(bool)
-    people["crs_hipec"] = people["surgical"] & complete_now & people["hipec_given"]
-    people["neoadjuvant"] = people["neoadjuvant_started"].astype(bool)
+    flags = population_flags(study, people.set_index("study_number", drop=False), frames)
+    grouped = grouping(study)
+    for name in flags.columns:
+        member = flags[name].to_numpy(dtype=bool)
+        if name in grouped:
+            member &= people[grouped[name]].notna().to_numpy(dtype=bool)
+        people[name] = member
     return people.reset_index(drop=True)
