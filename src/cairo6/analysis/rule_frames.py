@@ -14,7 +14,7 @@ participant frame gives the facts `@arm`, `@centre`, `@randomised_on` and `@enro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,13 @@ from cairo6.scoring.registry import FUNCTIONS, DerivedFunction
 from cairo6.study.models import DataType
 from cairo6.study.study import Study
 
-__all__ = ["population_flags", "rule_on_frames", "with_derived_items"]
+__all__ = [
+    "fields_read",
+    "population_flags",
+    "record_rule",
+    "rule_on_frames",
+    "with_derived_items",
+]
 
 Frames = Mapping[str, pd.DataFrame]
 FACTS = {
@@ -55,12 +61,18 @@ def _plain(value: object, integer: bool = False) -> Any:
 def _leaf(rule: Condition, values: pd.Series) -> pd.Series:
     """The comparison on each value (unknown where missing), each distinct value once."""
     field = rule.field or ""
-    keys = values.map(lambda v: repr(v) if isinstance(v, list | dict) else v)
-    present = values[keys.notna()]
-    distinct = present[~keys[present.index].duplicated()]
-    verdict = {keys[i]: rule.evaluate({field: _plain(distinct[i])}) for i in distinct.index}
-    out = keys.map(verdict)
-    return out.astype("boolean")
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:
+        # JSON values (lists, tables) are told apart by their text.
+        keys = values.map(lambda v: repr(v) if isinstance(v, list | dict) else v)
+        codes, _ = pd.factorize(keys, use_na_sentinel=True)
+        first = pd.Series(np.arange(len(values))).groupby(codes, sort=True).first()
+        uniques = values.to_numpy()[first.to_numpy()[first.index.to_numpy() >= 0]]
+    verdicts = [rule.evaluate({field: _plain(v)}) for v in uniques]
+    table = pd.array([*verdicts, None], dtype="boolean")
+    # The sentinel -1 (missing) picks the last entry: unknown.
+    return pd.Series(table[codes], index=values.index)
 
 
 def _per_participant(
@@ -72,7 +84,7 @@ def _per_participant(
     known = answers.notna().to_numpy(dtype=bool)
     held = answers.fillna(False).to_numpy(dtype=bool)
     frame = pd.DataFrame({"who": who.to_numpy(), "t": held, "f": known & ~held, "n": ~known})
-    seen = frame.groupby("who")[["t", "f", "n"]].any().reindex(index, fill_value=False)
+    seen = frame.groupby("who", sort=False)[["t", "f", "n"]].any().reindex(index, fill_value=False)
     false = seen["f"] & ~seen["t"]
     if strict:
         false &= ~seen["n"]
@@ -100,13 +112,13 @@ def _field(rule: Condition, people: pd.DataFrame, frames: Frames) -> pd.Series:
     return _per_participant(answers, frame["study_number"], people.index)
 
 
-def _record_rule(rule: Condition, form: str, frame: pd.DataFrame) -> pd.Series:
+def record_rule(rule: Condition, form: str, frame: pd.DataFrame) -> pd.Series:
     """A `where` rule on each record of a form (its items read as `form.item` or `item`)."""
     if rule.all is not None or rule.any is not None:
-        parts = [_record_rule(c, form, frame) for c in rule.all or rule.any or []]
+        parts = [record_rule(c, form, frame) for c in rule.all or rule.any or []]
         return _combine(rule, parts, frame.index)
     if rule.not_ is not None:
-        return ~_record_rule(rule.not_, form, frame)
+        return ~record_rule(rule.not_, form, frame)
     if rule.field is None or rule.other is not None:
         raise InvalidValueError(
             "where", rule.describe(), "comparisons of the form's own items", "simplify the rule"
@@ -150,7 +162,7 @@ def rule_on_frames(rule: Condition, people: pd.DataFrame, frames: Frames) -> pd.
         if rule.where is None:
             out[people.index.isin(frame["study_number"])] = True
             return out
-        answers = _record_rule(rule.where, rule.exists, frame)
+        answers = record_rule(rule.where, rule.exists, frame)
         found = _per_participant(answers, frame["study_number"], people.index, strict=True)
         # Without records `exists` is False, not unknown.
         found[~people.index.isin(frame["study_number"])] = False
@@ -158,10 +170,13 @@ def rule_on_frames(rule: Condition, people: pd.DataFrame, frames: Frames) -> pd.
     return _field(rule, people, frames)
 
 
-def with_derived_items(study: Study, frames: Frames) -> dict[str, pd.DataFrame]:
-    """The frames with each derived item of the definition that a frame lacks computed from
-    the record's own items (the scoring function the definition names), once per distinct
-    combination of inputs; a derivation that cannot be computed stays empty, as on entry."""
+def with_derived_items(
+    study: Study, frames: Frames, only: Collection[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The frames with each derived item of the definition that a frame lacks (of `only`,
+    `form.item` names, when given) computed from the record's own items (the scoring function
+    the definition names), once per distinct combination of inputs; a derivation that cannot
+    be computed stays empty, as on entry."""
     out = dict(frames)
     for form in study.forms:
         frame = out.get(form.id)
@@ -170,6 +185,8 @@ def with_derived_items(study: Study, frames: Frames) -> dict[str, pd.DataFrame]:
         for item in form.items():
             derived = item.derived
             if derived is None or item.id in frame.columns:
+                continue
+            if only is not None and f"{form.id}.{item.id}" not in only:
                 continue
             sources = dict(derived.inputs)
             if any("." in s or s not in frame.columns for s in sources.values()):
@@ -207,6 +224,22 @@ def _derive(
             results[int(codes[index])] = None
     derived: pd.Series = codes.map(results).astype(object)
     return derived
+
+
+def fields_read(study: Study) -> set[str]:
+    """Every `form.item` the populations' rules read (their `exists ... where` included)."""
+    return {
+        field
+        for population in study.populations
+        if population.rule is not None
+        for field in population.rule.fields() | _where_fields(population.rule)
+    }
+
+
+def _where_fields(rule: Condition) -> set[str]:
+    if rule.exists is not None and rule.where is not None:
+        return {f if "." in f else f"{rule.exists}.{f}" for f in rule.where.fields()}
+    return {f for child in rule.children() for f in _where_fields(child)}
 
 
 def population_flags(study: Study, people: pd.DataFrame, frames: Frames) -> pd.DataFrame:

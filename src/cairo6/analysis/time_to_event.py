@@ -14,14 +14,14 @@ landmark rate at its first horizon (the plan's default when it gives none).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from cairo6.analysis.ard import TOTAL, ArdRecord
-from cairo6.analysis.common import is_missing
 from cairo6.analysis.context import Context
+from cairo6.analysis.rule_frames import record_rule
 from cairo6.analysis.survival import (
     HORIZON_MONTHS,
     MONTH_DAYS,
@@ -46,20 +46,8 @@ def _qualifying(records: pd.DataFrame, source: EventSource) -> pd.Series:
     """Which records meet the source's rule (all of them without one)."""
     if source.when is None:
         return pd.Series(True, index=records.index)
-    prefix = f"{source.form}."
-    fields = sorted(source.when.fields())
-    columns = [f.removeprefix(prefix) for f in fields]
-    present = [c for c in columns if c in records.columns]
-    if not present:
-        return pd.Series(source.when.evaluate({}) is True, index=records.index, dtype=bool)
-    raw = records[present].astype(object)
-    codes = raw.groupby(present, dropna=False, sort=False).ngroup()
-    verdicts: dict[int, bool] = {}
-    for index in codes.index[~codes.duplicated().to_numpy()]:
-        values = {c: None if is_missing(v) else v for c, v in raw.loc[index].items()}
-        view = {**values, **{prefix + str(k): v for k, v in values.items()}}
-        verdicts[int(codes[index])] = source.when.evaluate(view) is True
-    return codes.map(verdicts).astype(bool)
+    met: pd.Series = record_rule(source.when, source.form, records).fillna(False).astype(bool)
+    return met
 
 
 def source_dates(frame: pd.DataFrame | None, source: EventSource) -> pd.DataFrame:
@@ -70,7 +58,9 @@ def source_dates(frame: pd.DataFrame | None, source: EventSource) -> pd.DataFram
     if frame is None or source.date not in frame.columns or frame.empty:
         return empty
     chosen = frame[_qualifying(frame, source)]
-    dates = pd.to_datetime(chosen[source.date], errors="coerce", format="ISO8601")
+    dates = chosen[source.date]
+    if not pd.api.types.is_datetime64_any_dtype(dates):
+        dates = pd.to_datetime(dates, errors="coerce", format="ISO8601")
     out = pd.DataFrame({"study_number": chosen["study_number"], "date": dates})
     return out[out["date"].notna()]
 
@@ -83,25 +73,35 @@ def _start(ctx: Context, endpoint: EndpointDef, index: pd.Index) -> pd.Series:
         return start
     form, _, item = name.partition(".")
     records = source_dates(ctx.frames.get(form), EventSource(form=form, date=item))
-    return records.groupby("study_number")["date"].min().reindex(index)
+    return records.groupby("study_number", sort=False)["date"].min().reindex(index)
 
 
 def endpoint_times(
-    frames: Mapping[str, pd.DataFrame], endpoint: EndpointDef, start: pd.Series
+    frames: Mapping[str, pd.DataFrame],
+    endpoint: EndpointDef,
+    start: pd.Series,
+    dated: Callable[[EventSource], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """time (months) and event per study number of `start` (the start dates); time missing
-    when there is neither an event nor a date to censor at."""
+    when there is neither an event nor a date to censor at. `dated` gives a source's dated
+    records (`source_dates` by default; a cache when several endpoints share sources)."""
+    dated = dated or (lambda source: source_dates(frames.get(source.form), source))
     on_or_after, before = [], []
     for source in endpoint.events:
-        found = source_dates(frames.get(source.form), source)
+        found = dated(source)
         found = found[found["study_number"].isin(start.index)]
         begin = start.reindex(found["study_number"]).to_numpy()
         on_or_after.append(found[found["date"].to_numpy() >= begin])
         before.append(found.loc[found["date"].to_numpy() < begin, "study_number"])
-    events = pd.concat(on_or_after).groupby("study_number")["date"].min().reindex(start.index)
-    censors = [source_dates(frames.get(s.form), s) for s in endpoint.censor]
+    events = (
+        pd.concat(on_or_after)
+        .groupby("study_number", sort=False)["date"]
+        .min()
+        .reindex(start.index)
+    )
+    censors = [dated(s) for s in endpoint.censor]
     last = (
-        pd.concat(censors).groupby("study_number")["date"].max().reindex(start.index)
+        pd.concat(censors).groupby("study_number", sort=False)["date"].max().reindex(start.index)
         if censors
         else pd.Series(pd.NaT, index=start.index, dtype="M8[ns]")
     )
@@ -122,6 +122,15 @@ def survival_tables(ctx: Context, endpoints: Sequence[EndpointDef]) -> list[Surv
     """Add every time-to-event endpoint's records (table "survival") to the ARD; the curves to
     draw. An endpoint whose sources have no records at all (no follow-up yet) is left out."""
     curves: list[SurvivalCurve] = []
+    found: dict[str, pd.DataFrame] = {}
+
+    def dated(source: EventSource) -> pd.DataFrame:
+        # Endpoints share sources (death, the last visit alive): each is read once.
+        key = source.model_dump_json()
+        if key not in found:
+            found[key] = source_dates(ctx.frames.get(source.form), source)
+        return found[key]
+
     control = next((a.id for a in ctx.protocol.arms if a.is_control), ctx.arms[-1])
     for endpoint in endpoints:
         if endpoint.type is not EndpointType.TIME_TO_EVENT or not _has_records(ctx, endpoint):
@@ -129,7 +138,7 @@ def survival_tables(ctx: Context, endpoints: Sequence[EndpointDef]) -> list[Surv
         frame = ctx.population(endpoint.population)
         frame = frame[frame["group"].notna()]
         start = _start(ctx, endpoint, frame.index)
-        data = endpoint_times(ctx.frames, endpoint, start)
+        data = endpoint_times(ctx.frames, endpoint, start, dated)
         data["start"] = start
         data["group"] = frame["group"].astype(str)
         _left_out(ctx, endpoint, data)

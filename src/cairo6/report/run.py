@@ -118,6 +118,8 @@ def run_report(
     result = analyse(protocol, frames, layout, study)
     seconds["analysis"] = time.perf_counter() - start
     comparisons = None
+    if published is None and study is not None and study.published_text is not None:
+        published = parse_published(study.published_text)
     if published is None:
         published = published_for(protocol.trial.id)
     if published:

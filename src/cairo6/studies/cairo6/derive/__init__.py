@@ -16,7 +16,7 @@ import pandas as pd
 from cairo6.analysis.common import WarningLog, first_per_participant, normalise
 from cairo6.analysis.context import Context
 from cairo6.analysis.derivations import Derivations
-from cairo6.analysis.rule_frames import with_derived_items
+from cairo6.analysis.rule_frames import fields_read, with_derived_items
 from cairo6.analysis.spec import TablesSpec
 from cairo6.analysis.values import event_frames, wide_frame
 from cairo6.errors import InvalidValueError
@@ -48,7 +48,7 @@ def prepare(
     clean["surgery"] = clean_surgery(clean["surgery"], log)
     for form in ("participant", *SINGLE_FORMS):
         clean[form] = first_per_participant(clean[form], form, log)
-    clean = with_derived_items(study, clean)
+    clean = with_derived_items(study, clean, fields_read(study))
     people = analysis_set(protocol, clean, study)
     unassigned = people["neoadjuvant_started"] & people["mitt_group"].isna()
     log.add_rows(
