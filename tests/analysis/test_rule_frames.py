@@ -141,3 +141,49 @@ def test_cairo6_populations_from_its_definition_are_the_first_releases(
         members = expected[expected].index
         wanted = reference.loc[members, "group" if grouping != "arm" else "arm"]
         assert people.loc[members, grouping].to_dict() == wanted.to_dict(), population.id
+
+
+def test_k_of_n_not_and_exists_where_as_per_participant() -> None:
+    frames: Frames = {
+        "participant": pd.DataFrame(
+            {"study_number": ["A", "B", "C", "D"], "arm": ["x", "y", "x", "y"], "centre": "1"}
+        ),
+        "visit": pd.DataFrame(
+            {
+                "study_number": ["A", "A", "B", "C"],
+                "score": [3, None, 7, None],
+                "ok": [True, None, False, True],
+            }
+        ),
+        "baseline": pd.DataFrame({"study_number": ["A", "B", "C"], "age": [70, 40, None]}),
+    }
+    rules = [
+        Condition.model_validate(
+            {
+                "any": [
+                    {"field": "baseline.age", "op": "ge", "value": 65},
+                    {"field": "visit.score", "op": "gt", "value": 5},
+                    {"field": "@arm", "op": "eq", "value": "x"},
+                ],
+                "at_least": 2,
+            }
+        ),
+        Condition.model_validate({"not": {"field": "visit.ok", "op": "eq", "value": True}}),
+        Condition.model_validate(
+            {"exists": "visit", "where": {"field": "visit.score", "op": "lt", "value": 5}}
+        ),
+    ]
+    records: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for form in ("visit", "baseline"):
+        for row in frames[form].to_dict("records"):
+            number = row.pop("study_number")
+            one = {k: _plain(v) for k, v in row.items()}
+            records.setdefault(number, {}).setdefault(form, []).append(one)
+    people = [
+        flatten(n, a, "1", records.get(n, {}))
+        for n, a in frames["participant"][["study_number", "arm"]].itertuples(index=False)
+    ]
+    for rule in rules:
+        whole = rule_on_frames(rule, _index(frames), frames)
+        got = {k: (None if pd.isna(v) else bool(v)) for k, v in whole.items()}
+        assert got == {p.id: rule.evaluate(p.values) for p in people}, rule.describe()

@@ -97,3 +97,16 @@ def test_the_flow_diagram_layout_is_checked() -> None:
     ):
         with pytest.raises(InvalidValueError, match=re.escape(named)):
             parse_spec(MINIMAL + bad)
+
+
+def test_a_layout_names_an_importable_module_of_derivations(cairo6: Protocol) -> None:
+    layout = MINIMAL.replace("cairo6.studies.cairo6.derive", "cairo6.studies.no_such_study")
+    with pytest.raises(InvalidValueError, match="an importable module"):
+        analyse(cairo6, frames(), parse_spec(layout))
+    # A module without DERIVATIONS is refused, not half-used.
+    layout = MINIMAL.replace("cairo6.studies.cairo6.derive", "cairo6.analysis.stats")
+    with pytest.raises(InvalidValueError, match="DERIVATIONS"):
+        analyse(cairo6, frames(), parse_spec(layout))
+    unnamed = MINIMAL.replace('derivations = "cairo6.studies.cairo6.derive"', "")
+    with pytest.raises(InvalidValueError, match=r"spec\.derivations"):
+        analyse(cairo6, frames(), parse_spec(unnamed))
