@@ -9,10 +9,12 @@ import pytest
 from scipy import stats  # type: ignore[import-untyped]
 
 from cairo6.analysis.ard import Ard
-from cairo6.analysis.engine import analyse, prepare
+from cairo6.analysis.engine import analyse
 from cairo6.analysis.result import AnalysisResult
 from cairo6.analysis.spec import default_spec
 from cairo6.protocol import Protocol
+from cairo6.studies.cairo6.derive import prepare
+from cairo6.study.loader import bundled_study_folder, read_study
 
 from ._cohort import frames
 
@@ -27,7 +29,8 @@ def _n(ard: Ard, table: str, variable: str, level: str, group: str) -> object:
 
 
 def test_populations_follow_the_treatment_started(cairo6: Protocol) -> None:
-    people = prepare(cairo6, frames(), default_spec()).people.set_index("study_number")
+    study = read_study(bundled_study_folder("cairo6"))
+    people = prepare(cairo6, frames(), default_spec(), study).people.set_index("study_number")
     assert people["mitt_group"].to_dict() == {
         "T-E1": "experimental",
         "T-E2": "experimental",

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from cairo6.analysis.ard import Ard
-from cairo6.analysis.disposition import DATE_NOTE, date_number
 from cairo6.reference.compare import compare, summary
 from cairo6.reference.published import PublishedNumber, load_published
+from cairo6.studies.cairo6.derive.disposition import DATE_NOTE, date_number
 
 
 def _number(

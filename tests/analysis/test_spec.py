@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cairo6.analysis.engine import analyse
@@ -12,6 +14,9 @@ from cairo6.protocol import Protocol
 from ._cohort import frames
 
 MINIMAL = """
+[spec]
+derivations = "cairo6.studies.cairo6.derive"
+
 [[tables]]
 id = "baseline"
 population = "mitt"
@@ -78,3 +83,30 @@ def test_another_layout_is_a_spec_not_code(cairo6: Protocol) -> None:
     assert result.ard.stat("baseline", "sex", "male", "control", "n") == 3
     assert result.ard.stat("baseline", "sex", "", "comparison", "test") == "fisher"
     assert result.labels == {}
+
+
+def test_the_flow_diagram_layout_is_checked() -> None:
+    good = MINIMAL + '[flow_diagram]\ntop = [{ variable = "screened" }]\n'
+    assert parse_spec(good).flow_diagram is not None
+    assert parse_spec(MINIMAL).flow_diagram is None
+    for bad, named in (
+        ('[flow_diagram]\ntop = [{ variable = "x", colour = "red" }]\n', "colour"),
+        ('[flow_diagram]\narms = [{ variable = "x", side = 1 }]\n', "arms[0].side"),
+        ('[flow_diagram]\nbottom = [{ details = ["y"] }]\n', "flow_diagram.bottom[0].variable"),
+        ("[flow_diagram]\nmiddle = []\n", "middle"),
+    ):
+        with pytest.raises(InvalidValueError, match=re.escape(named)):
+            parse_spec(MINIMAL + bad)
+
+
+def test_a_layout_names_an_importable_module_of_derivations(cairo6: Protocol) -> None:
+    layout = MINIMAL.replace("cairo6.studies.cairo6.derive", "cairo6.studies.no_such_study")
+    with pytest.raises(InvalidValueError, match="an importable module"):
+        analyse(cairo6, frames(), parse_spec(layout))
+    # A module without DERIVATIONS is refused, not half-used.
+    layout = MINIMAL.replace("cairo6.studies.cairo6.derive", "cairo6.analysis.stats")
+    with pytest.raises(InvalidValueError, match="DERIVATIONS"):
+        analyse(cairo6, frames(), parse_spec(layout))
+    unnamed = MINIMAL.replace('derivations = "cairo6.studies.cairo6.derive"', "")
+    with pytest.raises(InvalidValueError, match=r"spec\.derivations"):
+        analyse(cairo6, frames(), parse_spec(unnamed))

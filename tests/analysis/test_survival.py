@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -15,15 +16,15 @@ from cairo6.analysis.cox import cox_fit, logrank
 from cairo6.analysis.engine import analyse
 from cairo6.analysis.kaplan_meier import kaplan_meier
 from cairo6.analysis.survival import (
-    ENDPOINTS,
     MONTH_DAYS,
     SurvivalComparison,
     compare_survival,
-    endpoint_times,
-    participant_outcomes,
+    landmark_level,
     survival_records,
 )
+from cairo6.analysis.time_to_event import endpoint_times
 from cairo6.protocol import default_protocol
+from cairo6.study.loader import bundled_study_folder, read_study
 from tests.analysis._cohort import frames as small_frames
 
 REFERENCE = Path(__file__).parent / "r_reference"
@@ -202,10 +203,13 @@ def test_follow_up_rows_to_times() -> None:
             "recurrence_date": [None, "2020-06-15", None, None, None, None],
         }
     )
-    outcomes = participant_outcomes(rows)
+    # The endpoints as CAIRO6's definition (analysis.toml) declares them.
+    study = read_study(bundled_study_folder("cairo6"))
+    rows["recurrence"] = rows["recurrence"].astype(object)
     start = pd.Series(pd.to_datetime(["2020-01-01"] * 3), index=["A", "B", "C"])
-    overall = endpoint_times(ENDPOINTS[0], start, outcomes)
-    progression = endpoint_times(ENDPOINTS[1], start, outcomes)
+    frames = {"follow_up": rows}
+    overall = endpoint_times(frames, study.endpoint("overall_survival"), start)
+    progression = endpoint_times(frames, study.endpoint("progression_free_survival"), start)
     assert overall["event"].tolist() == [True, False, False]
     assert progression["event"].tolist() == [True, False, False]
     # A: death 2020-09-01 (244 days), progression 2020-06-15 (166); B censored at its last
@@ -237,3 +241,29 @@ def test_times_equal_to_rounding_are_tied_as_r_does() -> None:
     assert fit.coef == pytest.approx(-0.592930328083816, rel=1e-12)
     assert fit.se == pytest.approx(0.884996989522976, rel=1e-12)
     assert logrank(t, e, x).chi2 == pytest.approx(0.511849301195058, rel=1e-12)
+
+
+def test_the_survival_table_follows_the_definitions_endpoints() -> None:
+    # One endpoint with a 2-year horizon: only it is reported, with its own landmark rate.
+    study = read_study(bundled_study_folder("cairo6"))
+    overall = study.endpoint("overall_survival").model_copy(update={"horizon_months": [24.0]})
+    frames = small_frames()
+    numbers = ["T-E1", "T-E2", "T-E3", "T-C1", "T-C2", "T-C3"]
+    frames["follow_up"] = pd.DataFrame(
+        {
+            "study_number": numbers,
+            "visit_date": ["2021-06-01"] * 6,
+            "vital_status": ["dead", "alive", "alive", "dead", "dead", "alive"],
+            "death_date": ["2021-06-01", None, None, "2021-06-01", "2021-06-01", None],
+            "recurrence": [False] * 6,
+            "recurrence_date": [None] * 6,
+        }
+    )
+    result = analyse(default_protocol(), frames, study=replace(study, endpoints=(overall,)))
+    records = [r for r in result.ard if r.table == "survival"]
+    assert {r.variable for r in records} == {"overall_survival"}
+    levels = {r.variable_level for r in records}
+    assert landmark_level(24.0) in levels
+    assert landmark_level(36.0) not in levels
+    deaths = {r.group: r.stat for r in records if r.variable_level == "" and r.stat_name == "n"}
+    assert deaths == {"experimental": 1, "control": 2, "total": 3}

@@ -114,9 +114,23 @@ def test_reference_run_is_clean_and_labelled_synthetic(
     result: AnalysisResult, cairo6: Protocol
 ) -> None:
     assert result.synthetic
-    # The one warning: the CAPOX-B -> FOLFOX-B switch the protocol does not list (kept as
-    # printed in the Figure); its windows are still judged.
-    assert [(w.form, w.field) for w in result.warnings] == [("cycle", "switched_from")]
+    # Two warnings: the CAPOX-B -> FOLFOX-B switch the protocol does not list (kept as printed
+    # in the Figure; its windows are still judged), and one participant whose follow-up dates
+    # a death before the surgery, so disease-free survival (from surgery) has no time for them.
+    assert [(w.participant, w.form, w.field, w.message) for w in result.warnings] == [
+        (
+            "CAIRO6-C02-013",
+            "cycle",
+            "switched_from",
+            "switch not allowed by the protocol (one of FOLFIRI-B); windows judged as given",
+        ),
+        (
+            "CAIRO6-C04-002",
+            "follow_up",
+            "",
+            "an event dated before the start: left out of disease-free survival",
+        ),
+    ]
     reported = {w.id for w in cairo6.windows if w.reported}
     assert {p.window_id for p in result.timing} == reported
     assert len(result.timing) == 42 + 37 + 37 + 22

@@ -11,7 +11,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -23,51 +23,6 @@ from cairo6.errors import InvalidValueError
 
 Frames = Mapping[str, pd.DataFrame]
 
-FORM_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "participant": ("study_number", "centre", "enrolled_on", "arm"),
-    "centre": ("centre", "name", "started_recruiting"),
-    "screening": (
-        "screening_number", "centre", "screened_on", "approached", "not_approached_reason",
-        "refused", "refusal_reason", "refusal_other", "study_number",
-    ),
-    "baseline": (
-        "study_number", "sex", "age_years", "who_performance_status", "primary_location",
-        "histology", "primary_status", "t_category", "n_category", "previous_chemotherapy",
-        "previous_extraperitoneal_resection", "onset", "primary_diagnosis_date",
-        "pm_diagnosis_date", "baseline_pci", "pci_modality", "pci_centre", "planned_hipec",
-    ),
-    "cycle": (
-        "study_number", "phase", "regimen", "cycle_number", "given_on", "bevacizumab_given",
-        "switched_from", "switch_reason", "stopped_after", "stop_reason",
-    ),
-    "restaging": ("study_number", "ct_date", "outcome"),
-    "surgery": (
-        "study_number", "surgery_date", "procedure", "open_close_reason", "pci_regions",
-        "cc_score", "r_class", "primary_tumour_resection", "anastomosis", "ostomy",
-        "operating_time_min", "hipec_drug",
-    ),
-    "discharge": ("study_number", "discharge_date"),
-    "readmission": ("study_number", "admitted_on", "reason"),
-    "reoperation": ("study_number", "reoperated_on", "indication", "complication"),
-    "complication": ("study_number", "term", "grade", "onset_date"),
-    "toxicity": ("study_number", "term", "grade", "phase", "onset_date"),
-    "radiology": (
-        "study_number", "timepoint", "scan_date", "radiologic_pci", "new_lesions",
-        "non_target_progression", "lesions",
-    ),
-    "pathology": ("study_number", "site", "evaluable", "trg", "prgs"),
-    "off_study": ("study_number", "off_date", "reason", "detail"),
-    "deviation": ("study_number", "noted_on", "category", "description"),
-}  # fmt: skip
-DATE_COLUMNS = frozenset(
-    {
-        "enrolled_on", "started_recruiting", "screened_on", "primary_diagnosis_date",
-        "pm_diagnosis_date", "given_on", "ct_date", "surgery_date", "discharge_date",
-        "admitted_on", "reoperated_on", "onset_date", "scan_date", "off_date", "noted_on",
-    }
-)  # fmt: skip
-# Forms with at most one record per participant; they become columns of the participant frame.
-SINGLE_FORMS = ("baseline", "surgery", "discharge", "restaging", "off_study")
 MONTH_DAYS = 365.25 / 12
 
 
@@ -169,10 +124,16 @@ def mask(frame: pd.DataFrame, where: Mapping[str, object]) -> pd.Series:
     return result
 
 
-def normalise(frames: Frames, log: WarningLog) -> dict[str, pd.DataFrame]:
-    """Every expected form present with its columns, dates parsed; problems logged."""
+def normalise(
+    frames: Frames,
+    log: WarningLog,
+    forms: Mapping[str, Sequence[str]],
+    dates: Collection[str],
+) -> dict[str, pd.DataFrame]:
+    """Every expected form (`forms`: form -> columns) present with its columns, the `dates`
+    columns parsed; problems logged. Frames of other forms pass through unchanged."""
     out: dict[str, pd.DataFrame] = {}
-    for form, columns in FORM_COLUMNS.items():
+    for form, columns in forms.items():
         frame = frames.get(form)
         if frame is None:
             frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
@@ -184,7 +145,7 @@ def normalise(frames: Frames, log: WarningLog) -> dict[str, pd.DataFrame]:
                 frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
                 if len(frame):
                     log.add("", form, column, "column missing: treated as not recorded")
-        for column in DATE_COLUMNS.intersection(frame.columns):
+        for column in frame.columns.intersection(list(dates)):
             frame[column] = _dates(frame, form, column, log)
         out[form] = frame
     for form, frame in frames.items():
@@ -202,3 +163,11 @@ def _dates(frame: pd.DataFrame, form: str, column: str, log: WarningLog) -> pd.S
         who = frame.loc[bad, "study_number"] if "study_number" in frame else [""] * int(bad.sum())
         log.add_rows(who, form, column, "not a date: treated as missing")
     return parsed
+
+
+def first_per_participant(frame: pd.DataFrame, form: str, log: WarningLog) -> pd.DataFrame:
+    """The first record of each participant of a once-per-participant form (the others warned)."""
+    duplicated = frame["study_number"].duplicated()
+    message = f"more than one {form} record: the first is used"
+    log.add_rows(frame.loc[duplicated, "study_number"], form, "", message)
+    return frame[~duplicated]

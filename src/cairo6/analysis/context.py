@@ -42,6 +42,8 @@ class Context:
     people: pd.DataFrame
     wide: pd.DataFrame
     events: Mapping[str, pd.DataFrame]
+    grouping: Mapping[str, str] = field(default_factory=dict)
+    """Population -> the people column it is grouped by (the allocated arm when absent)."""
     ard: Ard = field(default_factory=Ard)
     log: WarningLog = field(default_factory=WarningLog)
     labels: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -69,9 +71,9 @@ class Context:
         return endpoint.population if endpoint is not None else table.population
 
     def population(self, name: str) -> pd.DataFrame:
-        """The wide rows of a population with a `group` column (allocated arm for ITT)."""
+        """The wide rows of a population with a `group` column (see `grouping`)."""
         if name not in self._populations:
-            members = population(self.people, name)
+            members = population(self.people, name, self.grouping)
             frame = self.wide.loc[members["study_number"].to_numpy()].copy()
             frame["group"] = members["group"].to_numpy()
             self._populations[name] = frame

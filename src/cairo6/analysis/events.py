@@ -1,14 +1,11 @@
-"""Rows built from repeating forms: adverse-event details, toxicity by phase and grade,
-pathology grades by site, and response rates (radiologic PCI, RECIST 1.1, pathologic TRG).
+"""Rows built from repeating forms: adverse-event details, patients with a grade at or above a
+threshold by phase, and pathology grades by site.
 
 Patients are counted, not events: one patient with the same event twice counts once, at the
 worst grade (the convention of the paper's Tables 2-3 footnotes).
 """
 
 from __future__ import annotations
-
-from collections import Counter
-from collections.abc import Hashable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -20,16 +17,11 @@ from cairo6.analysis.spec import RowSpec, TableSpec, opt_list, opt_map, opt_str
 from cairo6.analysis.values import cached_map, unique_patients
 from cairo6.errors import Cairo6Error, InvalidValueError
 from cairo6.scoring import (
-    FollowUp,
-    Lesion,
-    RecistAssessment,
-    is_major_pathologic_response,
     parse_mandard,
     prgs_summary,
-    rpci_response,
 )
 
-__all__ = ["event_details", "pathology", "response", "toxicity"]
+__all__ = ["event_details", "grade_thresholds", "pathology", "site_grades", "whole"]
 
 
 def _events_of(ctx: Context, row: RowSpec, frame: pd.DataFrame) -> pd.DataFrame:
@@ -101,13 +93,13 @@ def _subset_pct(
     ctx.ard.add(table, variable, level, group, "pct", 100 * n / base if base else None, note=note)
 
 
-def toxicity(ctx: Context, table: TableSpec, row: RowSpec) -> None:
+def grade_thresholds(ctx: Context, table: TableSpec, row: RowSpec) -> None:
     """Patients with a grade in range, any phase and per phase (phase-specific denominators)."""
     frame = ctx.population(ctx.population_name(table, row))
     events = _events_of(ctx, row, frame)
-    any_level = opt_str(row.options, "any_level", "toxicity", "any")
-    phases = [p for p in opt_list(row.options, "phases", "toxicity") if isinstance(p, dict)]
-    for grade_spec in opt_list(row.options, "grades", "toxicity"):
+    any_level = opt_str(row.options, "any_level", "grade_thresholds", "any")
+    phases = [p for p in opt_list(row.options, "phases", "grade_thresholds") if isinstance(p, dict)]
+    for grade_spec in opt_list(row.options, "grades", "grade_thresholds"):
         if not isinstance(grade_spec, dict) or "variable" not in grade_spec:
             raise InvalidValueError("grades", grade_spec, "{ variable = ..., min = k }")
         variable = str(grade_spec["variable"])
@@ -154,7 +146,7 @@ def pathology(ctx: Context, table: TableSpec, row: RowSpec) -> None:
         at_site = records[records["site"] == site].drop_duplicates("study_number")
         for system in systems:
             variable = f"{system['prefix']}_{site_name}"
-            grades = _site_grades(ctx, at_site, form, str(system["field"]))
+            grades = site_grades(ctx, at_site, form, str(system["field"]))
             ctx.label(table.id, variable, f"{system.get('label', '')} {site_name}", {})
             for group in ctx.columns(table, row):
                 mine = grades[grades.index.isin(members(frame, group))]
@@ -164,7 +156,7 @@ def pathology(ctx: Context, table: TableSpec, row: RowSpec) -> None:
                     record_rate(ctx, table.id, variable, f"grade_{grade}", group, n, total)
 
 
-def _site_grades(ctx: Context, records: pd.DataFrame, form: str, field: str) -> pd.Series:
+def site_grades(ctx: Context, records: pd.DataFrame, form: str, field: str) -> pd.Series:
     """The grade per evaluable patient (missing when not evaluable or ungradable, warned)."""
 
     def grade(value: object) -> object:
@@ -176,7 +168,7 @@ def _site_grades(ctx: Context, records: pd.DataFrame, form: str, field: str) -> 
                 return prgs_summary(biopsies).worst.rank
             if is_missing(value):
                 raise InvalidValueError(field, value, "a grade for an evaluable site")
-            return parse_mandard(_whole(value)).rank
+            return parse_mandard(whole(value)).rank
         except (ValueError, TypeError, Cairo6Error) as exc:
             return f"evaluable but not gradable: {exc}"
 
@@ -191,148 +183,15 @@ def _site_grades(ctx: Context, records: pd.DataFrame, form: str, field: str) -> 
     return out
 
 
-# --- response rates --------------------------------------------------------------------------
-
-_CATEGORY = {"CR": "CR", "PR": "PR", "SD": "SD", "PD": "PD", "non-CR/non-PD": "SD"}
-
-
-def _lesions(raw: object) -> list[Lesion]:
-    items = as_json(raw)
-    if not isinstance(items, list):
-        raise InvalidValueError("lesions", raw, "a list of lesions")
-    lesions = []
-    for item in items:
-        if not isinstance(item, dict):
-            raise InvalidValueError("lesion", item, "id, organ, lymph_node, diameter_mm")
-        node = bool(item.get("lymph_node", False))
-        size = item.get("diameter_mm")
-        lesions.append(
-            Lesion(
-                str(item["id"]),
-                str(item.get("organ", "unknown")),
-                node,
-                None if node else size,
-                size if node else None,
-            )
-        )
-    return lesions
-
-
-def _recist(before: Mapping[Hashable, object], after: Mapping[Hashable, object]) -> str | None:
-    """RECIST 1.1 overall response; None when there is no measurable disease at baseline."""
-    baseline = _lesions(before["lesions"])
-    if not baseline:
-        return None
-    assessment = RecistAssessment(baseline)
-    if not assessment.selection.targets:
-        return None
-    now = {lesion.lesion_id: lesion.size_mm for lesion in _lesions(after["lesions"])}
-    targets = {t.lesion_id: now.get(t.lesion_id) for t in assessment.selection.targets}
-    non_targets: dict[str, str] = {}
-    for lesion in assessment.selection.non_targets:
-        size = now.get(lesion.lesion_id)
-        if size is None:
-            non_targets[lesion.lesion_id] = "not evaluated"
-        elif size == 0 or (lesion.is_lymph_node and size < 10):
-            non_targets[lesion.lesion_id] = "absent"
-        elif bool(after["non_target_progression"]):
-            non_targets[lesion.lesion_id] = "unequivocal progression"
-        else:
-            non_targets[lesion.lesion_id] = "present"
-    follow_up = FollowUp(targets, non_targets, bool(after["new_lesions"]))
-    return assessment.evaluate([follow_up])[0].overall.value
-
-
-def _whole(value: object) -> int:
+def whole(value: object) -> int:
+    """A whole number given as int or float; refused otherwise."""
     if isinstance(value, int | float | np.integer | np.floating) and float(value).is_integer():
         return int(value)
     raise InvalidValueError("value", value, "a whole number")
 
 
-def _rpci(before: Mapping[Hashable, object], after: Mapping[Hashable, object]) -> str | None:
-    result = rpci_response(_whole(before["radiologic_pci"]), _whole(after["radiologic_pci"]))
-    return None if result.category.value == "NE" else result.category.value
-
-
-def _radiology(ctx: Context, frame: pd.DataFrame, method: str) -> dict[Hashable, str | None]:
-    scans = ctx.frames["radiology"]
-    scans = scans[scans["study_number"].isin(frame.index)]
-    scans = scans.drop_duplicates(["study_number", "timepoint"])
-    before = scans[scans["timepoint"] == "baseline"].set_index("study_number")
-    after = scans[scans["timepoint"] == "restaging"].set_index("study_number")
-    both = before.index.intersection(after.index)
-    fields = ["radiologic_pci", "lesions", "new_lesions", "non_target_progression"]
-    pairs = zip(
-        both,
-        before.loc[both, fields].to_dict("records"),
-        after.loc[both, fields].to_dict("records"),
-        strict=True,
-    )
-    out: dict[Hashable, str | None] = {}
-    score = _recist if method == "recist" else _rpci
-    # Each distinct pair of readings is scored once (rPCI pairs repeat a great deal in a large
-    # cohort); a pair that cannot be scored is logged for every participant who has it.
-    scored: dict[str, tuple[str | None, Exception | None]] = {}
-    for number, first, second in pairs:
-        key = repr((first, second))
-        if key not in scored:
-            try:
-                scored[key] = (score(first, second), None)
-            except (ValueError, TypeError, KeyError, Cairo6Error) as exc:
-                scored[key] = (None, exc)
-        category, problem = scored[key]
-        if problem is None:
-            out[number] = category
-        else:
-            ctx.log.add(number, "radiology", method, f"response not assessable: {problem}")
-    return out
-
-
-def _pathologic(ctx: Context, frame: pd.DataFrame, row: RowSpec) -> dict[Hashable, str | None]:
-    site = opt_str(row.options, "site", row.variable, "peritoneal")
-    records = ctx.frames["pathology"]
-    records = records[records["study_number"].isin(frame.index) & (records["site"] == site)]
-    grades = _site_grades(ctx, records.drop_duplicates("study_number"), "pathology", "trg")
-    return {
-        number: f"grade_{int(g)}" if not is_missing(g) else None for number, g in grades.items()
-    }
-
-
-def response(ctx: Context, table: TableSpec, row: RowSpec) -> None:
-    """Response categories among evaluable patients and the objective (or major) response rate."""
-    frame = ctx.population(ctx.population_name(table, row))
-    method = opt_str(row.options, "method", row.variable)
-    if method in ("rpci", "recist"):
-        categories = _radiology(ctx, frame, method)
-        responders = {"CR", "PR"}
-    elif method == "trg":
-        categories = _pathologic(ctx, frame, row)
-        top = int(row.options.get("max_grade", 2))  # type: ignore[call-overload]
-        responders = {f"grade_{g}" for g in range(1, top + 1)}
-        if not all(is_major_pathologic_response(g) for g in range(1, top + 1)):
-            ctx.log.add("", table.id, row.variable, f"TRG 1-{top} is not major response")
-    else:
-        raise InvalidValueError("method", method, "rpci, recist or trg")
-    objective = opt_str(row.options, "objective", row.variable, "objective_response")
-    ctx.label(table.id, row.variable, row.label, row.level_labels)
-    for group in ctx.columns(table, row):
-        mine = set(members(frame, group))
-        evaluable = Counter(
-            _CATEGORY.get(str(c), str(c))
-            for n, c in categories.items()
-            if n in mine and c is not None
-        )
-        total = sum(evaluable.values())
-        if method != "trg":
-            for raw, level in row.level_map.items():
-                record_rate(ctx, table.id, row.variable, level, group, evaluable[raw], total)
-        hits = sum(v for k, v in evaluable.items() if k in responders)
-        record_rate(ctx, table.id, row.variable, objective, group, hits, total, interval=True)
-
-
 HANDLERS = {
     "event_details": event_details,
-    "toxicity": toxicity,
+    "grade_thresholds": grade_thresholds,
     "pathology": pathology,
-    "response": response,
 }

@@ -1,12 +1,9 @@
-"""Analysis populations, derived from what happened rather than typed.
+"""Selecting an analysis population from the participant frame the study's derivations build.
 
-- ITT: everyone randomised, analysed as allocated.
-- Modified ITT: analysed by the treatment actually started. A participant who received any
-  systemic therapy belongs to the arm whose regimens they received; one who went to surgery
-  without systemic therapy belongs to the control arm (upfront surgery); one who received
-  neither (e.g. straight to palliative care) is in no group.
-- Surgical: modified-ITT participants who had surgery (CRS-HIPEC or open-close).
-- CRS-HIPEC: macroscopically complete CRS with HIPEC given.
+The frame has one row per randomised participant, a boolean column per population (named by
+the population's id) and the columns the populations are grouped by: `arm` (as allocated) or
+a column the study derives (e.g. the arm of the treatment actually started). Which population
+is grouped by which column is the study's (`Derivations.grouping`); nothing here names one.
 """
 
 from __future__ import annotations
@@ -16,73 +13,18 @@ from collections.abc import Mapping
 import pandas as pd
 
 from cairo6.errors import InvalidValueError
-from cairo6.protocol import Protocol
-from cairo6.scoring.derived import macroscopic_complete
 
-Frames = Mapping[str, pd.DataFrame]
+__all__ = ["population"]
 
 
-def analysis_set(protocol: Protocol, frames: Frames) -> pd.DataFrame:
-    """One row per randomised participant with their analysis group and population flags.
-
-    Columns: study_number, centre, arm, enrolled_on, neoadjuvant_started, surgery,
-    macroscopic_complete (True/False/None when not recorded), hipec_given, mitt_group
-    (arm id or None), itt, mitt, surgical, crs_hipec.
-    """
-    people = frames["participant"][["study_number", "centre", "arm", "enrolled_on"]].copy()
-    regimen_arm = {r.id: r.arm for r in protocol.regimens}
-    control = next((a.id for a in protocol.arms if a.is_control), None)
-    cycles = frames["cycle"]
-    neo = cycles[cycles["phase"] == "neoadjuvant"]
-    started_arm = (
-        neo.sort_values(["study_number", "cycle_number"])
-        .groupby("study_number")["regimen"]
-        .first()
-        .map(regimen_arm)
-    )
-    surgery = frames["surgery"].set_index("study_number")
-    people["neoadjuvant_started"] = people["study_number"].isin(started_arm.index)
-    people["surgery"] = people["study_number"].isin(surgery.index)
-    # Few distinct (procedure, CC, R class) combinations exist however large the trial, so each
-    # is scored once rather than row by row.
-    keys = [
-        (str(p), None if pd.isna(cc) else int(cc), None if pd.isna(r) else str(r))
-        for p, cc, r in zip(
-            surgery["procedure"], surgery["cc_score"], surgery["r_class"], strict=True
-        )
-    ]
-    scored = {key: macroscopic_complete(*key) for key in set(keys)}
-    complete = pd.Series([scored[key] for key in keys], index=surgery.index, dtype=object)
-    people["macroscopic_complete"] = people["study_number"].map(complete).astype(object)
-    people.loc[~people["surgery"], "macroscopic_complete"] = None
-    hipec = surgery["hipec_drug"] if len(surgery) else pd.Series(dtype=object)
-    people["hipec_given"] = people["study_number"].map(hipec).fillna("none") != "none"
-
-    started = people["study_number"].map(started_arm)
-    upfront = people["surgery"] & ~people["neoadjuvant_started"]
-    people["mitt_group"] = [
-        str(arm) if isinstance(arm, str) else (control if up else None)
-        for arm, up in zip(started, upfront, strict=True)
-    ]
-    people["itt"] = True
-    people["mitt"] = people["mitt_group"].notna()
-    people["surgical"] = people["mitt"] & people["surgery"]
-    complete_now = people["macroscopic_complete"].map(lambda v: v is True).astype(bool)
-    people["crs_hipec"] = people["surgical"] & complete_now & people["hipec_given"]
-    return people.reset_index(drop=True)
-
-
-def population(people: pd.DataFrame, name: str) -> pd.DataFrame:
-    """The rows of one population with a `group` column (ITT: allocated arm; others: mITT)."""
-    if name == "itt":
-        out = people.copy()
-        out["group"] = out["arm"]
-        return out
-    if name not in ("mitt", "surgical", "crs_hipec", "neoadjuvant"):
-        raise InvalidValueError(
-            "population", name, "itt, mitt, surgical, crs_hipec, neoadjuvant", "name a population"
-        )
-    mask = people["neoadjuvant_started"] if name == "neoadjuvant" else people[name]
-    out = people[mask.astype(bool)].copy()
-    out["group"] = out["mitt_group"]
+def population(
+    people: pd.DataFrame, name: str, grouping: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """The rows of one population with a `group` column (the allocated arm unless the
+    population is grouped by another column)."""
+    if name not in people.columns or people[name].dtype != bool:
+        known = [c for c in people.columns if people[c].dtype == bool]
+        raise InvalidValueError("population", name, ", ".join(known), "name a population")
+    out = people[people[name].to_numpy()].copy()
+    out["group"] = out[(grouping or {}).get(name, "arm")]
     return out

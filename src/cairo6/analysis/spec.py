@@ -1,16 +1,19 @@
 """The report layout as data: which rows, from which values, in which population, with which test.
 
-A table spec is a TOML document (the CAIRO6 one is `studies/cairo6/tables.toml`); another
-trial changes the spec, not the code. `parse_spec` is pure (text in, `TablesSpec` out) and checks
+A table spec is a TOML document (a study's `layout` file, e.g. `tables.toml` in its folder);
+another trial changes the spec, not the code. `[spec] derivations` names the module of the
+study's own derivations (populations, derived columns, row kinds of its own: see
+`cairo6.analysis.derivations`). `parse_spec` is pure (text in, `TablesSpec` out) and checks
 every key it knows, so that a misspelt option fails loudly instead of being ignored.
 
-Row kinds (generic code in `cairo6.analysis.rows`, `events`, `compliance`, `disposition`):
+Row kinds (generic code in `cairo6.analysis.rows` and `events`; the last three are implemented
+by a study's derivations):
 - categorical  n and pct per level (+ test, + risk ratio for an endpoint)
 - continuous   summary statistics (+ test), optional counts of given values ("0")
 - count        n only (disposition boxes), optionally broken down and split into variables
 - proportion   n of a condition among a population, with its own N
 - event_details patients per event term and grade (Clavien-Dindo, CTCAE, reoperations)
-- toxicity     patients with a grade at or above a threshold, overall and per phase
+- grade_thresholds patients with a grade at or above a threshold, overall and per phase
 - pathology    grade distribution per site and grading system
 - response     response categories with an objective-response rate and exact CI
 - compliance   treatment within the protocol's reported time windows
@@ -23,13 +26,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 
 from cairo6.errors import InvalidValueError
 
 __all__ = [
     "KINDS",
     "EventSource",
+    "FlowBox",
+    "FlowLayout",
     "RowSpec",
     "TableSpec",
     "TablesSpec",
@@ -39,6 +43,7 @@ __all__ = [
     "opt_map",
     "opt_str",
     "parse_spec",
+    "spec_for",
 ]
 
 _COMMON = {
@@ -51,14 +56,14 @@ KINDS: Mapping[str, frozenset[str]] = {
     "count": frozenset({"source", "by", "split"}),
     "proportion": frozenset({"source", "numerator", "denominator", "interval"}),
     "event_details": frozenset({"form", "min_grade", "max_grade", "of", "order"}),
-    "toxicity": frozenset({"form", "grades", "phases", "any_level"}),
+    "grade_thresholds": frozenset({"form", "grades", "phases", "any_level"}),
     "pathology": frozenset({"form", "sites", "systems"}),
     "response": frozenset({"method", "objective", "site", "max_grade"}),
     "compliance": frozenset({"windows"}),
     "accrual": frozenset({"variables"}),
 }
 # Kinds whose rows make several variables, so `variable` is optional for them.
-_MULTI = frozenset({"toxicity", "pathology", "compliance", "accrual"})
+_MULTI = frozenset({"grade_thresholds", "pathology", "compliance", "accrual"})
 _SUMMARIES = frozenset({"mean_sd", "median_range", "median_iqr", "all"})
 _TESTS = frozenset({"auto", "chi2", "fisher", "t_test", "mann_whitney", "none"})
 _SOURCES = frozenset({"participant", "screening"})
@@ -99,7 +104,7 @@ class TableSpec:
 
 @dataclass(frozen=True)
 class EventSource:
-    """A repeating form of dated, graded events (complications, toxicity, reoperations)."""
+    """A repeating form of dated, graded events (adverse events, complications, reoperations)."""
 
     form: str
     term: str
@@ -109,6 +114,30 @@ class EventSource:
     phase: str = ""
     where: Mapping[str, object] = field(default_factory=dict)
     default_grade: int | None = None
+
+
+@dataclass(frozen=True)
+class FlowBox:
+    """One box of the flow diagram: a count variable of the Figure table, the variables whose
+    levels list under it, and whether it is on the main flow or to the side."""
+
+    variable: str
+    details: tuple[str, ...] = ()
+    nested: str = ""
+    """Prefix of the variables breaking each detail level down further (reasons per level):
+    the level `x` of a detail has its own levels in the variable `nested + x`."""
+    extra: tuple[str, ...] = ()
+    """Other count variables printed as further lines of the same box."""
+    side: bool = False
+
+
+@dataclass(frozen=True)
+class FlowLayout:
+    """The flow diagram's boxes: above the arms (total), per arm, and below (total)."""
+
+    top: tuple[FlowBox, ...] = ()
+    arms: tuple[FlowBox, ...] = ()
+    bottom: tuple[FlowBox, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +151,10 @@ class TablesSpec:
     """Free text (a stop reason, a term) -> level name, where the default slug is not wanted."""
     regimen_levels: Mapping[str, str]
     synthetic_marker: str = ""
+    derivations: str = ""
+    """The module (import name) of the study's derivations; "" for none."""
+    flow_diagram: FlowLayout | None = None
+    """Where the Figure table's counts go in the flow diagram (None: in the order computed)."""
 
     def table(self, table_id: str) -> TableSpec:
         """The table with this id."""
@@ -271,13 +304,53 @@ def _event(form: str, raw: object) -> EventSource:
     )
 
 
+def _flow_box(raw: object, where: str) -> FlowBox:
+    if not isinstance(raw, dict):
+        raise _fail(where, "expected a table")
+    unknown = set(raw) - {"variable", "details", "nested", "extra", "side"}
+    if unknown:
+        raise _fail(where, f"unknown key(s) {sorted(unknown)}")
+    variable = opt_str(raw, "variable", where)
+    if not variable:
+        raise _fail(f"{where}.variable", "a box needs a variable")
+    side = raw.get("side", False)
+    if not isinstance(side, bool):
+        raise _fail(f"{where}.side", f"expected true or false, got {side!r}")
+    return FlowBox(
+        variable=variable,
+        details=_strings(raw.get("details", []), f"{where}.details"),
+        nested=opt_str(raw, "nested", where),
+        extra=_strings(raw.get("extra", []), f"{where}.extra"),
+        side=side,
+    )
+
+
+def _flow_layout(raw: object) -> FlowLayout | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _fail("flow_diagram", "expected a table with top, arms and bottom")
+    unknown = set(raw) - {"top", "arms", "bottom"}
+    if unknown:
+        raise _fail("flow_diagram", f"unknown key(s) {sorted(unknown)}")
+    parts = {}
+    for part in ("top", "arms", "bottom"):
+        boxes = raw.get(part, [])
+        if not isinstance(boxes, list):
+            raise _fail(f"flow_diagram.{part}", "expected an array of boxes")
+        parts[part] = tuple(_flow_box(b, f"flow_diagram.{part}[{i}]") for i, b in enumerate(boxes))
+    return FlowLayout(**parts)
+
+
 def parse_spec(text: str) -> TablesSpec:
     """Parse and check a table spec from TOML text."""
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _fail("table spec", f"not valid TOML: {exc}") from exc
-    unknown = set(document) - {"spec", "levels", "regimen_levels", "events", "tables"}
+    unknown = set(document) - {
+        "spec", "levels", "regimen_levels", "events", "tables", "flow_diagram"
+    }  # fmt: skip
     if unknown:
         raise _fail("table spec", f"unknown section(s) {sorted(unknown)}")
     head = document.get("spec", {})
@@ -298,16 +371,37 @@ def parse_spec(text: str) -> TablesSpec:
         text_levels=_string_map(document.get("levels", {}), "levels"),
         regimen_levels=_string_map(document.get("regimen_levels", {}), "regimen_levels"),
         synthetic_marker=opt_str(head, "synthetic_marker", "spec"),
+        derivations=opt_str(head, "derivations", "spec"),
+        flow_diagram=_flow_layout(document.get("flow_diagram")),
     )
 
 
 def default_spec_text() -> str:
-    """The TOML text of the CAIRO6 phase 2 table spec shipped with the package."""
-    source = resources.files("cairo6.studies").joinpath("cairo6", "tables.toml")
-    return source.read_text(encoding="utf-8")
+    """The layout text of the default bundled study."""
+    from cairo6.study.loader import bundled_study_folder, read_study
+
+    text = read_study(bundled_study_folder()).layout_text
+    if text is None:
+        raise InvalidValueError("study", "default", "a study with a layout", "add a layout file")
+    return text
 
 
 @cache
 def default_spec() -> TablesSpec:
-    """The CAIRO6 phase 2 table spec (parsed once)."""
+    """The layout of the default bundled study (parsed once)."""
     return parse_spec(default_spec_text())
+
+
+def spec_for(trial_id: str) -> TablesSpec:
+    """The layout of the bundled study with this trial id, else the default study's."""
+    from cairo6.study.loader import bundled_study_for
+
+    study = bundled_study_for(trial_id)
+    if study is None or study.layout_text is None:
+        return default_spec()
+    return _parsed(study.layout_text)
+
+
+@cache
+def _parsed(text: str) -> TablesSpec:
+    return parse_spec(text)

@@ -1,17 +1,8 @@
-"""Survival endpoints from the follow-up visits, and the survival summary of any two arms.
+"""The survival summary of any arms from plain arrays (time, event, arm), as ARD records.
 
-Pure (frames or plain arrays in, ARD records and curves out). Times are in months
-(days / (365.25 / 12)).
-
-- Overall survival (ITT, allocated arm): randomisation to death from any cause.
-- Progression-free survival (ITT): randomisation to recurrence/progression or death.
-- Disease-free survival (CRS-HIPEC population, modified-ITT group): surgery to recurrence or
-  death.
-
-Per participant from the follow-up rows: the death date (any row's), the first recurrence date
-of a row that reports a recurrence, and the last date known alive (the latest visit whose vital
-status is alive, or the death). Without an event, a time is censored at the last date known
-alive; a participant without any follow-up row is left out (with a warning).
+Pure (plain arrays in, ARD records and curves out). Times are in months
+(days / (365.25 / 12)). Which endpoints a study has, and how a participant's time is derived,
+is the study's (its time-to-event endpoints); nothing here names one.
 
 `compare_survival` is the plain entry point (time, event, arm), which the report's path uses
 too: per group the number at risk (N) and of events (n), the Kaplan-Meier median with its CI,
@@ -27,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from cairo6.analysis.ard import COMPARISON, TOTAL, ArdRecord, StatValue
@@ -36,7 +26,6 @@ from cairo6.analysis.kaplan_meier import Estimate, KaplanMeier, kaplan_meier
 from cairo6.protocol.models import Methods
 
 __all__ = [
-    "ENDPOINTS",
     "HORIZON_MONTHS",
     "MONTH_DAYS",
     "TABLE",
@@ -45,14 +34,11 @@ __all__ = [
     "KaplanMeier",
     "SurvivalComparison",
     "SurvivalCurve",
-    "SurvivalEndpoint",
+    "at_risk",
     "compare_survival",
-    "endpoint_times",
     "fit_kaplan_meier",
     "landmark_level",
     "not_estimable",
-    "participant_outcomes",
-    "survival_analysis",
     "survival_records",
 ]
 
@@ -60,30 +46,6 @@ TABLE = "survival"
 MONTH_DAYS = 365.25 / 12
 HORIZON_MONTHS = 36.0
 AT_RISK_EVERY = 6.0
-
-
-@dataclass(frozen=True)
-class SurvivalEndpoint:
-    """One time-to-event endpoint: its population, start and events."""
-
-    id: str
-    label: str
-    population: str
-    start: str
-    """"randomisation" or "surgery"."""
-    recurrence: bool
-    """Whether a recurrence/progression is an event (besides death)."""
-
-
-ENDPOINTS: tuple[SurvivalEndpoint, ...] = (
-    SurvivalEndpoint("overall_survival", "Overall survival", "itt", "randomisation", False),
-    SurvivalEndpoint(
-        "progression_free_survival", "Progression-free survival", "itt", "randomisation", True
-    ),
-    SurvivalEndpoint(
-        "disease_free_survival", "Disease-free survival", "crs_hipec", "surgery", True
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -99,46 +61,6 @@ class SurvivalCurve:
     """Times of censored observations (tick marks)."""
     at_risk: tuple[tuple[float, int], ...]
     """(month, number still at risk) every `AT_RISK_EVERY` months."""
-
-
-def _dates(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series, errors="coerce", format="mixed")
-
-
-def participant_outcomes(follow_up: pd.DataFrame) -> pd.DataFrame:
-    """Per study number: death, first recurrence and last date known alive (NaT if none)."""
-    rows = follow_up.copy()
-    rows["visit_date"] = _dates(rows["visit_date"])
-    rows["death_date"] = _dates(rows["death_date"])
-    rows["recurrence_date"] = _dates(rows["recurrence_date"])
-    recurred = rows["recurrence"].map(lambda v: v is True or str(v).lower() == "true")
-    rows["recurrence_date"] = rows["recurrence_date"].where(recurred)
-    alive = rows["visit_date"].where(rows["vital_status"] == "alive")
-    rows["alive_date"] = alive
-    by = rows.groupby("study_number")
-    out = pd.DataFrame(
-        {
-            "death": by["death_date"].min(),
-            "recurrence": by["recurrence_date"].min(),
-            "last_alive": by["alive_date"].max(),
-        }
-    )
-    out["last_alive"] = out["last_alive"].fillna(out["death"])
-    return out
-
-
-def endpoint_times(
-    endpoint: SurvivalEndpoint, start: pd.Series, outcomes: pd.DataFrame
-) -> pd.DataFrame:
-    """Time (months) and event per study number (index of `start`, the start dates)."""
-    known = outcomes.reindex(start.index)
-    end = known["death"]
-    if endpoint.recurrence:
-        end = pd.concat([known["death"], known["recurrence"]], axis=1).min(axis=1)
-    event = end.notna()
-    stop = end.where(event, known["last_alive"])
-    days = (stop - pd.to_datetime(start)).dt.days
-    return pd.DataFrame({"time": days / MONTH_DAYS, "event": event}, index=start.index)
 
 
 @dataclass(frozen=True)
@@ -313,79 +235,6 @@ def survival_records(endpoint: str, label: str, comparison: SurvivalComparison) 
     return out
 
 
-def _at_risk(time: np.ndarray, until: float) -> tuple[tuple[float, int], ...]:
+def at_risk(time: np.ndarray, until: float) -> tuple[tuple[float, int], ...]:
     ticks = np.arange(0.0, until + 1e-9, AT_RISK_EVERY)
     return tuple((float(t), int((time >= t).sum())) for t in ticks)
-
-
-def survival_analysis(
-    people: pd.DataFrame,
-    follow_up: pd.DataFrame,
-    surgery: pd.DataFrame,
-    arms: Sequence[str],
-    control: str,
-    methods: Methods | None = None,
-) -> tuple[list[ArdRecord], list[SurvivalCurve], list[tuple[str, str]]]:
-    """ARD records (table "survival"), curves for the figure, and (study number, warning) pairs.
-
-    `people` is `populations.analysis_set`'s frame; `arms` the arm ids in report order.
-    """
-    records: list[ArdRecord] = []
-    curves: list[SurvivalCurve] = []
-    warnings: list[tuple[str, str]] = []
-    outcomes = participant_outcomes(follow_up)
-    missing = sorted(set(people["study_number"]) - set(outcomes.index))
-    warnings += [(sn, "no follow-up record: left out of the survival analysis") for sn in missing]
-    surgery_dates = (
-        _dates(surgery.drop_duplicates("study_number").set_index("study_number")["surgery_date"])
-        if len(surgery)
-        else pd.Series(dtype="datetime64[ns]")
-    )
-    for endpoint in ENDPOINTS:
-        frame = people[people[endpoint.population].astype(bool)].copy()
-        group_column = "arm" if endpoint.population == "itt" else "mitt_group"
-        frame = frame[frame[group_column].notna() & frame["study_number"].isin(outcomes.index)]
-        frame = frame.set_index("study_number")
-        start = (
-            _dates(frame["enrolled_on"])
-            if endpoint.start == "randomisation"
-            else surgery_dates.reindex(frame.index)
-        )
-        data = endpoint_times(endpoint, start, outcomes)
-        data["group"] = frame[group_column].astype(str)
-        data = data[data["time"].notna() & (data["time"] >= 0)]
-        comparison = compare_survival(
-            data["time"].tolist(),
-            data["event"].astype(bool).tolist(),
-            data["group"].tolist(),
-            arms=arms,
-            control=control,
-            methods=methods,
-        )
-        present = {g.group for g in comparison.groups}
-        records += survival_records(endpoint.id, endpoint.label, comparison)
-        records += [
-            ArdRecord(TABLE, endpoint.id, "", group, stat, 0, endpoint.label)
-            for group in [*arms, TOTAL]
-            if group not in present
-            for stat in ("N", "n")
-        ]
-        if data.empty:
-            continue
-        until = float(data["time"].max())
-        for g in comparison.groups:
-            if g.group == TOTAL:
-                continue
-            times = data.loc[data["group"] == g.group, "time"].to_numpy(dtype=float)
-            curves.append(
-                SurvivalCurve(
-                    endpoint.id,
-                    endpoint.label,
-                    g.group,
-                    g.km.times,
-                    g.km.survival,
-                    g.censored,
-                    _at_risk(times, until),
-                )
-            )
-    return records, curves, warnings

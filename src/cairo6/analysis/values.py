@@ -2,46 +2,47 @@
 
 The wide frame has one row per randomised participant (index: study number) and columns
 `<form>.<field>` for the one-per-participant forms, `set.<flag>` for the analysis populations,
-`course.<x>` for the treatment course (see `disposition`) and `derived.<x>` for values scored by
-`cairo6.scoring`. A row's `value` is a column name or an expression:
+and whatever columns the study's derivations add (a treatment course, values scored by
+`cairo6.scoring`). A row's `value` is a column name or an expression:
 
-    "baseline.age_years"
-    { days_between = ["surgery.surgery_date", "discharge.discharge_date"] }
-    { months_between = ["baseline.primary_diagnosis_date", "baseline.pm_diagnosis_date"] }
-    { any = "complication", min_grade = 3 }            # yes/no per participant
+    "<form>.<item>"
+    { days_between = ["<form>.<date item>", "<form>.<date item>"] }
+    { months_between = ["<form>.<date item>", "<form>.<date item>"] }
+    { any = "<event form>", min_grade = 3 }            # yes/no per participant
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from cairo6.analysis.common import (
     MONTH_DAYS,
-    SINGLE_FORMS,
     WarningLog,
-    as_json,
-    is_missing,
     mask,
     slug,
 )
 from cairo6.analysis.spec import EventSource, TablesSpec
 from cairo6.errors import Cairo6Error, InvalidValueError
-from cairo6.scoring import clavien_dindo_class, parse_ctcae_grade, pci_total
+from cairo6.scoring import clavien_dindo_class, parse_ctcae_grade
 
 __all__ = ["cached_map", "evaluate", "event_frames", "unique_patients", "wide_frame"]
 
 
 def wide_frame(
-    frames: Mapping[str, pd.DataFrame], people: pd.DataFrame, log: WarningLog
+    frames: Mapping[str, pd.DataFrame],
+    people: pd.DataFrame,
+    single_forms: Sequence[str],
+    log: WarningLog,
 ) -> pd.DataFrame:
-    """One row per randomised participant with every single-form field and population flag."""
+    """One row per randomised participant with every field of the `single_forms` (at most one
+    record per participant) and every population flag."""
     wide = people.set_index("study_number", drop=False).add_prefix("set.")
     participant = frames["participant"].drop_duplicates("study_number").set_index("study_number")
     wide = wide.join(participant.add_prefix("participant."))
-    for form in SINGLE_FORMS:
+    for form in single_forms:
         frame = frames[form]
         frame = frame[frame["study_number"].isin(wide.index)]
         single = frame.drop_duplicates("study_number").set_index("study_number")
@@ -58,9 +59,6 @@ def wide_frame(
         log.add(
             number, "participant", "study_number", "records for a study number never randomised"
         )
-    wide["derived.pci_at_surgery"] = _pci(wide, log)
-    wide["derived.surgery_outcome"] = _surgery_outcome(wide)
-    wide["derived.surgery_stop_reason"] = _stop_reason(wide)
     return wide
 
 
@@ -73,57 +71,6 @@ def cached_map(values: pd.Series, score: Callable[[object], object]) -> pd.Serie
     first = pd.Series(values.to_numpy(), index=keys.to_numpy()).groupby(level=0).first()
     scored = {key: score(value) for key, value in first.items()}
     return keys.map(scored)
-
-
-def _pci(wide: pd.DataFrame, log: WarningLog) -> pd.Series:
-    regions = wide["surgery.pci_regions"]
-    present = regions[regions.map(lambda v: not is_missing(v))]
-
-    def total(value: object) -> object:
-        try:
-            parsed = as_json(value)
-            if not isinstance(parsed, dict):
-                return "not a table of region scores"
-            return pci_total(parsed).total
-        except (ValueError, Cairo6Error) as exc:
-            return str(exc)
-
-    scored = cached_map(present, total)
-    bad = scored.map(lambda v: isinstance(v, str))
-    for number, message in scored[bad].items():
-        log.add(number, "surgery", "pci_regions", f"PCI not computable: {message}")
-    result = pd.Series(np.nan, index=wide.index, dtype=float)
-    good = scored[~bad]
-    result.loc[good.index] = good.astype(float)
-    missing = wide["set.surgery"].astype(bool) & result.isna() & ~wide.index.isin(scored.index)
-    log.add_rows(wide.index[missing], "surgery", "pci_regions", "no PCI recorded at surgery")
-    return result
-
-
-def _surgery_outcome(wide: pd.DataFrame) -> pd.Series:
-    operated = wide["set.surgery"].astype(bool)
-    complete = wide["set.macroscopic_complete"]
-    # Not operated is an outcome, not a missing value: it counts against complete CRS-HIPEC.
-    outcome = pd.Series("no_surgery", index=wide.index, dtype=object)
-    outcome[operated] = None
-    outcome[operated & complete.eq(False)] = "incomplete"
-    outcome[operated & complete.eq(True)] = "complete_without_hipec"
-    outcome[wide["set.crs_hipec"].astype(bool)] = "complete_crs_hipec"
-    outcome[operated & wide["surgery.procedure"].eq("open_close")] = "open_close"
-    return outcome
-
-
-def _stop_reason(wide: pd.DataFrame) -> pd.Series:
-    """Why trial treatment stopped at surgery: the open-close reason, else the outcome."""
-    outcome = wide["derived.surgery_outcome"]
-    stopped = wide["set.surgery"].astype(bool) & ~wide["set.crs_hipec"].astype(bool)
-    open_close = outcome.eq("open_close")
-    reason = pd.Series(None, index=wide.index, dtype=object)
-    reason[stopped] = outcome[stopped]
-    given = wide["surgery.open_close_reason"]
-    reason[stopped & open_close & given.notna()] = given[stopped & open_close & given.notna()]
-    reason[stopped & outcome.isna()] = "completeness_unknown"
-    return reason
 
 
 # --- events ----------------------------------------------------------------------------------

@@ -109,7 +109,12 @@ def report_command(
             frames = extract(database)
             with writing("--out", out):
                 outcome = run_report(
-                    trial.protocol, frames, out, source=_source(database.url), progress=step
+                    trial.protocol,
+                    frames,
+                    out,
+                    study=trial.study,
+                    source=_source(database.url),
+                    progress=step,
                 )
             bar.update(task, completed=_TOTAL_STEPS)
     finally:

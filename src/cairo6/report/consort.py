@@ -1,11 +1,12 @@
 """The trial flow diagram (CONSORT), drawn from the Figure's ARD records with matplotlib.
 
-The layout is data (`TOP`, `ARM_STAGES`, `BOTTOM`): which ARD variable each box shows, which
-variables list their levels under it, and whether the box is on the main flow or to the side
-(patients leaving the flow). A box shows "n label" from the record of its group; boxes whose
-records are absent are left out, and side boxes (and detail lines) with a count of 0 too, so
-another trial's Figure records still draw. Every Figure record is also listed in the report's
-Figure table, so nothing the layout does not place is lost.
+The layout is the study's (its layout file's `[flow_diagram]`, `cairo6.analysis.spec.FlowLayout`):
+which ARD variable each box shows, which variables list their levels under it, and whether the
+box is on the main flow or to the side (patients leaving the flow); a study that gives none gets
+its Figure's variables in the order computed. A box shows "n label" from the record of its
+group; boxes whose records are absent are left out, and side boxes (and detail lines) with a
+count of 0 too, so another trial's Figure records still draw. Every Figure record is also
+listed in the report's Figure table, so nothing the layout does not place is lost.
 
 Geometry is in inches (axes coordinates equal inches, y downwards). Text is wrapped by its
 measured width in DejaVu Sans, so boxes fit their text in the PNG and the SVG alike.
@@ -23,11 +24,12 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.textpath import TextToPath
 
 from cairo6.analysis.ard import TOTAL
+from cairo6.analysis.spec import FlowBox, FlowLayout
 from cairo6.report.figures import FONT_FAMILY, RenderedFigure, render
 from cairo6.report.format import format_count
 from cairo6.report.tables import FIGURE, ArdView
 
-__all__ = ["ARM_STAGES", "BOTTOM", "TOP", "BoxSpec", "consort_figure"]
+__all__ = ["BoxSpec", "consort_figure", "layout_of"]
 
 FONT_PT = 8.5
 LINE_IN = FONT_PT * 1.32 / 72
@@ -45,58 +47,26 @@ SIDE_FILL = "#ffffff"
 ARROW = "#52606d"
 
 
-@dataclass(frozen=True)
-class BoxSpec:
-    """One box: a count variable, the variables whose levels list under it, and its place."""
-
-    variable: str
-    details: tuple[str, ...] = ()
-    nested: str = ""
-    """Prefix of the variables breaking each detail level down further (stop reasons per
-    regimen and cycle): the level `capox_b_2` of a detail has its reasons in `nested + level`."""
-    extra: tuple[str, ...] = ()
-    """Other count variables printed as further lines of the same box."""
-    side: bool = False
+BoxSpec = FlowBox
 
 
-TOP: tuple[BoxSpec, ...] = (
-    BoxSpec("potentially_eligible"),
-    BoxSpec("not_approached", side=True),
-    BoxSpec("refused", details=("refusal_reason",), side=True),
-    BoxSpec("randomised", extra=("itt_population",)),
-)
-ARM_STAGES: tuple[BoxSpec, ...] = (
-    BoxSpec("assigned"),
-    BoxSpec("palliative_treatment", details=("untreated_reason",), side=True),
-    BoxSpec("preferred_upfront_surgery", side=True),
-    BoxSpec("started_neoadjuvant", details=("neoadjuvant_regimen", "neoadjuvant_switched_to")),
-    BoxSpec("primary_outcome_analyses"),
-    BoxSpec(
-        "neoadjuvant_stopped",
-        details=("neoadjuvant_stopped_after_cycles",),
-        nested="neoadjuvant_stop_reason_",
-        side=True,
-    ),
-    BoxSpec("completed_all_neoadjuvant"),
-    BoxSpec("restaging_ct", details=("restaging_result",)),
-    BoxSpec("underwent_surgery"),
-    BoxSpec("stopped_at_surgery", details=("stopped_at_surgery_reason",), side=True),
-    BoxSpec("macroscopic_complete_crs_hipec"),
-    BoxSpec("stopped_before_adjuvant", details=("stopped_before_adjuvant_reason",), side=True),
-    BoxSpec("started_adjuvant", details=("adjuvant_regimen", "adjuvant_switched_to")),
-    BoxSpec(
-        "adjuvant_stopped",
-        details=("adjuvant_stopped_after_cycles",),
-        nested="adjuvant_stop_reason_",
-        side=True,
-    ),
-    BoxSpec("completed_all_adjuvant"),
-)
-BOTTOM: tuple[BoxSpec, ...] = (
-    BoxSpec("mitt_population"),
-    BoxSpec("surgical_population"),
-    BoxSpec("crs_hipec_population"),
-)
+def layout_of(view: ArdView) -> FlowLayout:
+    """The layout of a study that gives none: the Figure's variables in the order computed,
+    those counted for the total above the arms, the others in each arm."""
+    variables = view.variables(FIGURE)
+    per_arm = {
+        v
+        for v in variables
+        if any(g != TOTAL for level in view.levels(FIGURE, v) for g in _groups_of(view, v, level))
+    }
+    return FlowLayout(
+        top=tuple(FlowBox(v) for v in variables if v not in per_arm),
+        arms=tuple(FlowBox(v) for v in variables if v in per_arm),
+    )
+
+
+def _groups_of(view: ArdView, variable: str, level: str) -> list[str]:
+    return [g for g in view.groups(FIGURE) if view.stats(FIGURE, variable, level, g)]
 
 
 @dataclass(frozen=True)
@@ -328,12 +298,18 @@ def _place_top(canvas: _Canvas, stages: list[_Stage], centre: float, y: float) -
     return y
 
 
-def consort_figure(view: ArdView, title: str = "Figure. Trial flow diagram") -> RenderedFigure:
-    """The flow diagram of the Figure records in `view`, as SVG and PNG."""
+def consort_figure(
+    view: ArdView,
+    layout: FlowLayout | None = None,
+    title: str = "Figure. Trial flow diagram",
+) -> RenderedFigure:
+    """The flow diagram of the Figure records in `view`, as SVG and PNG, boxes placed as the
+    study's `layout` says (see `layout_of` when it gives none)."""
+    placed = layout or layout_of(view)
     arms = [g for g in view.groups(FIGURE) if g != TOTAL]
-    top = _stages(view, TOP, [TOTAL])
-    stages = _stages(view, ARM_STAGES, arms)
-    bottom = _stages(view, BOTTOM, [TOTAL])
+    top = _stages(view, placed.top, [TOTAL])
+    stages = _stages(view, placed.arms, arms)
+    bottom = _stages(view, placed.bottom, [TOTAL])
     # Two arms mirror each other (exclusions outside); more arms put exclusions on the right.
     column = MAIN_W + GAP_SIDE + SIDE_W
     width = 2 * MARGIN + len(arms) * column + max(0, len(arms) - 1) * GAP_ARMS

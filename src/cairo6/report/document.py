@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from cairo6.analysis.ard import COMPARISON, POPULATION, TOTAL
 from cairo6.analysis.result import AnalysisResult, QualityWarning, StoppingVerdict
+from cairo6.analysis.spec import FlowLayout
 from cairo6.analysis.survival import TABLE as SURVIVAL
 from cairo6.reference.compare import Comparison
 from cairo6.report.consort import consort_figure
@@ -64,6 +65,10 @@ class ReportInput:
     comparison_summary: str = ""
     source: str = ""
     generated: str = ""
+    flow_layout: FlowLayout | None = None
+    """Where the flow diagram places the Figure's counts (the study's layout file)."""
+    survival_note: str = ""
+    """Each time-to-event endpoint's start and population, in the study's words."""
 
 
 @dataclass(frozen=True)
@@ -237,7 +242,7 @@ def build_report(given: ReportInput) -> Report:
         ),
         effect_columns=tuple(Column(a, view.group_label(a), "") for a in arms),
         effects=_effects(view, arms, given.primary),
-        consort=consort_figure(view) if FIGURE in view.tables else None,
+        consort=consort_figure(view, given.flow_layout) if FIGURE in view.tables else None,
         timing=timing_figure(
             given.result.timing,
             given.window_limits,

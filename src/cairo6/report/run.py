@@ -17,16 +17,16 @@ import pandas as pd
 
 from cairo6.analysis.engine import analyse
 from cairo6.analysis.result import AnalysisResult
-from cairo6.analysis.spec import TablesSpec, default_spec
+from cairo6.analysis.spec import TablesSpec, parse_spec, spec_for
 from cairo6.protocol import Protocol
 from cairo6.reference.compare import Comparison, compare, summary
 from cairo6.reference.published import PublishedNumber, parse_published
 from cairo6.report.document import PrimaryOutcome, Report, ReportInput
 from cairo6.report.files import write_report
+from cairo6.study.models import EndpointType
+from cairo6.study.study import Study
 
 __all__ = ["RunOutcome", "primary_outcomes", "published_for", "report_input", "run_report"]
-
-"""The trial whose phase 2 paper the reproduced numbers are compared with."""
 
 Progress = Callable[[str], None]
 
@@ -69,6 +69,7 @@ def report_input(
     comparisons: list[Comparison] | None,
     source: str = "",
     generated: str = "",
+    study: Study | None = None,
 ) -> ReportInput:
     """The analysis result with the protocol's arm names, window limits and primary outcomes."""
     return ReportInput(
@@ -82,7 +83,33 @@ def report_input(
         comparison_summary=summary(comparisons) if comparisons is not None else "",
         source=source,
         generated=generated or dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        flow_layout=spec.flow_diagram,
+        survival_note=survival_note(study) if study is not None else "",
     )
+
+
+def survival_note(study: Study) -> str:
+    """Where each time-to-event endpoint's clock starts and whom it counts, from the study's
+    definition: "Overall survival from randomisation (Intention-to-treat, as allocated)"."""
+    parts = []
+    for endpoint in study.endpoints:
+        if endpoint.type is not EndpointType.TIME_TO_EVENT or endpoint.start is None:
+            continue
+        if endpoint.start.startswith("@"):
+            start = "randomisation" if endpoint.start == "@randomised_on" else endpoint.start[1:]
+        else:
+            start = study.item(endpoint.start)[1].label.lower()
+        population = study.population(endpoint.population)
+        grouping = "as allocated" if population.grouping == "allocated" else "by treatment started"
+        parts.append(f"{endpoint.label} from {start} ({population.label}, {grouping})")
+    return "; ".join(parts) + "." if parts else ""
+
+
+def bundled(trial_id: str) -> Study | None:
+    """The bundled study with this trial id, if there is one."""
+    from cairo6.study.loader import bundled_study_for
+
+    return bundled_study_for(trial_id)
 
 
 def published_for(trial_id: str) -> list[PublishedNumber] | None:
@@ -101,26 +128,34 @@ def run_report(
     out: Path,
     *,
     spec: TablesSpec | None = None,
+    study: Study | None = None,
     published: Sequence[PublishedNumber] | None = None,
     source: str = "",
     progress: Progress | None = None,
 ) -> RunOutcome:
-    """Analyse the frames and write every report output into `out`."""
+    """Analyse the frames and write every report output into `out` (the layout and the
+    endpoints are the `study`'s, by default those of the bundled study of the trial)."""
     step = progress or (lambda _: None)
-    layout = spec or default_spec()
+    if spec is None and study is not None and study.layout_text is not None:
+        spec = parse_spec(study.layout_text)
+    layout = spec or spec_for(protocol.trial.id)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     step("analysing")
-    result = analyse(protocol, frames, layout)
+    result = analyse(protocol, frames, layout, study)
     seconds["analysis"] = time.perf_counter() - start
     comparisons = None
+    if published is None and study is not None and study.published_text is not None:
+        published = parse_published(study.published_text)
     if published is None:
         published = published_for(protocol.trial.id)
     if published:
         step("comparing with the published numbers")
         comparisons = compare(result.ard, published)
     start = time.perf_counter()
-    given = report_input(protocol, layout, result, comparisons, source)
+    given = report_input(
+        protocol, layout, result, comparisons, source, study=study or bundled(protocol.trial.id)
+    )
     report, files = write_report(given, out, step)
     seconds["report"] = time.perf_counter() - start
     return RunOutcome(result, report, files, comparisons, seconds)
