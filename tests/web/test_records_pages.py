@@ -176,3 +176,36 @@ def test_a_client_without_a_session_gets_nothing(toy_app: tuple[FastAPI, str, st
     app, number, _ = toy_app
     client = TestClient(app, raise_server_exceptions=False)
     assert client.get(f"/api/participants/{number}/records").status_code == 401
+
+
+def test_the_reports_page_of_a_study_without_a_layout_is_its_own(
+    toy_app: tuple[FastAPI, str, str], tmp_path: Path
+) -> None:
+    """No CAIRO6 table reaches another study: the page shows the primary endpoint's cells of
+    the report generated from the toy study's definition, and the HTML report is that one."""
+    from cairo6.report.study_report import build_report
+    from cairo6.service.setup import open_trial
+    from cairo6.service.study_data import analysis_people, screened_count
+
+    app, _number, _ = toy_app
+    db = Database(tmp_path / "toy.db")
+    trial = open_trial(db)
+    expected = build_report(trial.definition(), analysis_people(trial), screened_count(trial))
+    table = next(t for t in expected.tables if t.id == "endpoints")
+    label, cells = next(r for r in table.rows if r[0] == "Blood pressure controlled at 12 weeks")
+    # The admin has no report role: a statistician is added through the service.
+    with db.read() as session:
+        admin.add_user(trial, actor_for(session, "admin"), "stats", "statistician")
+        web_support.set_password(trial, actor_for(session, "admin"), "stats", password_hash())
+    client, _ = login(app, "stats")
+    page = client.get("/reports")
+    assert page.status_code == 200
+    row = re.search(rf"<th scope=\"row\">{re.escape(label)}</th>(.*?)</tr>", page.text, re.S)
+    assert row is not None, page.text
+    assert re.findall(r"<td>(.*?)</td>", row.group(1)) == list(cells)
+    assert "Macroscopic" not in page.text
+    assert "CRS-HIPEC" not in page.text
+    html = client.get("/reports/report.html")
+    assert html.status_code == 200
+    assert label in html.text
+    assert "CRS-HIPEC" not in html.text

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.engine import make_url
 
 from cairo6.analysis.engine import analyse
-from cairo6.analysis.spec import default_spec
+from cairo6.analysis.spec import parse_spec, spec_for
 from cairo6.report.document import build_report
 from cairo6.report.run import report_input, run_report
 from cairo6.service.permissions import Action, require
@@ -51,20 +51,59 @@ def _source(web: WebApp) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def _generic(web: WebApp) -> bool:
+    """A study without a table layout gets the report generated from its definition."""
+    study = web.trial().study
+    return study is not None and study.manifest.layout is None
+
+
 def _write(web: WebApp, out: Path) -> None:
     """Write every report output into `out`, exactly as `cairo6 report` does."""
+    trial = web.trial()
+    if _generic(web):
+        from cairo6.report.study_report import build_report as build_study_report
+        from cairo6.report.study_report import write_report
+        from cairo6.service.study_data import analysis_people, screened_count
+
+        study = trial.definition()
+        write_report(build_study_report(study, analysis_people(trial), screened_count(trial)), out)
+        return
     frames = extract(web.db)
-    run_report(web.trial().protocol, frames, out, source=_source(web))
+    run_report(trial.protocol, frames, out, study=trial.study, source=_source(web))
 
 
 @router.get("/reports", name="reports_page")
 def reports_page(request: Request, web: Web, user: Signed) -> Response:
     """Stopping-rule verdicts, the primary outcomes and the data-quality count; generate form."""
     require(user.actor, Action.VIEW_REPORT)
-    protocol = web.trial().protocol
-    spec = default_spec()
-    result = analyse(protocol, extract(web.db), spec)
-    report = build_report(report_input(protocol, spec, result, None, _source(web)))
+    trial = web.trial()
+    protocol = trial.protocol
+    if _generic(web):
+        from cairo6.report.study_report import build_report as build_study_report
+        from cairo6.service.study_data import analysis_people, screened_count
+
+        study = trial.definition()
+        generic = build_study_report(study, analysis_people(trial), screened_count(trial))
+        table = next(t for t in generic.tables if t.id == "endpoints")
+        primary_ids = {e.label for e in study.endpoints if e.kind == "primary"}
+        return page(
+            request,
+            "reports.html",
+            {
+                "trial": protocol.trial,
+                "generic": generic,
+                "endpoint_columns": table.columns,
+                "endpoint_rows": [r for r in table.rows if r[0] in primary_ids],
+            },
+        )
+    study = trial.study
+    spec = (
+        parse_spec(study.layout_text)
+        if study and study.layout_text
+        else spec_for(protocol.trial.id)
+    )
+    result = analyse(protocol, extract(web.db), spec, study)
+    report = build_report(report_input(protocol, spec, result, None, _source(web), study=study))
     verdicts = [(v, MET if v.met else NOT_MET) for v in report.stopping]
     return page(
         request,
