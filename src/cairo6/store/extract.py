@@ -147,6 +147,10 @@ def form_frame(form: Form, rows: Sequence[Any]) -> pd.DataFrame:
         if all(isinstance(t, str) for t in texts)
         else [t if isinstance(t, dict) else json.loads(t) for t in texts]
     )
+    if not rows:
+        # pandas types an empty list float64; the per-form tables gave object columns.
+        empty = ["study_number", "id", *(item.id for item in form.items())]
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in empty})
     columns: dict[str, Any] = {
         "study_number": [r[0] for r in rows],
         "id": pd.array([r[1] for r in rows], dtype="int64"),
