@@ -289,6 +289,10 @@ def randomise(
         prepared = _prepare_enrolment(
             session, trial, actor, screening_number, enrolled_on, deviation
         )
+        # Brings this process's counts up to date outside the lock (the first call of a process
+        # reads the whole history here), so that inside it only the allocations made since are
+        # read.
+        _current_state(trial, session)
     with trial.db.write(actor) as session:
         if _fingerprint(session, prepared.screening.id) != prepared.fingerprint:
             # Changed meanwhile (randomised, re-assessed, edited): check again, under the lock.
