@@ -213,6 +213,11 @@ class _Counted:
     last_at: str
     state: AllocationState
 
+    @property
+    def key(self) -> tuple[int, str, str]:
+        """What identifies the allocation the state ends with."""
+        return (self.sequence, self.last_arm, self.last_at)
+
 
 # Per process and database: the minimisation state as of a committed sequence number. Rebuilding
 # it from every allocation inside the write lock made each randomisation slower as the trial grew
@@ -221,33 +226,46 @@ _STATE_CACHE: dict[tuple[str, str], _Counted] = {}
 
 
 def _current_state(trial: Trial, session: StoreSession) -> tuple[AllocationState, int]:
-    """The state and the number of allocations so far, read under the write lock."""
+    """The state and the number of allocations so far, read under the write lock.
+
+    One query: the allocation the cached state ends with (to check it is still there) and
+    every allocation after it, in order; the last row read is the newest.
+    """
     key = (trial.db.url, trial.protocol.trial.id)
     cached = _STATE_CACHE.get(key)
-    if cached is not None:
-        last = session.execute(
-            select(Randomisation.arm, Randomisation.allocated_at).where(
-                Randomisation.sequence_number == cached.sequence
-            )
-        ).first()
-        # A restored or replaced database must not inherit another history's counts.
-        if last is None or (last.arm, last.allocated_at) != (cached.last_arm, cached.last_at):
-            cached = None
-    after = cached.sequence if cached else 0
-    start = cached.state if cached else None
-    state = state_from_history(trial.protocol, _history(session, after), start=start)
-    newest = session.execute(
-        select(Randomisation.sequence_number, Randomisation.arm, Randomisation.allocated_at)
-        .order_by(Randomisation.sequence_number.desc())
-        .limit(1)
-    ).first()
-    if newest is None:
-        return state, 0
-    if newest.sequence_number != state.allocated:
-        # Gaps or reordering: never trust an incremental count; rebuild from every allocation.
-        state = state_from_history(trial.protocol, _history(session))
-    _STATE_CACHE[key] = _Counted(newest.sequence_number, newest.arm, newest.allocated_at, state)
+    rows = _allocations_from(session, cached.sequence if cached else 0)
+    start: AllocationState | None = None
+    # A restored or replaced database must not inherit another history's counts.
+    if cached is not None and rows and tuple(rows[0][:3]) == cached.key:
+        start, rows = cached.state, rows[1:]
+    if start is None and cached is not None:
+        rows = _allocations_from(session, 0)
+    history = _history_items([(r.levels, r.arm, r.diagnostic) for r in rows])
+    state = state_from_history(trial.protocol, history, start=start)
+    if rows:
+        newest = rows[-1]
+        if newest.sequence_number != state.allocated:
+            # Gaps or reordering: never trust an incremental count; rebuild from every one.
+            state = state_from_history(trial.protocol, _history(session))
+        _STATE_CACHE[key] = _Counted(newest.sequence_number, newest.arm, newest.allocated_at, state)
     return state, state.allocated
+
+
+def _allocations_from(session: StoreSession, first: int) -> list[Any]:
+    """Allocations from sequence `first` on, in order, with what the state and cache need."""
+    return list(
+        session.execute(
+            select(
+                Randomisation.sequence_number,
+                Randomisation.arm,
+                Randomisation.allocated_at,
+                Randomisation.levels,
+                Randomisation.diagnostic,
+            )
+            .where(Randomisation.sequence_number >= first)
+            .order_by(Randomisation.sequence_number)
+        ).all()
+    )
 
 
 def randomise(
@@ -271,6 +289,10 @@ def randomise(
         prepared = _prepare_enrolment(
             session, trial, actor, screening_number, enrolled_on, deviation
         )
+        # Brings this process's counts up to date outside the lock (the first call of a process
+        # reads the whole history here), so that inside it only the allocations made since are
+        # read.
+        _current_state(trial, session)
     with trial.db.write(actor) as session:
         if _fingerprint(session, prepared.screening.id) != prepared.fingerprint:
             # Changed meanwhile (randomised, re-assessed, edited): check again, under the lock.
@@ -500,6 +522,9 @@ def _write_enrolment(
     )
     session.add(person)
     session.flush()
+    # The audit trail labels the allocation's record with the study number; known here, so the
+    # audit hook need not read it back inside the serialised section.
+    session.info.setdefault("participant_labels", {})[person.id] = study_number
     at = allocated_at or now_iso()
     session.add(
         Randomisation(

@@ -280,9 +280,13 @@ class Database:
                 if not self.is_sqlite:
                     # Advisory-lock waiters are served in arrival order; lock_timeout bounds it.
                     timeout_ms = max(1, round(self.write_wait_seconds * 1000))
-                    session.execute(text(f"SET LOCAL lock_timeout = {timeout_ms}"))
+                    # One round trip: the bound is set (left to right) before the lock waits.
                     session.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
+                        text(
+                            "SELECT set_config('lock_timeout', :ms, true), "
+                            "pg_advisory_xact_lock(:key)"
+                        ),
+                        {"ms": str(timeout_ms), "key": WRITE_LOCK_KEY},
                     )
                 # `info` outlives the transaction on a pooled connection: start clean.
                 session.connection().info.pop(audit.HEAD_KEY, None)

@@ -83,9 +83,17 @@ def issue(session: Session, numbering: Numbering, scope: str, stored: Stored) ->
     `stored` lists every number of this kind already in the database; it is called only the
     first time a scope is used.
     """
-    current = _current(session, numbering, scope)
-    value = current if current is not None else _start(numbering, scope, stored)
-    _set(session, numbering, scope, value + 1, new=current is None)
+    # One round trip for a scope in use (this runs inside the serialised section).
+    advanced = session.execute(
+        update(_COUNTER)
+        .where(_COUNTER.c.kind == numbering.kind, _COUNTER.c.scope == scope)
+        .values(next_value=_COUNTER.c.next_value + 1)
+        .returning(_COUNTER.c.next_value)
+    ).scalar()
+    if advanced is not None:
+        return numbering.render(scope, advanced - 1)
+    value = _start(numbering, scope, stored)
+    _set(session, numbering, scope, value + 1, new=True)
     return numbering.render(scope, value)
 
 
