@@ -89,13 +89,18 @@ def test_writing_a_new_folder_and_refusing_to_overwrite(
 def test_forms_go_into_an_existing_study_folder(imported: ImportResult, tmp_path: Path) -> None:
     out = tmp_path / "cairo6"
     shutil.copytree(bundled_study_folder(), out)
-    # The CAIRO6 analysis, flow and schedule read CAIRO6's forms; replacing the forms needs
+    # The CAIRO6 analysis, flow, schedule and the protocol's deviation record read CAIRO6's
+    # forms; replacing the forms needs
     # parts that do not, or the study check (rightly) reports every broken reference.
     (out / "analysis.toml").write_text(
         '[[populations]]\nid = "itt"\nlabel = "ITT"\ndefinition = "All randomised"\n'
     )
     (out / "flow.toml").write_text("stages = []\n")
     (out / "schedule.toml").write_text("events = []\n")
+    protocol = (out / "protocol.toml").read_text(encoding="utf-8")
+    start = protocol.index("[deviation_record]")
+    end = protocol.index("\n\n", start)
+    (out / "protocol.toml").write_text(protocol[:start] + protocol[end + 2 :], encoding="utf-8")
     written, _ = write_study_folder(out, imported, "IGNORED", "Ignored", force=True)
     assert sorted(written) == sorted(["forms.toml", "checks.toml", REPORT])
     study = read_study(out)
