@@ -82,10 +82,10 @@ def reports_page(request: Request, web: Web, user: Signed) -> Response:
         from cairo6.report.study_report import build_report as build_study_report
         from cairo6.service.study_data import analysis_people, screened_count
 
-        study = trial.definition()
-        generic = build_study_report(study, analysis_people(trial), screened_count(trial))
+        definition = trial.definition()
+        generic = build_study_report(definition, analysis_people(trial), screened_count(trial))
         table = next(t for t in generic.tables if t.id == "endpoints")
-        primary_ids = {e.label for e in study.endpoints if e.kind == "primary"}
+        primary_ids = {e.label for e in definition.endpoints if e.kind == "primary"}
         return page(
             request,
             "reports.html",
