@@ -166,12 +166,12 @@ async def one_user(
             await pause()
             began = time.perf_counter()
             answer = await client.post(
-                f"/api/participants/{study}/forms/toxicity",
-                json={"data": {"term": "Neuropathy", "grade": 2, "phase": "neoadjuvant"}},
+                f"/api/participants/{study}/records/toxicity",
+                json={"term": "Neuropathy", "grade": 2, "phase": "neoadjuvant"},
                 headers=headers,
             )
             out.latencies["form"].append(time.perf_counter() - began)
-            if answer.status_code != 201:
+            if answer.status_code != 200:
                 out.errors.append(f"form {study}: {answer.status_code} {answer.text[:200]}")
 
 
