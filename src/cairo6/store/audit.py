@@ -197,7 +197,9 @@ def append(
     """Append one record to the chain. The caller holds the write lock."""
     seq, prev = _head(conn)
     row = _record(seq + 1, prev, actor, action, table, record_id, changes, participant, reason)
-    conn.execute(insert(AuditRecord).values(**row))
+    # One compiled statement for every record (the values are parameters, not SQL): the
+    # statement cache then serves it, which matters inside the randomisation lock.
+    conn.execute(insert(AuditRecord), row)
     # The new head, for the anchor written once the transaction commits (`Database.write`).
     conn.info[HEAD_KEY] = (row["seq"], row["hash"])
     return row
