@@ -142,11 +142,11 @@ def report_command(
 
 def write_study_report(trial: Trial, out: Path) -> None:
     """The report generated from the study definition (a study without a table layout)."""
-    from cairo6.report.study_report import build_report, write_report
-    from cairo6.service.study_data import analysis_people, screened_count
+    from cairo6.report.study_report import write_report
+    from cairo6.service.study_data import study_report
 
-    study = trial.definition()
-    report = build_report(study, analysis_people(trial), screened_count(trial))
+    report = study_report(trial)
+    study = report.study
     files = write_report(report, out)
     table = next(t for t in report.tables if t.id == "endpoints")
     for endpoint in study.endpoints:

@@ -114,9 +114,7 @@ def bundled(trial_id: str) -> Study | None:
 
 def published_for(trial_id: str) -> list[PublishedNumber] | None:
     """The published numbers of the bundled study with this trial id, if it carries a paper's."""
-    from cairo6.study.loader import bundled_study_for
-
-    study = bundled_study_for(trial_id)
+    study = bundled(trial_id)
     if study is None or study.published_text is None:
         return None
     return parse_published(study.published_text)

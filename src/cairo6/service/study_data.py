@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -22,6 +23,9 @@ from cairo6.store.audit import Actor
 from cairo6.store.schema import Centre, FormRecord, Participant, Randomisation, Screening
 from cairo6.study.mapping import ParticipantData
 from cairo6.study.validate import stored, typed_record, validate_record
+
+if TYPE_CHECKING:
+    from cairo6.report.study_report import StudyReport
 
 IMPORT_REASON = "imported from the study's data set"
 
@@ -132,3 +136,11 @@ def screened_count(trial: Trial) -> int:
     """How many entries the screening log holds."""
     with trial.db.read() as session:
         return int(session.scalar(select(func.count()).select_from(Screening)) or 0)
+
+
+def study_report(trial: Trial) -> StudyReport:
+    """The report generated from the study definition (for a study without a table layout):
+    the one builder the CLI, the reports page and the HTML report all call."""
+    from cairo6.report.study_report import build_report
+
+    return build_report(trial.definition(), analysis_people(trial), screened_count(trial))

@@ -61,12 +61,10 @@ def _write(web: WebApp, out: Path) -> None:
     """Write every report output into `out`, exactly as `cairo6 report` does."""
     trial = web.trial()
     if _generic(web):
-        from cairo6.report.study_report import build_report as build_study_report
         from cairo6.report.study_report import write_report
-        from cairo6.service.study_data import analysis_people, screened_count
+        from cairo6.service.study_data import study_report
 
-        study = trial.definition()
-        write_report(build_study_report(study, analysis_people(trial), screened_count(trial)), out)
+        write_report(study_report(trial), out)
         return
     frames = extract(web.db)
     run_report(trial.protocol, frames, out, study=trial.study, source=_source(web))
@@ -79,13 +77,11 @@ def reports_page(request: Request, web: Web, user: Signed) -> Response:
     trial = web.trial()
     protocol = trial.protocol
     if _generic(web):
-        from cairo6.report.study_report import build_report as build_study_report
-        from cairo6.service.study_data import analysis_people, screened_count
+        from cairo6.service.study_data import study_report
 
-        definition = trial.definition()
-        generic = build_study_report(definition, analysis_people(trial), screened_count(trial))
+        generic = study_report(trial)
         table = next(t for t in generic.tables if t.id == "endpoints")
-        primary_ids = {e.label for e in definition.endpoints if e.kind == "primary"}
+        primary_ids = {e.label for e in generic.study.endpoints if e.kind == "primary"}
         return page(
             request,
             "reports.html",
