@@ -49,10 +49,15 @@ class Participant:
 
 
 def flatten(
-    participant: str, arm: str, centre: str, forms: Mapping[str, Sequence[Mapping[str, Any]]]
+    participant: str,
+    arm: str,
+    centre: str,
+    forms: Mapping[str, Sequence[Mapping[str, Any]]],
+    facts: Mapping[str, Any] | None = None,
 ) -> Participant:
-    """The rule view of one participant's records (see the module docstring)."""
-    values: dict[str, Any] = {"@arm": arm, "@centre": centre, "@randomised": True}
+    """The rule view of one participant's records (see the module docstring); `facts` adds
+    the participant's other `@` facts (`@randomised_on`, `@enrolled_on`)."""
+    values: dict[str, Any] = {"@arm": arm, "@centre": centre, "@randomised": True, **(facts or {})}
     for form_id, records in forms.items():
         values[form_id] = [dict(r) for r in records]
         for record in records:

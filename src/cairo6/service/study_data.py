@@ -117,7 +117,13 @@ def analysis_people(trial: Trial) -> list[RuleView]:
     study = trial.definition()
     with trial.db.read() as session:
         people = session.execute(
-            select(Participant.id, Participant.study_number, Centre.code, Randomisation.arm)
+            select(
+                Participant.id,
+                Participant.study_number,
+                Centre.code,
+                Randomisation.arm,
+                Participant.enrolled_on,
+            )
             .join(Centre, Centre.id == Participant.centre_id)
             .join(Randomisation, Randomisation.participant_id == Participant.id)
             .order_by(Randomisation.sequence_number)
@@ -127,8 +133,17 @@ def analysis_people(trial: Trial) -> list[RuleView]:
             if study.has_form(row.form):
                 typed = typed_record(study, study.form(row.form), row.data)
                 records.setdefault(row.participant_id, {}).setdefault(row.form, []).append(typed)
+    # The clinical date of randomisation is the enrolment date, as the record service's facts
+    # say; without it no endpoint starting "@randomised_on" has a time.
     return [
-        flatten(number, arm, centre, records.get(pid, {})) for pid, number, centre, arm in people
+        flatten(
+            number,
+            arm,
+            centre,
+            records.get(pid, {}),
+            {"@randomised_on": enrolled, "@enrolled_on": enrolled},
+        )
+        for pid, number, centre, arm, enrolled in people
     ]
 
 
