@@ -29,6 +29,7 @@ ROLES = (
     "administrator",
     "data_manager",
     "investigator",
+    "research_nurse",
     "radiology_reviewer",
     "pathology_reviewer",
     "statistician",
