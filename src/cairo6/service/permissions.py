@@ -111,7 +111,17 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
         }
     ),
     # The form lifecycle: in progress -> complete -> verified (SDV) -> signed -> frozen -> locked.
-    Action.MARK_COMPLETE: frozenset({R.INVESTIGATOR, R.RESEARCH_NURSE, R.DATA_MANAGER}),
+    # Reviewers complete the review forms they record (the service also asks for the form's
+    # own recording permission, so nobody completes a form they may not enter).
+    Action.MARK_COMPLETE: frozenset(
+        {
+            R.INVESTIGATOR,
+            R.RESEARCH_NURSE,
+            R.DATA_MANAGER,
+            R.RADIOLOGY_REVIEWER,
+            R.PATHOLOGY_REVIEWER,
+        }
+    ),
     Action.VERIFY_SOURCE: frozenset({R.MONITOR}),
     Action.SIGN: frozenset({R.INVESTIGATOR}),
     Action.FREEZE: frozenset({R.DATA_MANAGER}),
