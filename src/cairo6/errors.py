@@ -168,3 +168,19 @@ class FormError(InvalidValueError):
             first.message,
             "correct the fields listed and submit again" + (f" (also: {more})" if more else ""),
         )
+
+
+# --- form lifecycle and database lock (P1) ---
+
+
+class DatabaseLockedError(StateError):
+    """The database is locked for the final analysis: nothing of the trial record can change."""
+
+    def __init__(self, since: str, by: str) -> None:
+        self.since = since
+        self.by = by
+        super().__init__(
+            f"the database is locked (since {since}, by {by}): no record, enrolment, "
+            "randomisation, query or import can be written, and nothing was saved",
+            "ask the data manager to unlock it, with a reason (`cairo6 db unlock --reason ...`)",
+        )

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cairo6.errors import FieldProblem, FormError, InvalidValueError, NotFoundError, StateError
+from cairo6.service import lifecycle
 from cairo6.service.permissions import Action
 from cairo6.service.trial import Trial, allocation, participant
 from cairo6.store.audit import Actor
@@ -217,6 +218,24 @@ def record_in(
     return Saved(person.study_number, form.id, key, row.id, queries)
 
 
+def record_row(session: StoreSession, person: Participant, form: Form, key: str) -> FormRecord:
+    """The participant's record of a form with this key (empty: the one record)."""
+    row = session.scalars(
+        select(FormRecord).where(
+            FormRecord.participant_id == person.id,
+            FormRecord.form == form.id,
+            FormRecord.record_key == key,
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError(
+            f"{form.label} record of {person.study_number}",
+            key or "(the participant's one record)",
+            "list the participant's records with `cairo6 participant show`",
+        )
+    return row
+
+
 def update_form(
     trial: Trial,
     actor: Actor,
@@ -238,19 +257,8 @@ def update_form(
     form = study.form(form_id)
     with trial.db.write(actor, reason=reason) as session:
         person = participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
-        row = session.scalars(
-            select(FormRecord).where(
-                FormRecord.participant_id == person.id,
-                FormRecord.form == form.id,
-                FormRecord.record_key == record_key,
-            )
-        ).first()
-        if row is None:
-            raise NotFoundError(
-                f"{form.label} record of {study_number}",
-                record_key or "(the participant's one record)",
-                "list the participant's records with `cairo6 participant show`",
-            )
+        row = record_row(session, person, form, record_key)
+        lifecycle.ensure_editable(session, study, row, study_number)
         current = {k: v for k, v in row.data.items() if form.item(k) and not form.item(k).derived}  # type: ignore[union-attr]
         merged = {**current, **changes}
         context = _context(study, session, person, form, today or dt.date.today(), row.id)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from cairo6.config import DEFAULT_WRITE_WAIT_SECONDS, Settings
 from cairo6.errors import BusyError, InvalidValueError
-from cairo6.store import audit
+from cairo6.store import audit, lock
 from cairo6.store.anchor import AnchorLog, default_anchor_path, read_key
 from cairo6.store.audit import Actor
 
@@ -39,6 +39,7 @@ class StoreSession(Session):
 
 
 audit.install(StoreSession)
+lock.install(StoreSession)
 
 
 def database_url(target: str | Path) -> str:

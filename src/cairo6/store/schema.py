@@ -316,3 +316,76 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer)
     since: Mapped[str] = mapped_column(String(40))
     locked_until: Mapped[str | None] = mapped_column(String(40))
+
+
+# --- P1 form lifecycle (migration 0007): steps of each form record, signatures, database lock.
+# Append-only: each step is a new row (inserts need no reason, and the trail keeps every one);
+# the state of a record is the fold of its steps, checked against the record's current data.
+
+
+class RecordStep(Base):
+    """One lifecycle step of a form record: complete, SDV marks, verify, freeze, lock and back.
+
+    `data_hash` is the SHA-256 of the record as it was at the step, so a later change of the
+    record shows that a verification no longer holds. `items` holds a verification's per-item
+    marks: the item and the stored value the monitor checked against the source.
+    """
+
+    __tablename__ = "record_step"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("form_record.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    step: Mapped[str] = mapped_column(
+        String(16),
+        info=field(
+            "Lifecycle step",
+            allowed=("complete", "sdv", "verify", "freeze", "unfreeze", "lock", "unlock"),
+        ),
+    )
+    data_hash: Mapped[str] = mapped_column(String(64), info=field("SHA-256 of the record"))
+    items: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, info=field("Items verified against the source, with the value checked")
+    )
+    username: Mapped[str] = mapped_column(String(64), info=field("By"))
+    role: Mapped[str] = mapped_column(String(32), info=field("Role"))
+    at: Mapped[str] = mapped_column(String(40), info=field("When (UTC, ISO 8601)"))
+    reason: Mapped[str | None] = mapped_column(Text, info=field("Reason"))
+
+
+class Signature(Base):
+    """An investigator's electronic signature of a visit (one record) or a whole casebook.
+
+    The signed manifest (`records`: each record's id, form, key, SHA-256 and the audit sequence
+    number of its latest version) and the printed name, meaning and time are hashed together
+    in `manifest_hash` (21 CFR 11.50, 11.70): the signature is valid while every record it names
+    still has that content.
+    """
+
+    __tablename__ = "signature"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    scope: Mapped[str] = mapped_column(
+        String(16), info=field("What was signed", allowed=("visit", "casebook"))
+    )
+    record_id: Mapped[int | None] = mapped_column(Integer, info=field("Record (a visit)"))
+    username: Mapped[str] = mapped_column(String(64), info=field("Signer's username"))
+    printed_name: Mapped[str] = mapped_column(String(200), info=field("Signer's printed name"))
+    role: Mapped[str] = mapped_column(String(32), info=field("Signer's role"))
+    meaning: Mapped[str] = mapped_column(Text, info=field("Meaning of the signature"))
+    signed_at: Mapped[str] = mapped_column(String(40), info=field("Signed at (UTC, ISO 8601)"))
+    records: Mapped[list[Any]] = mapped_column(JSON, info=field("Records signed, with hashes"))
+    manifest_hash: Mapped[str] = mapped_column(String(64), info=field("SHA-256 of the manifest"))
+
+
+class DatabaseLock(Base):
+    """A lock or unlock of the whole database; the latest row is in force."""
+
+    __tablename__ = "database_lock"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(
+        String(8), info=field("Lock or unlock", allowed=("lock", "unlock"))
+    )
+    username: Mapped[str] = mapped_column(String(64), info=field("By"))
+    role: Mapped[str] = mapped_column(String(32), info=field("Role"))
+    at: Mapped[str] = mapped_column(String(40), info=field("When (UTC, ISO 8601)"))
+    reason: Mapped[str] = mapped_column(Text, info=field("Reason"))

@@ -324,6 +324,18 @@ class FlowStage(_Model):
     source: Literal["screening", "participants"] = "participants"
 
 
+class DataManagement(_Model):
+    """`[data_management]` of study.toml: the data management plan's rules the system applies."""
+
+    lock_requires_no_open_queries: bool = True
+    """The database may be locked only once every query is closed."""
+    signature_meaning: str = (
+        "I have reviewed the data of these records and confirm that they are complete and "
+        "accurate to the best of my knowledge."
+    )
+    """What an investigator's signature of a visit or casebook means (21 CFR 11.50)."""
+
+
 class Manifest(_Model):
     """`study.toml`: the study's identity and which files hold which part."""
 
@@ -347,6 +359,8 @@ class Manifest(_Model):
     """How the columns of a data file map onto the forms (`mapping.toml`)."""
     data_note: str = ""
     """Provenance and licence of `data`; shown wherever the data is used."""
+    data_management: DataManagement = DataManagement()
+    """Lock and signature rules of the data management plan (`[data_management]`)."""
 
 
 class CourseMap(_Model):
