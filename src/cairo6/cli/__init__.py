@@ -47,7 +47,8 @@ COMMANDS: dict[str, LazyCommand] = {
         "simulate_app",
         "Simulations of trial procedures (simulated data, never trial data).",
     ),
-    "db": LazyCommand("admin", "db_app", "Create and migrate the trial database."),
+    # `db lock|unlock` join the `db` commands in the lifecycle module (P1).
+    "db": LazyCommand("lifecycle", "db_app", "Create and migrate the trial database."),
     "centre": LazyCommand("admin", "centre_app", "Recruiting centres."),
     "user": LazyCommand("web", "user_app", "User accounts and roles."),
     "screening": LazyCommand("enrol", "screening_app", "The screening log."),
@@ -62,9 +63,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "Enrol and randomise. The allocation is final and is shown once.",
     ),
     "record": LazyCommand(
-        "forms",
-        "record_command",
-        "Record a form (or several rows of one form) for a participant.",
+        "lifecycle",
+        "record_app",
+        "Record a form for a participant, or take a step of its lifecycle.",
     ),
     "update": LazyCommand(
         "forms", "update_command", "Change items of a recorded form, with a reason."
