@@ -22,6 +22,7 @@ from cairo6.cli.common import DbOption, console, err_console, open_database, wri
 from cairo6.report.document import Effect, Report
 from cairo6.report.files import STEPS
 from cairo6.report.run import RunOutcome, run_report
+from cairo6.service.lifecycle import report_status
 from cairo6.service.setup import open_trial
 from cairo6.service.trial import Trial
 from cairo6.store.extract import extract
@@ -115,11 +116,13 @@ def report_command(
                     study=trial.study,
                     source=_source(database.url),
                     progress=step,
+                    data_status=report_status(database),
                 )
             bar.update(task, completed=_TOTAL_STEPS)
     finally:
         database.dispose()
     report = outcome.report
+    console.print(Text(report.input.data_status, style="bold"))
     if report.synthetic:
         console.print(Text("SYNTHETIC DATA: the report describes made-up patients.", "bold red"))
     primary = report.primary_effects()
@@ -148,6 +151,7 @@ def write_study_report(trial: Trial, out: Path) -> None:
     report = study_report(trial)
     study = report.study
     files = write_report(report, out)
+    console.print(Text(report.data_status, style="bold"))
     table = next(t for t in report.tables if t.id == "endpoints")
     for endpoint in study.endpoints:
         row = next((cells for label, cells in table.rows if label == endpoint.label), None)

@@ -69,6 +69,14 @@ class ReportInput:
     """Where the flow diagram places the Figure's counts (the study's layout file)."""
     survival_note: str = ""
     """Each time-to-event endpoint's start and population, in the study's words."""
+    data_status: str = ""
+    """INTERIM (database not locked) or FINAL (locked, with the time): in the title and on
+    every page; empty for a report not made from a trial database."""
+
+    @property
+    def status_word(self) -> str:
+        """INTERIM or FINAL (empty when the report carries no status)."""
+        return self.data_status.split(":", 1)[0] if self.data_status else ""
 
 
 @dataclass(frozen=True)
@@ -229,6 +237,8 @@ def build_report(given: ReportInput) -> Report:
     title = given.title
     if given.result.synthetic:
         title = f"{title} (SYNTHETIC DATA)"
+    if given.status_word:
+        title = f"{given.status_word}: {title}"
     return Report(
         input=given,
         view=view,

@@ -139,6 +139,10 @@ def render_docx(report: Report) -> bytes:
     style = document.styles["Normal"]
     style.font.name = FONT  # type: ignore[attr-defined]
     style.font.size = Pt(10)  # type: ignore[attr-defined]
+    if report.input.data_status:
+        # The header repeats on every page: an interim report cannot pass for the final one.
+        header = section.header.paragraphs[0].add_run(report.input.data_status)
+        header.bold = True
     document.core_properties.title = report.title
     document.core_properties.author = "cairo6"
     document.add_heading(report.title, level=1)

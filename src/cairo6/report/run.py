@@ -70,6 +70,7 @@ def report_input(
     source: str = "",
     generated: str = "",
     study: Study | None = None,
+    data_status: str = "",
 ) -> ReportInput:
     """The analysis result with the protocol's arm names, window limits and primary outcomes."""
     return ReportInput(
@@ -85,6 +86,7 @@ def report_input(
         generated=generated or dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         flow_layout=spec.flow_diagram,
         survival_note=survival_note(study) if study is not None else "",
+        data_status=data_status,
     )
 
 
@@ -130,9 +132,11 @@ def run_report(
     published: Sequence[PublishedNumber] | None = None,
     source: str = "",
     progress: Progress | None = None,
+    data_status: str = "",
 ) -> RunOutcome:
     """Analyse the frames and write every report output into `out` (the layout and the
-    endpoints are the `study`'s, by default those of the bundled study of the trial)."""
+    endpoints are the `study`'s, by default those of the bundled study of the trial);
+    `data_status` labels it INTERIM or FINAL (`service.lifecycle.report_status`)."""
     step = progress or (lambda _: None)
     if spec is None and study is not None and study.layout_text is not None:
         spec = parse_spec(study.layout_text)
@@ -152,7 +156,13 @@ def run_report(
         comparisons = compare(result.ard, published)
     start = time.perf_counter()
     given = report_input(
-        protocol, layout, result, comparisons, source, study=study or bundled(protocol.trial.id)
+        protocol,
+        layout,
+        result,
+        comparisons,
+        source,
+        study=study or bundled(protocol.trial.id),
+        data_status=data_status,
     )
     report, files = write_report(given, out, step)
     seconds["report"] = time.perf_counter() - start

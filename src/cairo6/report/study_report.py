@@ -45,6 +45,13 @@ class StudyReport:
     tables: tuple[Table, ...]
     comparisons: tuple[Comparison, ...]
     comparison_summary: str
+    data_status: str = ""
+    """INTERIM (database not locked) or FINAL (locked): in the title and on every page."""
+
+    @property
+    def status_word(self) -> str:
+        """INTERIM or FINAL (empty when the report carries no status)."""
+        return self.data_status.split(":", 1)[0] if self.data_status else ""
 
 
 def _get(ard: Ard, table: str, variable: str, level: str, group: str, stat: str) -> object:

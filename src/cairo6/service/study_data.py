@@ -8,6 +8,7 @@ the whole file and lists every problem; nothing is written.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from cairo6.analysis.definition import Participant as RuleView
 from cairo6.analysis.definition import flatten
 from cairo6.errors import FieldProblem, FormError, StateError
+from cairo6.service.lifecycle import report_status
 from cairo6.service.permissions import Action, require
 from cairo6.service.trial import Trial
 from cairo6.store.audit import Actor
@@ -158,4 +160,5 @@ def study_report(trial: Trial) -> StudyReport:
     the one builder the CLI, the reports page and the HTML report all call."""
     from cairo6.report.study_report import build_report
 
-    return build_report(trial.definition(), analysis_people(trial), screened_count(trial))
+    report = build_report(trial.definition(), analysis_people(trial), screened_count(trial))
+    return dataclasses.replace(report, data_status=report_status(trial.db))

@@ -23,6 +23,7 @@ from cairo6.analysis.engine import analyse
 from cairo6.analysis.spec import parse_spec, spec_for
 from cairo6.report.document import build_report
 from cairo6.report.run import report_input, run_report
+from cairo6.service.lifecycle import report_status
 from cairo6.service.permissions import Action, require
 from cairo6.store.extract import extract
 from cairo6.web import auth
@@ -67,7 +68,14 @@ def _write(web: WebApp, out: Path) -> None:
         write_report(study_report(trial), out)
         return
     frames = extract(web.db)
-    run_report(trial.protocol, frames, out, study=trial.study, source=_source(web))
+    run_report(
+        trial.protocol,
+        frames,
+        out,
+        study=trial.study,
+        source=_source(web),
+        data_status=report_status(web.db),
+    )
 
 
 @router.get("/reports", name="reports_page")
@@ -90,6 +98,7 @@ def reports_page(request: Request, web: Web, user: Signed) -> Response:
                 "generic": generic,
                 "endpoint_columns": table.columns,
                 "endpoint_rows": [r for r in table.rows if r[0] in primary_ids],
+                "data_status": generic.data_status,
             },
         )
     study = trial.study
@@ -99,7 +108,10 @@ def reports_page(request: Request, web: Web, user: Signed) -> Response:
         else spec_for(protocol.trial.id)
     )
     result = analyse(protocol, extract(web.db), spec, study)
-    report = build_report(report_input(protocol, spec, result, None, _source(web), study=study))
+    status = report_status(web.db)
+    report = build_report(
+        report_input(protocol, spec, result, None, _source(web), study=study, data_status=status)
+    )
     verdicts = [(v, MET if v.met else NOT_MET) for v in report.stopping]
     return page(
         request,
@@ -110,6 +122,7 @@ def reports_page(request: Request, web: Web, user: Signed) -> Response:
             "verdicts": verdicts,
             "primary": report.primary_effects(),
             "warning_count": len(report.warnings),
+            "data_status": status,
         },
     )
 
