@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from cairo6.service import admin
+from cairo6.service import admin, lifecycle, queries
 from cairo6.service.permissions import Action, allowed
 from cairo6.service.records import RECORD_ACTION
 from cairo6.store.schema import AuditRecord
@@ -63,6 +63,20 @@ class Case:
             assert self.form is not None
             return RECORD_ACTION[CAIRO6.form(self.form).recorded_by]
         return None if access == "signed_in" else Action(access)
+
+
+def _completed(w: World) -> str:
+    """A new toxicity record of P1, marked complete; returns its key."""
+    key = w.toxicity()
+    lifecycle.take_step(w.site.trial, w.site.dm, w.p1, "toxicity", "complete", record_key=key)
+    return key
+
+
+def _all_queries_closed(w: World) -> str:
+    """Close every open query (CAIRO6's plan locks only then); returns the lock's reason."""
+    for query, _ in queries.open_queries(w.site.trial, w.site.dm):
+        queries.close_query(w.site.trial, w.site.dm, query.id, "resolved for the lock")
+    return "final analysis"
 
 
 def _get(path: str) -> Build:
@@ -357,6 +371,69 @@ CASES: list[Case] = [
         "api_user_add",
         "POST",
         lambda w: ("/api/users", {"username": w.fresh("apiuser"), "role": "statistician"}),
+    ),
+    # P1 form lifecycle (the database lock last: after it nothing of the trial can be written)
+    Case(
+        "record_lifecycle",
+        "GET",
+        _get("/participants/{w.p1}/records/toxicity/lifecycle?key={w.toxicity_id}"),
+        True,
+    ),
+    Case(
+        "record_sdv",
+        "GET",
+        _get("/participants/{w.p1}/records/toxicity/sdv?key={w.toxicity_id}"),
+        True,
+    ),
+    Case("record_sign_page", "GET", _get("/participants/{w.p1}/sign"), True),
+    Case("database_lock_page", "GET", _get("/database-lock")),
+    Case(
+        "record_complete",
+        "POST",
+        lambda w: (f"/participants/{w.p1}/records/toxicity/complete", {"key": w.toxicity()}),
+        True,
+        "toxicity",
+    ),
+    Case(
+        "record_sdv_save",
+        "POST",
+        lambda w: (
+            f"/participants/{w.p1}/records/toxicity/sdv",
+            {"key": _completed(w), "mark_term": "on", "mark_grade": "on"},
+        ),
+        True,
+    ),
+    Case(
+        "record_sign",
+        "POST",
+        lambda w: (
+            f"/participants/{w.p1}/sign",
+            {"form": "toxicity", "key": _completed(w), "password": PASSWORD},
+        ),
+        True,
+    ),
+    Case(
+        "record_freeze",
+        "POST",
+        lambda w: (
+            f"/participants/{w.p1}/records/toxicity/freeze",
+            {"key": _completed(w), "step": "freeze"},
+        ),
+        True,
+    ),
+    Case(
+        "record_lock",
+        "POST",
+        lambda w: (
+            f"/participants/{w.p1}/records/toxicity/lock",
+            {"key": _completed(w), "step": "lock"},
+        ),
+        True,
+    ),
+    Case(
+        "database_lock_change",
+        "POST",
+        lambda w: ("/database-lock", {"action": "lock", "reason": _all_queries_closed(w)}),
     ),
 ]
 SESSION_ENDERS = (

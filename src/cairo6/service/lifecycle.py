@@ -754,6 +754,23 @@ def unlock_database(trial: Trial, actor: Actor, reason: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class LockEvent:
+    """One lock or unlock of the database."""
+
+    action: str
+    at: str
+    username: str
+    role: str
+    reason: str
+
+
+def lock_history(session: StoreSession) -> list[LockEvent]:
+    """Every lock and unlock of the database, latest first."""
+    rows = session.scalars(select(DatabaseLock).order_by(DatabaseLock.id.desc())).all()
+    return [LockEvent(r.action, r.at, r.username, r.role, r.reason) for r in rows]
+
+
 def lock_state(db: Database) -> LockState | None:
     """The database lock in force (for labelling a report), read in its own transaction."""
     with db.read() as session:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from cairo6.errors import FormError, InvalidValueError, StateError
-from cairo6.service import records
+from cairo6.service import lifecycle, records
 from cairo6.service.trial import Trial
 from cairo6.study.models import Form as FormDef
 from cairo6.web import auth
@@ -36,6 +36,7 @@ def _record_page(
     *,
     record_key: str | None = None,
     error: Exception | None = None,
+    state: lifecycle.RecordState | None = None,
 ) -> Response:
     fields = record_fields(trial.definition(), form)
     errors, general = (
@@ -56,6 +57,7 @@ def _record_page(
             "errors": errors,
             "general": general,
             "pci_layout": PCI_LAYOUT,
+            "state": state,
         },
         status=200 if error is None else (400 if isinstance(error, StateError) else 422),
     )
@@ -105,7 +107,8 @@ def record_edit(
             "record", key, "a record of this participant", "open the record from the list"
         )
     values = shown_values(study, form, saved[key])
-    return _record_page(request, trial, form, study_number, values, record_key=key)
+    state = lifecycle.casebook(trial, user.actor, study_number).state(form.id, key)
+    return _record_page(request, trial, form, study_number, values, record_key=key, state=state)
 
 
 @writes.post("/participants/{study_number}/records/{form_id}/update", name="record_update")

@@ -35,6 +35,7 @@ from cairo6.web.fields import (
     column_fields,
     parse_checklist,
 )
+from cairo6.web.pages_lifecycle import participant_lifecycle
 from cairo6.web.recordfields import display
 from cairo6.web.render import page, problems_by_field, redirect
 
@@ -388,6 +389,7 @@ def _participant_page(
             "query_rows": query_rows,
             "query_values": query_values or {},
             "query_forms": [(f.id, f.label) for f in study.forms],
+            "lifecycle": participant_lifecycle(trial, actor, study_number),
             "errors": errors,
             "general": general,
         },

@@ -38,6 +38,15 @@ MESSAGES = {
     "setup": "The administrator account is ready. Please sign in.",
     "password": "Password changed.",
     "user": "Account saved.",
+    # the form lifecycle (P1)
+    "complete": "Marked complete.",
+    "sdv": "Source data verification marks saved.",
+    "verify": "Verified against the source.",
+    "signed": "Signed. The signature is kept with the exact versions of the records signed.",
+    "freeze": "Frozen: no changes until it is unfrozen.",
+    "unfreeze": "Unfrozen, with the reason in the audit trail.",
+    "lock": "Locked.",
+    "unlock": "Unlocked, with the reason in the audit trail.",
     "centre": "Centre saved.",
 }
 
