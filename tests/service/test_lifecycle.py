@@ -138,6 +138,7 @@ def test_a_record_goes_through_every_step_and_each_is_audited(toy: Toy) -> None:
     assert signed.valid
     assert signed.printed_name == "Dr inv"
     assert signed.scope == "visit"
+    assert signed.label == "Follow-up visit 12"
     assert _state(t, "visit", "12").status is Status.SIGNED
     lifecycle.take_step(t.trial, t.dm, t.number, "visit", "freeze", record_key="12")
     assert _state(t, "visit", "12").status is Status.FROZEN

@@ -138,6 +138,8 @@ class SignatureView:
     id: int
     scope: str
     """`visit` (one record) or `casebook` (every record of the participant when signed)."""
+    label: str
+    """What was signed, in words: the visit's form and key, or "Casebook"."""
     record_id: int | None
     printed_name: str
     username: str
@@ -218,6 +220,11 @@ def _signature_views(
             SignatureView(
                 id=sig.id,
                 scope=sig.scope,
+                label=(
+                    _record_words(study, covered[0].form, covered[0].record_key)
+                    if sig.scope == "visit" and covered
+                    else "Casebook"
+                ),
                 record_id=sig.record_id,
                 printed_name=sig.printed_name,
                 username=sig.username,
