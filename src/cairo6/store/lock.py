@@ -22,6 +22,11 @@ OPEN_WHILE_LOCKED = frozenset({User.__tablename__, Centre.__tablename__, "databa
 """Audited tables that may change while the database is locked."""
 
 _CHECKED = "cairo6_database_lock"
+_LATEST = (
+    select(DatabaseLock.action, DatabaseLock.at, DatabaseLock.username)
+    .order_by(DatabaseLock.id.desc())
+    .limit(1)
+)
 
 
 def latest_lock(session: Session) -> DatabaseLock | None:
@@ -45,11 +50,9 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     # Read once per transaction: the lock cannot change under a writer, who holds the write
     # lock, so a transaction of many flushes (an import) pays for one query.
     if _CHECKED not in session.info:
-        with session.no_autoflush:
-            lock = latest_lock(session)
-        session.info[_CHECKED] = (
-            (lock.at, lock.username) if lock and lock.action == "lock" else None
-        )
+        # Columns, not an ORM object: this runs inside the write lock of every change.
+        row = session.execute(_LATEST).first()
+        session.info[_CHECKED] = (row.at, row.username) if row and row.action == "lock" else None
     held = session.info[_CHECKED]
     if held is not None:
         raise DatabaseLockedError(*held)
