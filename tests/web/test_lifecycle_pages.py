@@ -96,6 +96,14 @@ def test_complete_sign_verify_void_and_lock_over_http(lifecycle_app: tuple[FastA
         "adherence": "good", "reason": "transcription error",
     })  # fmt: skip
     assert corrected.status_code == 200
+    api = inv.get(f"/api/participants/{n}/lifecycle").json()
+    assert api["resign_needed"] is True
+    assert [s["valid"] for s in api["signatures"]] == [False]
+    assert "transcription error" in api["signatures"][0]["voided_because"]
+    visit_state = next(r for r in api["records"] if r["form"] == "visit")
+    assert visit_state["status"] == "complete"
+    assert visit_state["verification_outdated"] is True
+    assert set(visit_state["sdv"]) == {"week", "visit_date", "adherence"}  # systolic changed
     participant = inv.get(f"/participants/{n}").text
     assert "Re-signing needed" in participant
     assert 'data-signature="voided"' in participant

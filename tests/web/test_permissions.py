@@ -387,6 +387,7 @@ CASES: list[Case] = [
     ),
     Case("record_sign_page", "GET", _get("/participants/{w.p1}/sign"), True),
     Case("database_lock_page", "GET", _get("/database-lock")),
+    Case("api_participant_lifecycle", "GET", _get("/api/participants/{w.p1}/lifecycle"), True),
     Case(
         "record_complete",
         "POST",

@@ -67,6 +67,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "record_lock": Action.LOCK_RECORDS,
     "database_lock_page": Action.LOCK_DATABASE,
     "database_lock_change": Action.LOCK_DATABASE,
+    "api_participant_lifecycle": Action.VIEW_PARTICIPANT,
     "reports_page": Action.VIEW_REPORT,
     "report_html": Action.VIEW_REPORT,
     "report_generate": Action.VIEW_REPORT,

@@ -20,6 +20,7 @@ from cairo6.service.passwords import set_concurrency
 from cairo6.store.engine import Database, anchored_database
 from cairo6.web import (
     api,
+    api_lifecycle,
     api_records,
     errors,
     pages_account,
@@ -184,6 +185,7 @@ def create_app(target: str | Path | Database, settings: WebSettings | None = Non
     app.include_router(api_records.router)
     app.include_router(pages_lifecycle.router)  # P1 form lifecycle
     app.include_router(pages_lifecycle.writes)
+    app.include_router(api_lifecycle.router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.add_middleware(GuardMiddleware)
     # X-Forwarded-For/-Proto are believed only from the proxies the settings name (none by
