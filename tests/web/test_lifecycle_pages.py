@@ -64,6 +64,9 @@ def test_complete_sign_verify_void_and_lock_over_http(lifecycle_app: tuple[FastA
     inv, inv_csrf = login(app, "inv")
     sign = inv.get(f"/participants/{n}/sign?form=visit&key=12").text
     assert "Meaning of this signature:" in sign
+    assert "You sign as <strong>Dr inv</strong> (inv)" in sign
+    casebook = inv.get(f"/participants/{n}/sign").text
+    assert "cannot be signed until the site marks it complete: Baseline" in casebook
     assert toy.trial.definition().manifest.data_management.signature_meaning in sign
     before = _writes(toy)
     wrong = _post(inv, inv_csrf, f"/participants/{n}/sign", {"form": "visit", "key": "12",

@@ -264,6 +264,8 @@ def _sign_page(
             "states": states,
             "meaning": study.manifest.data_management.signature_meaning,
             "signer": user.actor.username,
+            "printed_name": user.full_name.strip() or user.actor.username,
+            "open_records": [label for label, s in states if s.completed is None],
             "general": [str(error)] if error else [],
             "errors": {"password": [str(error)]}
             if isinstance(error, InvalidValueError) and error.field == "password"
