@@ -71,3 +71,27 @@ def test_cairo6_report_is_interim_then_final_once_locked(tmp_path: Path) -> None
     assert "<title>FINAL: " in html
     assert f"FINAL: database locked on {stamp} UTC by dm</div>" in html
     assert "INTERIM" not in html
+
+
+def test_every_printed_page_of_the_html_report_carries_the_status(
+    report_input: ReportInput,
+) -> None:
+    """Printed by Chromium to PDF, each page of an INTERIM report says INTERIM."""
+    from tests.web.test_browser import ARGS, CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright")
+    pypdf = pytest.importorskip("pypdf", reason="needs pypdf to read the PDF back")
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's Chromium")
+    status = "INTERIM: the database is not locked; the data may still change"
+    html = render_html(build_report(dataclasses.replace(report_input, data_status=status)))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page()
+        page.set_content(html)
+        pdf = page.pdf(format="A4")
+        browser.close()
+    pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    assert len(pages) > 3
+    unlabelled = [i + 1 for i, p in enumerate(pages) if "INTERIM" not in p.extract_text()]
+    assert unlabelled == []
