@@ -22,6 +22,8 @@ from cairo6.errors import (
 )
 from cairo6.service import admin, lifecycle
 from cairo6.service.enrolment import add_screening, assess_eligibility, randomise
+from cairo6.service.exchange_export import export_csv
+from cairo6.service.exchange_import import import_directory
 from cairo6.service.lifecycle import Status
 from cairo6.service.passwords import hash_password
 from cairo6.service.records import record_form, update_form
@@ -281,7 +283,7 @@ def test_a_wrong_password_signs_nothing_and_is_kept_in_the_trail(toy: Toy) -> No
         assert failed.participant == t.number
 
 
-def test_the_locked_database_refuses_every_write_until_unlocked(toy: Toy) -> None:
+def test_the_locked_database_refuses_every_write_until_unlocked(toy: Toy, tmp_path: Path) -> None:
     t = toy
     with t.trial.db.read() as session:
         assert lifecycle.database_lock(session) is None
@@ -301,6 +303,10 @@ def test_the_locked_database_refuses_every_write_until_unlocked(toy: Toy) -> Non
         lifecycle.take_step(t.trial, t.nurse, t.number, "visit", "complete", record_key="12")
     with pytest.raises(StateError, match="already locked"):
         lifecycle.lock_database(t.trial, t.dm, "again")
+    export_dir = tmp_path / "export"  # reading is still allowed; importing is not
+    export_csv(t.trial, t.dm, export_dir)
+    with pytest.raises(DatabaseLockedError):
+        import_directory(t.trial, t.dm, export_dir)
     assert _counts(t) == before
     with pytest.raises(InvalidValueError, match="reason"):
         lifecycle.unlock_database(t.trial, t.dm, "  ")

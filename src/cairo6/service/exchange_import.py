@@ -29,6 +29,7 @@ from cairo6.errors import (
     NotFoundError,
     StateError,
 )
+from cairo6.service import lifecycle
 from cairo6.service.dictionary import (
     ENROLMENT_FILES,
     DictionaryEntry,
@@ -365,6 +366,7 @@ def import_directory(
     any row, column or file is refused; the database is then left exactly as it was.
     """
     require(actor, Action.IMPORT)
+    lifecycle.ensure_unlocked(trial.db)
     directory = Path(path)
     if not directory.is_dir():
         raise InvalidValueError(

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cairo6.errors import InvalidValueError, StateError
+from cairo6.errors import DatabaseLockedError, InvalidValueError, StateError
 from cairo6.service import records
 from cairo6.service.passwords import verify_password
 from cairo6.service.permissions import Action, require
@@ -776,6 +776,14 @@ def lock_history(session: StoreSession) -> list[LockEvent]:
     """Every lock and unlock of the database, latest first."""
     rows = session.scalars(select(DatabaseLock).order_by(DatabaseLock.id.desc())).all()
     return [LockEvent(r.action, r.at, r.username, r.role, r.reason) for r in rows]
+
+
+def ensure_unlocked(db: Database) -> None:
+    """Refuse at once, before reading anything, a bulk write (an import) to a locked database;
+    the flush would refuse it too, but only row by row."""
+    held = lock_state(db)
+    if held is not None:
+        raise DatabaseLockedError(held.at, held.username)
 
 
 def lock_state(db: Database) -> LockState | None:
