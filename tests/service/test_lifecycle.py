@@ -141,6 +141,17 @@ def test_a_record_goes_through_every_step_and_each_is_audited(toy: Toy) -> None:
     assert signed.printed_name == "Dr inv"
     assert signed.scope == "visit"
     assert signed.label == "Follow-up visit 12"
+    # Bound to the record's exact version: its content hash and its latest audit record.
+    (covered,) = signed.records
+    with t.trial.db.read() as session:
+        latest = session.scalar(
+            select(func.max(AuditRecord.seq)).where(
+                AuditRecord.table_name == "form_record",
+                AuditRecord.record_id == str(covered.record_id),
+            )
+        )
+    assert covered.audit_seq == latest
+    assert covered.data_hash == _state(t, "visit", "12").data_hash
     assert _state(t, "visit", "12").status is Status.SIGNED
     lifecycle.take_step(t.trial, t.dm, t.number, "visit", "freeze", record_key="12")
     assert _state(t, "visit", "12").status is Status.FROZEN
