@@ -22,9 +22,9 @@ from cairo6.cli.common import DbOption, console, err_console, open_database, wri
 from cairo6.report.document import Effect, Report
 from cairo6.report.files import STEPS
 from cairo6.report.run import RunOutcome, run_report
-from cairo6.service.lifecycle import report_status
 from cairo6.service.setup import open_trial
 from cairo6.service.trial import Trial
+from cairo6.service.trial_lock import report_status
 from cairo6.store.extract import extract
 
 __all__ = ["report_command"]

@@ -29,7 +29,6 @@ from cairo6.errors import (
     NotFoundError,
     StateError,
 )
-from cairo6.service import lifecycle
 from cairo6.service.dictionary import (
     ENROLMENT_FILES,
     DictionaryEntry,
@@ -46,6 +45,7 @@ from cairo6.service.exchange_tables import parse_cell
 from cairo6.service.permissions import Action, require
 from cairo6.service.records import RECORD_ACTION, record_in
 from cairo6.service.trial import Trial, participant
+from cairo6.service.trial_lock import ensure_unlocked
 from cairo6.service.validation import clean_form
 from cairo6.store.audit import Actor
 from cairo6.store.engine import StoreSession
@@ -366,7 +366,7 @@ def import_directory(
     any row, column or file is refused; the database is then left exactly as it was.
     """
     require(actor, Action.IMPORT)
-    lifecycle.ensure_unlocked(trial.db)
+    ensure_unlocked(trial.db)
     directory = Path(path)
     if not directory.is_dir():
         raise InvalidValueError(

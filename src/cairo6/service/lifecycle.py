@@ -9,7 +9,8 @@ The state of a record is the fold of its steps checked against its current conte
 verification or signature names the SHA-256 of the records it covered, so a later change of a
 record leaves the verification out of date and voids the signature ("re-signing needed"),
 without anything having to remember to undo them. Frozen and locked records refuse changes;
-a locked database refuses every change to the trial record (`store.lock`).
+a locked database refuses every change to the trial record (`store.lock`; locking and the
+reports' INTERIM/FINAL label are in `trial_lock`, whose names this module also offers).
 """
 
 from __future__ import annotations
@@ -22,25 +23,62 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cairo6.errors import DatabaseLockedError, InvalidValueError, StateError
+from cairo6.errors import InvalidValueError, StateError
 from cairo6.service import records
 from cairo6.service.passwords import verify_password
 from cairo6.service.permissions import Action, require
 from cairo6.service.trial import Trial, participant
+from cairo6.service.trial_lock import (
+    LockEvent,
+    LockState,
+    database_lock,
+    ensure_unlocked,
+    lock_database,
+    lock_history,
+    lock_state,
+    open_query_count,
+    reason_for,
+    report_status,
+    unlock_database,
+)
 from cairo6.store import audit
 from cairo6.store.audit import Actor, canonical, jsonable, now_iso
 from cairo6.store.engine import Database, StoreSession
-from cairo6.store.lock import latest_lock
 from cairo6.store.schema import (
     AuditRecord,
-    DatabaseLock,
     FormRecord,
-    Query,
     RecordStep,
     Signature,
     User,
 )
 from cairo6.study.study import Study
+
+__all__ = [  # the database lock lives in `trial_lock`; one entry point for the lifecycle
+    "Casebook",
+    "Done",
+    "ItemMark",
+    "LockEvent",
+    "LockState",
+    "RecordState",
+    "SignatureView",
+    "SignedRecord",
+    "Status",
+    "casebook",
+    "database_lock",
+    "ensure_editable",
+    "ensure_unlocked",
+    "lock_database",
+    "lock_history",
+    "lock_state",
+    "open_query_count",
+    "record_hash",
+    "record_states",
+    "report_status",
+    "sign",
+    "signatures_of",
+    "take_step",
+    "unlock_database",
+]
 
 
 class Status(StrEnum):
@@ -150,16 +188,6 @@ class SignatureView:
     manifest_hash: str
     valid: bool
     voided_because: str = ""
-
-
-@dataclass(frozen=True)
-class LockState:
-    """The database lock in force: when, by whom and why."""
-
-    at: str
-    username: str
-    role: str
-    reason: str
 
 
 # --- reading states ----------------------------------------------------------------------------
@@ -362,14 +390,6 @@ def signatures_of(
     return _signature_views(session, study, signatures)
 
 
-def database_lock(session: StoreSession) -> LockState | None:
-    """The database lock in force, or None while the database is open."""
-    lock = latest_lock(session)
-    if lock is None or lock.action != "lock":
-        return None
-    return LockState(lock.at, lock.username, lock.role, lock.reason)
-
-
 @dataclass(frozen=True)
 class Casebook:
     """A participant's records' states by (form, record key), signatures, re-signing needed."""
@@ -405,15 +425,6 @@ def casebook(trial: Trial, actor: Actor, study_number: str) -> Casebook:
 
 
 # --- steps ---------------------------------------------------------------------------------------
-
-
-def _reason(reason: str | None, step: str) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise InvalidValueError(
-            "reason", reason, f"a reason to {step}", f"say why the record must {step}"
-        )
-    return text
 
 
 def _words(study: Study, row: FormRecord, number: str) -> str:
@@ -544,7 +555,7 @@ def take_step(
     study = trial.definition()
     form = study.form(form_id)
     if step in ("unfreeze", "unlock"):
-        reason = _reason(reason, step)
+        reason = reason_for(reason, f"{step} the record")
     with trial.db.write(actor, insert_reason=reason) as session:
         person = participant(session, actor, study_number, ACTIONS[step])
         if step == "complete":
@@ -703,100 +714,3 @@ def sign(
         if exc.field == "password":
             _sign_failed(trial.db, actor, study_number)
         raise
-
-
-# --- the database lock ---------------------------------------------------------------------------
-
-
-def open_query_count(session: StoreSession) -> int:
-    """Queries not yet closed, over the whole trial."""
-    return int(
-        session.scalar(select(func.count()).select_from(Query).where(Query.status != "closed")) or 0
-    )
-
-
-def lock_database(trial: Trial, actor: Actor, reason: str) -> LockState:
-    """Lock the database for the final analysis: nothing of the trial record can change until
-    it is unlocked. Refused while queries are open when the study's plan says so."""
-    text = _reason(reason, "lock the database")
-    require(actor, Action.LOCK_DATABASE)
-    rule = trial.definition().manifest.data_management.lock_requires_no_open_queries
-    with trial.db.write(actor, insert_reason=text) as session:
-        held = database_lock(session)
-        if held is not None:
-            raise StateError(
-                f"the database is already locked (since {held.at}, by {held.username}); "
-                "nothing was changed",
-                "nothing to do",
-            )
-        count = open_query_count(session)
-        if rule and count:
-            raise StateError(
-                f"the database cannot be locked while {count} quer"
-                f"{'y is' if count == 1 else 'ies are'} not closed (the study's data management "
-                "plan: lock_requires_no_open_queries); nothing was changed",
-                "answer and close every query (see the query list), then lock",
-            )
-        row = DatabaseLock(
-            action="lock", username=actor.username, role=actor.role, at=now_iso(), reason=text
-        )
-        session.add(row)
-        session.flush()
-        return LockState(row.at, row.username, row.role, row.reason)
-
-
-def unlock_database(trial: Trial, actor: Actor, reason: str) -> None:
-    """Unlock the database, with the reason (kept with the unlock and in the audit trail)."""
-    text = _reason(reason, "unlock the database")
-    require(actor, Action.LOCK_DATABASE)
-    with trial.db.write(actor, insert_reason=text) as session:
-        if database_lock(session) is None:
-            raise StateError("the database is not locked; nothing was changed", "nothing to do")
-        session.add(
-            DatabaseLock(
-                action="unlock",
-                username=actor.username,
-                role=actor.role,
-                at=now_iso(),
-                reason=text,
-            )
-        )
-
-
-@dataclass(frozen=True)
-class LockEvent:
-    """One lock or unlock of the database."""
-
-    action: str
-    at: str
-    username: str
-    role: str
-    reason: str
-
-
-def lock_history(session: StoreSession) -> list[LockEvent]:
-    """Every lock and unlock of the database, latest first."""
-    rows = session.scalars(select(DatabaseLock).order_by(DatabaseLock.id.desc())).all()
-    return [LockEvent(r.action, r.at, r.username, r.role, r.reason) for r in rows]
-
-
-def ensure_unlocked(db: Database) -> None:
-    """Refuse at once, before reading anything, a bulk write (an import) to a locked database;
-    the flush would refuse it too, but only row by row."""
-    held = lock_state(db)
-    if held is not None:
-        raise DatabaseLockedError(held.at, held.username)
-
-
-def lock_state(db: Database) -> LockState | None:
-    """The database lock in force (for labelling a report), read in its own transaction."""
-    with db.read() as session:
-        return database_lock(session)
-
-
-def report_status(db: Database) -> str:
-    """How a report of this database is labelled: FINAL with the lock time, else INTERIM."""
-    held = lock_state(db)
-    if held is None:
-        return "INTERIM: the database is not locked; the data may still change"
-    return f"FINAL: database locked on {held.at[:16].replace('T', ' ')} UTC by {held.username}"

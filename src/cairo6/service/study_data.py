@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from cairo6.analysis.definition import Participant as RuleView
 from cairo6.analysis.definition import flatten
 from cairo6.errors import FieldProblem, FormError, StateError
-from cairo6.service.lifecycle import report_status
 from cairo6.service.permissions import Action, require
 from cairo6.service.trial import Trial
+from cairo6.service.trial_lock import report_status
 from cairo6.store.audit import Actor
 from cairo6.store.schema import Centre, FormRecord, Participant, Randomisation, Screening
 from cairo6.study.mapping import ParticipantData

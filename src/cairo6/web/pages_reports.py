@@ -23,8 +23,8 @@ from cairo6.analysis.engine import analyse
 from cairo6.analysis.spec import parse_spec, spec_for
 from cairo6.report.document import build_report
 from cairo6.report.run import report_input, run_report
-from cairo6.service.lifecycle import report_status
 from cairo6.service.permissions import Action, require
+from cairo6.service.trial_lock import report_status
 from cairo6.store.extract import extract
 from cairo6.web import auth
 from cairo6.web.context import Web, WebApp, page_csrf, signed_in
