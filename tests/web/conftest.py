@@ -143,7 +143,7 @@ class World:
             self.site.dm,
             study_number or self.p1,
             "toxicity",
-            {"term": SECRET_TERM, "grade": 2, "phase": "neoadjuvant"},
+            {"term": SECRET_TERM, "ctcae_term": "Diarrhea", "grade": 2, "phase": "neoadjuvant"},
         ).record_key
 
     def query(self) -> int:

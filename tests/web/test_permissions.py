@@ -70,7 +70,13 @@ def _get(path: str) -> Build:
 
 
 def _tox_form(grade: int = 2) -> dict[str, Any]:
-    return {"term": SECRET_TERM, "grade": str(grade), "phase": "neoadjuvant", "onset_date": ""}
+    return {
+        "term": SECRET_TERM,
+        "ctcae_term": "Diarrhea",
+        "grade": str(grade),
+        "phase": "neoadjuvant",
+        "onset_date": "",
+    }
 
 
 def _path_form() -> dict[str, Any]:
@@ -292,7 +298,7 @@ CASES: list[Case] = [
         "POST",
         lambda w: (
             f"/api/participants/{w.p1}/records/toxicity",
-            {"term": SECRET_TERM, "grade": 1, "phase": "neoadjuvant"},
+            {"term": SECRET_TERM, "ctcae_term": "Diarrhea", "grade": 1, "phase": "neoadjuvant"},
         ),
         True,
         "toxicity",

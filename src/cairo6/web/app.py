@@ -6,7 +6,9 @@ The process keeps no per-user state, so any number of workers can serve one addr
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -153,11 +155,19 @@ class HeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(target: str | Path | Database, settings: WebSettings | None = None) -> FastAPI:
-    """The web application for one trial database (a SQLite path or a postgresql:// URL)."""
+def create_app(
+    target: str | Path | Database,
+    settings: WebSettings | None = None,
+    *,
+    now: Callable[[], dt.datetime] | None = None,
+) -> FastAPI:
+    """The web application for one trial database (a SQLite path or a postgresql:// URL);
+    `now` is its clock (the real one by default; tests pass one they move)."""
     db = target if isinstance(target, Database) else anchored_database(target, Settings.from_env())
     chosen = settings or WebSettings.from_env()
     web = WebApp(db, chosen, make_templates(), RateLimiter(chosen.login_rate_per_minute))
+    if now is not None:
+        web.now = now
     set_concurrency(chosen.hash_concurrency)
     app = FastAPI(
         title="cairo6",
