@@ -127,6 +127,17 @@ CASES: list[Case] = [
         "pathology",
     ),
     Case("query_list", "GET", _get("/queries")),
+    # P3 safety: each case acts on a serious adverse event of P1 (C01) of its own
+    Case("safety_list", "GET", _get("/safety")),
+    Case("safety_csv", "GET", _get("/safety.csv")),
+    Case("safety_event", "GET", lambda w: (f"/safety/{w.sae()}", None), True),
+    Case("safety_pdf", "GET", lambda w: (f"/safety/{w.sae()}/report.pdf", None), True),
+    Case(
+        "safety_report",
+        "POST",
+        lambda w: (f"/safety/{w.sae()}/report", {"narrative": "Admitted; rehydrated."}),
+        True,
+    ),
     Case("radiology_worklist", "GET", _get("/review/radiology")),
     Case("pathology_worklist", "GET", _get("/review/pathology")),
     Case("admin_users", "GET", _get("/admin/users")),

@@ -28,6 +28,7 @@ from cairo6.web import (
     pages_admin,
     pages_records,
     pages_reports,
+    pages_safety,
     pages_trial,
 )
 from cairo6.web.auth import RateLimiter
@@ -191,6 +192,8 @@ def create_app(
     app.include_router(api.public)
     app.include_router(api.router)
     app.include_router(api_records.router)
+    app.include_router(pages_safety.router)  # P3 safety
+    app.include_router(pages_safety.writes)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.add_middleware(GuardMiddleware)
     # X-Forwarded-For/-Proto are believed only from the proxies the settings name (none by

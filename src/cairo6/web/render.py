@@ -39,6 +39,7 @@ MESSAGES = {
     "password": "Password changed.",
     "user": "Account saved.",
     "centre": "Centre saved.",
+    "reported": "Report sent; the e-mail notification is listed below.",
 }
 
 
