@@ -66,6 +66,8 @@ def _plain_spec(study: Study, item: Item) -> FieldSpec:
         return FieldSpec(item.id, item.label, "select", item.required, YES_NO, hint=item.help)
     if item.type is DataType.DATE:
         return FieldSpec(item.id, item.label, "date", item.required, hint=item.help)
+    if item.type is DataType.DATETIME:
+        return FieldSpec(item.id, item.label, "datetime", item.required, hint=item.help)
     if item.type in (DataType.INTEGER, DataType.DECIMAL):
         return FieldSpec(
             item.id,
