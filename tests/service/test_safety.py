@@ -165,6 +165,6 @@ def test_the_line_listing_holds_what_the_events_say(site: Site) -> None:
         number, "Diarrhea", "3", "Recovering/resolving",
     )  # fmt: skip
     assert row["seriousness"] == "Requires hospitalisation or prolongs it"
-    assert row["aware_at_utc"] == "2018-02-03T09:30"
+    assert row["site_aware_utc"] == "2018-02-03T09:30"
     assert row["arm"] == views[0].arm
     assert row["arm"]  # the data manager may see the allocation

@@ -98,7 +98,9 @@ def test_an_sae_is_entered_and_is_overdue_24_hours_later(
                 page.get_by_role("button", name="Save").click()
                 term_error = page.locator("#ctcae_term-error")
                 expect(term_error).to_contain_text("did you mean 'Diarrhea'")
-                page.screenshot(path=str(ARTIFACTS / f"sae-term-refused-{width}.png"), full_page=True)
+                page.screenshot(
+                    path=str(ARTIFACTS / f"sae-term-refused-{width}.png"), full_page=True
+                )
                 page.get_by_label("CTCAE v5.0 term").fill("Diarrhea")
                 page.get_by_role("button", name="Save").click()
                 page.wait_for_url(f"**/participants/{world.p1}**")

@@ -104,7 +104,7 @@ def _span(delta: dt.timedelta) -> str:
 
 
 def due(
-    aware_at: dt.datetime | None,
+    awareness: dt.datetime | None,
     reports: Iterable[ReportView],
     plan: SafetyPlan,
     now: dt.datetime,
@@ -115,9 +115,9 @@ def due(
     if any(r.final for r in done):
         return Due("closed", None, None)
     if not done:
-        if aware_at is None:
+        if awareness is None:
             return Due("awareness missing", None, None)
-        deadline = _utc(aware_at) + dt.timedelta(hours=plan.initial_report_hours)
+        deadline = _utc(awareness) + dt.timedelta(hours=plan.initial_report_hours)
         state = "initial"
     else:
         deadline = _utc(done[-1].submitted_at) + dt.timedelta(days=plan.follow_up_days)
@@ -148,7 +148,7 @@ class SaeView:
     end: str
     outcome: str
     criteria: tuple[str, ...]
-    aware_at: dt.datetime | None
+    awareness: dt.datetime | None
     clock: Due
     reports: tuple[ReportView, ...] = ()
     notices: tuple[NoticeView, ...] = field(default_factory=tuple)
@@ -226,7 +226,7 @@ def _view(
         )
     )
     aware = values.get(roles.aware) if roles.aware else None
-    aware_at = aware if isinstance(aware, dt.datetime) else None
+    awareness = aware if isinstance(aware, dt.datetime) else None
     arm = None
     if allowed(actor.role, Action.VIEW_ALLOCATION):
         alloc = allocation(session, person.id)
@@ -255,8 +255,8 @@ def _view(
         end=_role_value(study, form, values, "end"),
         outcome=_role_value(study, form, values, "outcome"),
         criteria=criteria,
-        aware_at=aware_at,
-        clock=due(aware_at, reports, study.manifest.safety, now),
+        awareness=awareness,
+        clock=due(awareness, reports, study.manifest.safety, now),
         reports=reports,
         notices=notices,
     )
@@ -376,7 +376,7 @@ def _message(view: SaeView, what: str, mail: MailSettings) -> EmailMessage:
         f"Form: {view.form_label} {view.record_key}".rstrip(),
         f"Event: {view.term}",
         f"Seriousness: {', '.join(view.criteria) or 'not given'}",
-        f"Site aware: {view.aware_at.isoformat() if view.aware_at else 'not given'} (UTC)",
+        f"Site aware: {view.awareness.isoformat() if view.awareness else 'not given'} (UTC)",
         f"Reporting: {view.clock.describe()}",
     ]
     if view.reports:
@@ -429,7 +429,7 @@ def notify(
 
 LISTING_COLUMNS = (
     "study_number", "centre", "arm", "form", "record", "term", "grade", "onset", "end",
-    "outcome", "seriousness", "aware_at_utc", "reports", "reporting",
+    "outcome", "seriousness", "site_aware_utc", "reports", "reporting",
 )  # fmt: skip
 
 
@@ -448,7 +448,7 @@ def listing_rows(views: Iterable[SaeView]) -> list[dict[str, str]]:
             "end": v.end,
             "outcome": v.outcome,
             "seriousness": "; ".join(v.criteria),
-            "aware_at_utc": v.aware_at.isoformat(timespec="minutes") if v.aware_at else "",
+            "site_aware_utc": v.awareness.isoformat(timespec="minutes") if v.awareness else "",
             "reports": str(len(v.reports)),
             "reporting": v.clock.describe(),
         }

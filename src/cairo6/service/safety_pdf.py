@@ -76,7 +76,7 @@ def sae_pdf(view: SaeView, trial: str, printed_at: dt.datetime) -> bytes:
         _pair(pdf, "Allocated arm", view.arm)
     _pair(pdf, "Form", f"{view.form_label} {view.record_key}".strip())
     _pair(pdf, "Seriousness (ICH E2A)", "; ".join(view.criteria))
-    _pair(pdf, "Site aware", _when(view.aware_at))
+    _pair(pdf, "Site aware", _when(view.awareness))
     _pair(pdf, "Reporting", view.clock.describe())
     _heading(pdf, "Record")
     for label, value in view.items:
