@@ -156,3 +156,24 @@ def test_an_empty_report_is_refused_and_changes_nothing(
     assert refused.status_code == 422
     assert "narrative" in refused.text
     assert safety.serious_event(world.site.trial, world.site.dm, record_id, clock()).reports == ()
+
+
+def test_an_sae_entered_through_the_api_is_mailed_once(
+    safety_app: FastAPI, world: World, mail: tuple[Sink, MailSettings]
+) -> None:
+    sink, _settings = mail
+    client, csrf = login(safety_app, "inv1")
+    body = {k: v for k, v in _serious_form(csrf).items() if k != "csrf_token"}
+    saved = client.post(
+        f"/api/participants/{world.p1}/records/toxicity", json=body, headers={"X-CSRF-Token": csrf}
+    )
+    assert saved.status_code == 200, saved.text
+    assert len(sink.messages) == 1
+    key = saved.json()["record_key"]
+    corrected = client.patch(
+        f"/api/participants/{world.p1}/records/toxicity?key={key}",
+        json={"changes": {"outcome": "recovered"}, "reason": "recovered at discharge"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert corrected.status_code == 200, corrected.text
+    assert len(sink.messages) == 1  # a correction of a known SAE is no new SAE

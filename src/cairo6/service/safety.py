@@ -285,7 +285,7 @@ def serious_event(trial: Trial, actor: Actor, record_id: int, now: dt.datetime) 
         rows = _visible_rows(session, trial.definition(), actor, record_id)
         if not rows:
             raise NotFoundError(
-                "serious adverse event", record_id, "open it from the list of serious events"
+                "serious adverse event", str(record_id), "open it from the list of serious events"
             )
         return _view(session, trial, actor, *rows[0], now)
 
@@ -312,7 +312,7 @@ def submit_report(
         rows = _visible_rows(session, trial.definition(), actor, record_id)
         if not rows:
             raise NotFoundError(
-                "serious adverse event", record_id, "open it from the list of serious events"
+                "serious adverse event", str(record_id), "open it from the list of serious events"
             )
         row, person, _centre = rows[0]
         require(actor, Action.REPORT_SAE, person.centre_id)
