@@ -44,10 +44,15 @@ class _Report(FPDF):
 
 
 def _pair(pdf: FPDF, label: str, value: str) -> None:
+    # Label and value side by side; the row is as tall as the taller of the two.
+    top = pdf.get_y()
     pdf.set_font(_FONT, "B", 9)
-    pdf.multi_cell(60, 5, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
+    pdf.multi_cell(60, 5, label, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    below_label = pdf.get_y()
+    pdf.set_xy(pdf.l_margin + 60, top)
     pdf.set_font(_FONT, size=9)
-    pdf.multi_cell(_WIDTH - 60, 5, value or "—", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(_WIDTH - 60, 5, value or "—", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(below_label, pdf.get_y()))
 
 
 def _heading(pdf: FPDF, text: str) -> None:
@@ -67,7 +72,9 @@ def sae_pdf(view: SaeView, trial: str, printed_at: dt.datetime) -> bytes:
     pdf.set_title(f"SAE report {view.study_number} {view.term}")
     pdf.add_page()
     pdf.set_font(_FONT, "B", 14)
-    pdf.multi_cell(_WIDTH, 8, f"Serious adverse event: {view.term}")
+    pdf.multi_cell(
+        _WIDTH, 8, f"Serious adverse event: {view.term}", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.set_font(_FONT, size=9)
     pdf.cell(0, 5, f"Printed {_when(printed_at)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     _heading(pdf, "Event")
@@ -90,20 +97,23 @@ def sae_pdf(view: SaeView, trial: str, printed_at: dt.datetime) -> bytes:
             5,
             f"Report {report.number} ({kind}), {_when(report.submitted_at)}, "
             f"by {report.submitted_by}",
+            align="L",
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
         pdf.set_font(_FONT, size=9)
-        pdf.multi_cell(_WIDTH, 5, report.narrative, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(_WIDTH, 5, report.narrative, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if not view.reports:
         pdf.cell(0, 5, "None yet.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     _heading(pdf, f"E-mail notifications ({len(view.notices)})")
+    pdf.set_font(_FONT, size=9)
     for notice in view.notices:
         detail = f": {notice.detail}" if notice.detail else ""
         pdf.multi_cell(
             _WIDTH,
             5,
             f"{_when(notice.attempted_at)} {notice.status}{detail} — {notice.subject}",
+            align="L",
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
