@@ -13,6 +13,64 @@ DEFAULT_DB = "cairo6.db"
 DEFAULT_WRITE_WAIT_SECONDS = 10.0
 
 
+# --- P3 safety: e-mail of serious-adverse-event notifications ---------------------------------
+
+DEFAULT_SMTP_PORT = 25
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Where serious-adverse-event notifications go: an SMTP server and the addresses to tell.
+
+    Unset host or recipients mean "not configured": every notice is then recorded as not sent,
+    and the overdue clock on the dashboard still runs.
+    """
+
+    smtp_host: str | None = None
+    """The SMTP server (CAIRO6_SMTP_HOST)."""
+    smtp_port: int = DEFAULT_SMTP_PORT
+    """Its port (CAIRO6_SMTP_PORT, default 25)."""
+    sender: str = "cairo6@localhost"
+    """The From address (CAIRO6_SMTP_FROM)."""
+    sae_notify: tuple[str, ...] = ()
+    """Who is told of each serious adverse event and report (CAIRO6_SAE_NOTIFY, a comma
+    list: the sponsor's pharmacovigilance desk, the coordinating investigator)."""
+
+    @property
+    def configured(self) -> bool:
+        """Whether there is a server and someone to tell."""
+        return bool(self.smtp_host and self.sae_notify)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> MailSettings:
+        """Mail settings from `CAIRO6_SMTP_*` and `CAIRO6_SAE_NOTIFY`."""
+        env = os.environ if environ is None else environ
+        raw_port = env.get("CAIRO6_SMTP_PORT", "").strip()
+        port = int(raw_port) if raw_port.isdigit() else -1 if raw_port else DEFAULT_SMTP_PORT
+        if not 0 < port < 65536:
+            raise InvalidValueError(
+                "CAIRO6_SMTP_PORT",
+                raw_port,
+                "a port number 1-65535",
+                "set it (25, 587) or unset it",
+            )
+        notify = tuple(a.strip() for a in env.get("CAIRO6_SAE_NOTIFY", "").split(",") if a.strip())
+        for address in notify:
+            if address.count("@") != 1 or address.startswith("@") or address.endswith("@"):
+                raise InvalidValueError(
+                    "CAIRO6_SAE_NOTIFY",
+                    address,
+                    "comma-separated e-mail addresses (name@example.org)",
+                    "correct the address list or unset it",
+                )
+        return cls(
+            smtp_host=env.get("CAIRO6_SMTP_HOST", "").strip() or None,
+            smtp_port=port,
+            sender=env.get("CAIRO6_SMTP_FROM", "").strip() or cls.sender,
+            sae_notify=notify,
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Process-wide settings. Build once with `Settings.from_env()` and pass it down."""

@@ -67,7 +67,7 @@ def test_exported_text_holds_no_formula_and_imports_back(site: Site, tmp_path: P
         site.dm,
         person,
         "toxicity",
-        {"term": ATTACK, "grade": 2, "phase": "neoadjuvant"},
+        {"term": ATTACK, "ctcae_term": "Diarrhea", "grade": 2, "phase": "neoadjuvant"},
     )
     tmp_path = tmp_path / "export"
     exchange_export.export_csv(site.trial, site.stat, tmp_path)

@@ -171,9 +171,31 @@ def fill(s: Setup) -> dict[str, str]:
     )
     rec("discharge", "p1", discharge_date="2018-05-01")
     rec("readmission", "p1", admitted_on="2018-05-10", reason="ileus")
-    rec("complication", "p1", term="Ileus", grade="IIIa", onset_date="2018-04-25")
-    rec("complication", "p1", term="Pneumonia", grade="II", onset_date="2018-04-24")
-    rec("toxicity", "p1", term="Diarrhoea", grade=2, phase="neoadjuvant", onset_date="2018-02-01")
+    rec(
+        "complication",
+        "p1",
+        term="Ileus",
+        ctcae_term="Ileus",
+        grade="IIIa",
+        onset_date="2018-04-25",
+    )
+    rec(
+        "complication",
+        "p1",
+        term="Pneumonia",
+        ctcae_term="Lung infection",
+        grade="II",
+        onset_date="2018-04-24",
+    )
+    rec(
+        "toxicity",
+        "p1",
+        term="Diarrhoea",
+        ctcae_term="Diarrhea",
+        grade=2,
+        phase="neoadjuvant",
+        onset_date="2018-02-01",
+    )
     rec(
         "radiology",
         "p1",

@@ -77,7 +77,12 @@ def test_surgery_with_derived_items_and_the_calendar(site: Site) -> None:
     sn = _participant(site, "control")
     _save(site, sn, "surgery", _surgery(dt.date(2018, 2, 5)))
     _save(site, sn, "discharge", {"discharge_date": "2018-02-15"})
-    _save(site, sn, "complication", {"term": "Ileus", "grade": "IIIa", "onset_date": "2018-02-09"})
+    _save(
+        site,
+        sn,
+        "complication",
+        {"term": "Ileus", "ctcae_term": "Ileus", "grade": "IIIa", "onset_date": "2018-02-09"},
+    )
     saved = records_of(site.trial, site.inv1, sn)
     [(_, surgery)] = saved["surgery"]
     assert (surgery["pci_total"], surgery["macroscopic_complete"]) == (3, True)
@@ -154,7 +159,7 @@ def test_follow_up_and_pathology_ask_what_their_answers_need(site: Site) -> None
         _save(site, sn, "pathology", {"site": "overall", "evaluable": False}, who)
     assert set(_fields(reason)) == {"not_evaluable_reason"}
     with pytest.raises(FormError) as grade:
-        _save(site, sn, "complication", {"term": "Ileus", "grade": "III"})
+        _save(site, sn, "complication", {"term": "Ileus", "ctcae_term": "Ileus", "grade": "III"})
     assert set(_fields(grade)) == {"grade"}
 
 

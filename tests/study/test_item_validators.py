@@ -33,7 +33,7 @@ def test_an_unknown_validator_is_named_with_its_file_and_key() -> None:
 
 
 def test_a_validator_input_must_be_an_item_of_the_form() -> None:
-    issues = _issues("forms.toml", 'inputs = { term = "term" }', 'inputs = { term = "name" }')
+    issues = _issues("forms.toml", 'inputs = { term = "ctcae_term" }', 'inputs = { term = "name" }')
     assert issues == [
         "forms.toml: forms[toxicity].groups[main].items[grade].validate.inputs.term: "
         "item 'name' is not declared"
@@ -48,8 +48,13 @@ def test_the_calendar_map_names_items_of_the_cycle_form() -> None:
 @pytest.mark.parametrize(
     ("form", "values", "item"),
     [
-        ("complication", {"term": "Ileus", "grade": "IIIa"}, None),
-        ("toxicity", {"term": " ", "grade": 3, "phase": "adjuvant"}, "term"),
+        ("complication", {"term": "Ileus", "ctcae_term": "Ileus", "grade": "IIIa"}, None),
+        ("toxicity", {"term": " ", "ctcae_term": "Nausea", "grade": 3, "phase": "adjuvant"},
+         "term"),
+        ("toxicity", {"term": "tired", "ctcae_term": "Fatigue", "grade": 4, "phase": "adjuvant"},
+         "grade"),
+        ("toxicity", {"term": "loose stools", "ctcae_term": "diarhea", "grade": 2,
+                      "phase": "adjuvant"}, "ctcae_term"),
         ("radiology", {"timepoint": "baseline", "scan_date": "2018-01-05",
                        "lesions": [{"id": "L1", "organ": "liver", "diameter_mm": -4}]}, "lesions"),
         ("surgery", {"surgery_date": "2018-02-01", "procedure": "crs_hipec",

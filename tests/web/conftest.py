@@ -26,6 +26,10 @@ PASSWORD = "a long test password"
 USERS = ("admin", "dm", "inv1", "inv2", "stat", "monitor", "radiologist", "pathologist", "dmc")
 SECRET_TERM = "SECRET-TERM-7f3a"
 SECRET_QUESTION = "SECRET-QUESTION-91b2"
+SAE_CRITERIA = (
+    "sae_death", "sae_life_threatening", "sae_hospitalisation", "sae_disability",
+    "sae_congenital_anomaly", "sae_important_medical_event",
+)  # fmt: skip
 PCI = {r.id: 0 for r in Region} | {"pelvis": 2, "central": 1}
 
 
@@ -143,8 +147,15 @@ class World:
             self.site.dm,
             study_number or self.p1,
             "toxicity",
-            {"term": SECRET_TERM, "grade": 2, "phase": "neoadjuvant"},
+            {"term": SECRET_TERM, "ctcae_term": "Diarrhea", "grade": 2, "phase": "neoadjuvant"},
         ).record_key
+
+    def sae(self) -> int:
+        """A new serious adverse event of P1 (C01); returns its record id."""
+        criteria = dict.fromkeys(SAE_CRITERIA, False) | {"sae_hospitalisation": True}
+        values = {"term": SECRET_TERM, "ctcae_term": "Diarrhea", "grade": 3, "phase": "neoadjuvant"}
+        values |= criteria | {"serious": True, "aware_at": "2018-02-03T09:30"}
+        return record_form(self.site.trial, self.site.dm, self.p1, "toxicity", values).record_id
 
     def query(self) -> int:
         """A new open query on P1."""

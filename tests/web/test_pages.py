@@ -49,7 +49,13 @@ def test_a_correction_asks_for_its_reason_and_the_audit_keeps_it(
 ) -> None:
     client, csrf = login(app, "inv1")
     base = f"/participants/{world.p1}/records/toxicity"
-    form = {"csrf_token": csrf, "term": "Neuropathy", "grade": "3", "phase": "neoadjuvant"}
+    form = {
+        "csrf_token": csrf,
+        "term": "Neuropathy",
+        "ctcae_term": "Peripheral sensory neuropathy",
+        "grade": "3",
+        "phase": "neoadjuvant",
+    }
     form["record_key"] = world.toxicity_id
     edit = client.get(f"{base}/edit?key={world.toxicity_id}")
     assert 'name="reason"' in edit.text

@@ -84,7 +84,13 @@ def _get(path: str) -> Build:
 
 
 def _tox_form(grade: int = 2) -> dict[str, Any]:
-    return {"term": SECRET_TERM, "grade": str(grade), "phase": "neoadjuvant", "onset_date": ""}
+    return {
+        "term": SECRET_TERM,
+        "ctcae_term": "Diarrhea",
+        "grade": str(grade),
+        "phase": "neoadjuvant",
+        "onset_date": "",
+    }
 
 
 def _path_form() -> dict[str, Any]:
@@ -135,6 +141,17 @@ CASES: list[Case] = [
         "pathology",
     ),
     Case("query_list", "GET", _get("/queries")),
+    # P3 safety: each case acts on a serious adverse event of P1 (C01) of its own
+    Case("safety_list", "GET", _get("/safety")),
+    Case("safety_csv", "GET", _get("/safety.csv")),
+    Case("safety_event", "GET", lambda w: (f"/safety/{w.sae()}", None), True),
+    Case("safety_pdf", "GET", lambda w: (f"/safety/{w.sae()}/report.pdf", None), True),
+    Case(
+        "safety_report",
+        "POST",
+        lambda w: (f"/safety/{w.sae()}/report", {"narrative": "Admitted; rehydrated."}),
+        True,
+    ),
     Case("radiology_worklist", "GET", _get("/review/radiology")),
     Case("pathology_worklist", "GET", _get("/review/pathology")),
     Case("admin_users", "GET", _get("/admin/users")),
@@ -306,7 +323,7 @@ CASES: list[Case] = [
         "POST",
         lambda w: (
             f"/api/participants/{w.p1}/records/toxicity",
-            {"term": SECRET_TERM, "grade": 1, "phase": "neoadjuvant"},
+            {"term": SECRET_TERM, "ctcae_term": "Diarrhea", "grade": 1, "phase": "neoadjuvant"},
         ),
         True,
         "toxicity",

@@ -73,6 +73,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "participant": LazyCommand("forms", "participant_app", "Participants."),
     "query": LazyCommand("forms", "query_app", "Data queries."),
     "audit": LazyCommand("admin", "audit_app", "The audit trail."),
+    "sae": LazyCommand(
+        "safety", "sae_app", "Serious adverse events: listing, reporting clock, reports."
+    ),
     "backup": LazyCommand(
         "admin",
         "backup_command",

@@ -12,9 +12,10 @@ from rich.table import Table
 
 from cairo6.cli.common import DbOption, UserOption, console, open_trial_and_actor, parse_date
 from cairo6.cli.input import parse_assignments, read_records
+from cairo6.config import MailSettings
 from cairo6.errors import InvalidValueError
 from cairo6.schedule import Status
-from cairo6.service import queries, records
+from cairo6.service import queries, records, safety
 from cairo6.service.participants import view
 
 participant_app = typer.Typer(help="Participants.", no_args_is_help=True)
@@ -46,6 +47,9 @@ def record_command(
                 "study_number", None, "a participant", "give it as an argument or a column"
             )
         saved = records.record_form(trial, actor, target, form, data)
+        safety.notify_if_new(
+            trial, actor, saved.record_id, safety.utc_now(), MailSettings.from_env()
+        )
         key = f" {saved.record_key}" if saved.record_key else ""
         console.print(f"{form}{key} recorded for {target}")
         for check in saved.queries:
@@ -73,6 +77,7 @@ def update_command(
     saved = records.update_form(
         trial, actor, study_number, form, changes, reason=reason.strip(), record_key=key
     )
+    safety.notify_if_new(trial, actor, saved.record_id, safety.utc_now(), MailSettings.from_env())
     console.print(f"{form} {saved.record_key or ''} of {study_number} updated".replace("  ", " "))
 
 

@@ -2,8 +2,9 @@
 
 Grades 1 mild, 2 moderate, 3 severe or medically significant, 4 life-threatening, 5 death
 related to the adverse event. Grade 0 (no event) is not a toxicity and is refused: record no
-event instead. The term is free text here (normally the CTCAE/MedDRA term); it is not checked
-against the CTCAE term list, which this package does not ship.
+event instead. The term is any text here (the grade arithmetic needs no more); the CTCAE v5.0
+term list, which refuses a term it does not hold and a grade a term does not define, is
+`ctcae_terms`.
 """
 
 from __future__ import annotations

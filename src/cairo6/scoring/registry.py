@@ -19,6 +19,7 @@ from typing import Any
 from cairo6.scoring.cc import is_macroscopic_complete
 from cairo6.scoring.clavien_dindo import highest_clavien_dindo, parse_clavien_dindo
 from cairo6.scoring.ctcae import ToxicityGrade, highest_ctcae_grade
+from cairo6.scoring.ctcae_terms import check_grade_of_term, check_specified, ctcae_term
 from cairo6.scoring.dosing import body_surface_area
 from cairo6.scoring.pathology import parse_prgs
 from cairo6.scoring.pci import pci_total
@@ -143,6 +144,17 @@ def _clavien_dindo(value: str) -> None:
 
 def _ctcae(value: int, term: str = "adverse event") -> None:
     ToxicityGrade(term=term, grade=value)
+    # A term of the CTCAE list (its MedDRA code or words) holds the grade to the grades it
+    # defines; a term outside the list (older free-text records) only to 1-5.
+    try:
+        known = ctcae_term(term)
+    except ValueError:
+        return
+    check_grade_of_term(known, value)
+
+
+def _ctcae_term(value: str, specify: str | None = None) -> None:
+    check_specified(ctcae_term(value), specify)
 
 
 def _recist_lesions(value: list[Any]) -> None:
@@ -179,7 +191,18 @@ VALIDATORS: dict[str, Validator] = {
             "CC score and R class agree (CC-0 with R0/R1); neither complete at open-close",
         ),
         Validator("clavien_dindo", (), _clavien_dindo, "a Clavien-Dindo grade (I to V)"),
-        Validator("ctcae_grade", ("term",), _ctcae, "a CTCAE v4.0 grade 1-5 of a named term"),
+        Validator(
+            "ctcae_grade",
+            ("term",),
+            _ctcae,
+            "a CTCAE grade 1-5, one the named CTCAE v5.0 term defines",
+        ),
+        Validator(
+            "ctcae_term",
+            ("specify",),
+            _ctcae_term,
+            "a CTCAE v5.0 term; an 'Other, specify' term with the event named",
+        ),
         Validator("recist_lesions", (), _recist_lesions, "RECIST 1.1 baseline lesions"),
         Validator("prgs", (), _prgs, "Peritoneal Regression Grading Score 1-4 per biopsy"),
     )

@@ -389,3 +389,43 @@ class DatabaseLock(Base):
     role: Mapped[str] = mapped_column(String(32), info=field("Role"))
     at: Mapped[str] = mapped_column(String(40), info=field("When (UTC, ISO 8601)"))
     reason: Mapped[str] = mapped_column(Text, info=field("Reason"))
+# --- P3 safety: serious-adverse-event reports to the sponsor and their e-mail notices --------
+
+
+class SaeReport(Base):
+    """A report of a serious adverse event sent by the site to the sponsor: the initial report
+    (due within the study's hours of awareness) or a follow-up (due every few days until one
+    is final). The event itself is its form record; the report says what was reported when."""
+
+    __tablename__ = "sae_report"
+    __table_args__ = (UniqueConstraint("record_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("form_record.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer, info=field("Report number (1 = initial)"))
+    kind: Mapped[str] = mapped_column(
+        String(16), info=field("Kind", allowed=("initial", "follow_up"))
+    )
+    final: Mapped[bool] = mapped_column(Boolean, default=False, info=field("Final report"))
+    narrative: Mapped[str] = mapped_column(Text, info=field("Narrative"))
+    submitted_by: Mapped[str] = mapped_column(String(64), info=field("Submitted by"))
+    submitted_at: Mapped[str] = mapped_column(String(40), info=field("Submitted at (UTC)"))
+
+
+class SaeNotice(Base):
+    """One e-mail notification about a serious adverse event, attempted after the event or
+    report was committed: whether it went, and if not, why (the event is never lost when the
+    mail server is down; the overdue clock still runs on the dashboard)."""
+
+    __tablename__ = "sae_notice"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("form_record.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(Integer, info=field("Report id"))
+    subject: Mapped[str] = mapped_column(Text, info=field("Subject"))
+    recipients: Mapped[str] = mapped_column(Text, info=field("Recipients"))
+    status: Mapped[str] = mapped_column(
+        String(16), info=field("Status", allowed=("sent", "failed", "not_configured"))
+    )
+    detail: Mapped[str] = mapped_column(Text, default="", info=field("Detail"))
+    attempted_at: Mapped[str] = mapped_column(String(40), info=field("Attempted at (UTC)"))

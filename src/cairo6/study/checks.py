@@ -212,6 +212,18 @@ def _check_forms(study: Study, file: str, scope: _Scope) -> list[StudyIssue]:
                 issues.append(
                     StudyIssue(file, f"{at}.requires", f"form '{required}' is not declared")
                 )
+        if form.adverse_event is not None:
+            named = [*form.adverse_event.roles().items()]
+            named += [("criteria", c) for c in form.adverse_event.criteria]
+            for role, item_id in named:
+                if item_id not in items:
+                    issues.append(
+                        StudyIssue(
+                            file,
+                            f"{at}.adverse_event.{role}",
+                            f"'{item_id}' is not an item of the form",
+                        )
+                    )
         for group in form.groups:
             for item in group.items:
                 where = f"{at}.groups[{group.id}].items[{item.id}]"

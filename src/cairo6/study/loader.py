@@ -26,7 +26,7 @@ from cairo6.study.models import (
     Manifest,
     ScheduleFile,
 )
-from cairo6.study.study import Study, regimen_codelist
+from cairo6.study.study import Study, regimen_codelist, terminology_codelists
 
 MANIFEST = "study.toml"
 DEFAULT_STUDY = "cairo6"
@@ -139,10 +139,13 @@ def study_from_texts(texts: Mapping[str, str], source: str = "<study>") -> Study
                 _parse_toml(optional, texts[optional], issues)
 
     from_protocol = regimen_codelist(protocol) if protocol is not None else None
+    declared = forms.get("codelists", [])
+    named = {i.codelist for f in forms.get("forms", []) for i in f.items() if i.codelist}
+    standard = terminology_codelists(named - {c.id for c in declared})
     study = Study(
         manifest=manifest,
         protocol=protocol,
-        codelists=(*forms.get("codelists", []), *([from_protocol] if from_protocol else [])),
+        codelists=(*declared, *standard, *([from_protocol] if from_protocol else [])),
         forms=tuple(forms.get("forms", [])),
         checks=tuple(checks.get("checks", [])),
         schedule=tuple(schedule.get("events", [])),

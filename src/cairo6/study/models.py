@@ -162,6 +162,41 @@ class ItemGroup(_Model):
     items: list[Item] = Field(min_length=1)
 
 
+class AdverseEventItems(_Model):
+    """Which items of a form record an adverse event (`[forms.adverse_event]`): the safety
+    pages, the serious-adverse-event clock and the sponsor's reports read them, whatever the
+    study calls them. Only `term` is needed; the others are named when the form has them."""
+
+    term: str = Field(pattern=_SNAKE)
+    """The coded event term (e.g. an item coded with the `ctcae_v5` term list)."""
+    grade: str | None = Field(default=None, pattern=_SNAKE)
+    onset: str | None = Field(default=None, pattern=_SNAKE)
+    end: str | None = Field(default=None, pattern=_SNAKE)
+    serious: str | None = Field(default=None, pattern=_SNAKE)
+    """A yes/no item: the event is serious (ICH E2A)."""
+    criteria: list[str] = []
+    """Yes/no items, one per ICH E2A seriousness criterion met (death, life-threatening,
+    hospitalisation, disability, congenital anomaly, other important medical event), as SDTM's
+    AESDTH ... AESMIE; each item's label names its criterion."""
+    aware: str | None = Field(default=None, pattern=_SNAKE)
+    """A date-time item: when the site became aware the event is serious; the reporting
+    clock starts here."""
+    attribution: str | None = Field(default=None, pattern=_SNAKE)
+    expectedness: str | None = Field(default=None, pattern=_SNAKE)
+    action: str | None = Field(default=None, pattern=_SNAKE)
+    outcome: str | None = Field(default=None, pattern=_SNAKE)
+    description: str | None = Field(default=None, pattern=_SNAKE)
+    """Free-text narrative or verbatim term, shown in listings and reports."""
+
+    def roles(self) -> dict[str, str]:
+        """Role -> item id, for the roles the form names."""
+        return {k: v for k, v in self.model_dump().items() if isinstance(v, str)}
+
+    def items(self) -> list[str]:
+        """Every item the form names, criteria included."""
+        return [*self.roles().values(), *self.criteria]
+
+
 class Form(_Model):
     """An ODM FormDef: a case report form."""
 
@@ -182,6 +217,8 @@ class Form(_Model):
     """A record of this form ends the participant's time in the trial (off study, withdrawn):
     nothing more is due for them."""
     groups: list[ItemGroup] = Field(min_length=1)
+    adverse_event: AdverseEventItems | None = None
+    """The form records adverse events; which items say what (see `AdverseEventItems`)."""
 
     def items(self) -> list[Item]:
         """Every item of the form, in order."""
@@ -334,6 +371,14 @@ class DataManagement(_Model):
         "accurate to the best of my knowledge."
     )
     """What an investigator's signature of a visit or casebook means (21 CFR 11.50)."""
+class SafetyPlan(_Model):
+    """`[safety]` of study.toml: when serious-adverse-event reports are due (the protocol's
+    safety reporting section; ICH E2A and GCP ask the site to report a serious event to the
+    sponsor immediately, at most 24 hours after becoming aware of it)."""
+
+    initial_report_hours: int = Field(default=24, ge=1, le=24 * 30)
+    follow_up_days: int = Field(default=7, ge=1, le=365)
+    """A follow-up report is due this many days after the last report, until one is final."""
 
 
 class Manifest(_Model):
@@ -361,6 +406,8 @@ class Manifest(_Model):
     """Provenance and licence of `data`; shown wherever the data is used."""
     data_management: DataManagement = DataManagement()
     """Lock and signature rules of the data management plan (`[data_management]`)."""
+    safety: SafetyPlan = SafetyPlan()
+    """Serious-adverse-event reporting deadlines."""
 
 
 class CourseMap(_Model):

@@ -10,6 +10,7 @@ from typing import Any
 
 from cairo6.errors import InvalidValueError
 from cairo6.protocol.models import Protocol
+from cairo6.scoring.ctcae_terms import CTCAE_VERSION, ctcae_terms
 from cairo6.study.models import (
     Code,
     CodeList,
@@ -52,6 +53,25 @@ def regimen_codelist(protocol: Protocol) -> CodeList | None:
         label="Regimens of the protocol",
         codes=[Code(value=r.id, label=r.label) for r in protocol.regimens],
         source="protocol",
+    )
+
+
+CTCAE_TERMS = "ctcae_v5"
+"""The code list of the CTCAE v5.0 terms (MedDRA code, term) from the scoring library, which
+any study may name without declaring it."""
+
+
+def terminology_codelists(named: set[str]) -> tuple[CodeList, ...]:
+    """The standard terminologies among the code lists a study's items name."""
+    if CTCAE_TERMS not in named:
+        return ()
+    return (
+        CodeList(
+            id=CTCAE_TERMS,
+            label=CTCAE_VERSION + " terms",
+            codes=[Code(value=t.code, label=t.term) for t in ctcae_terms()],
+            source=f"NCI {CTCAE_VERSION} (public domain); scoring/data/SOURCE.md",
+        ),
     )
 
 
@@ -187,6 +207,10 @@ class Study:
             self.label_of(item, part) if (item := form.item(key)) is not None else part
             for key, part in zip(form.key_items, parts, strict=True)
         )
+
+    def adverse_event_forms(self) -> list[Form]:
+        """The forms that record adverse events (`[forms.adverse_event]`)."""
+        return [f for f in self.forms if f.adverse_event is not None]
 
     def endpoint(self, endpoint_id: str) -> EndpointDef:
         """The endpoint with this id."""

@@ -9,6 +9,7 @@ failed (the service saves those and opens a query on each).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,11 +17,14 @@ from typing import Any
 
 from cairo6.errors import FieldProblem
 from cairo6.scoring.registry import FUNCTIONS, VALIDATORS
-from cairo6.study.models import DataType, EditCheck, Form, Item, Severity, Widget
+from cairo6.study.models import CodeList, DataType, EditCheck, Form, Item, Severity, Widget
 from cairo6.study.study import REGIMENS, Study
 
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
+LONG_CODELIST = 40
+"""A code list longer than this is a terminology (CTCAE terms): people search it by its words,
+and a refusal suggests the nearest labels instead of listing every code."""
 
 
 def _empty(value: Any) -> bool:
@@ -30,8 +34,10 @@ def _empty(value: Any) -> bool:
 def allowed_text(study: Study, item: Item) -> str:
     """The item's allowed values in words (labels for code lists)."""
     if item.type is DataType.CODED:
-        codes = study.codelist(item.codelist or "").codes
-        return "one of " + ", ".join(f"{c.value} ({c.label})" for c in codes)
+        codelist = study.codelist(item.codelist or "")
+        if len(codelist.codes) > LONG_CODELIST:
+            return f"a term of {codelist.label or codelist.id} ({len(codelist.codes)} terms)"
+        return "one of " + ", ".join(f"{c.value} ({c.label})" for c in codelist.codes)
     if item.type in (DataType.INTEGER, DataType.DECIMAL):
         kind = "a whole number" if item.type is DataType.INTEGER else "a number"
         lo = "" if item.min is None else f" from {item.min:g}"
@@ -43,6 +49,19 @@ def allowed_text(study: Study, item: Item) -> str:
         DataType.BOOLEAN: "yes or no",
         DataType.TEXT: "text",
     }[item.type]
+
+
+def _suggestion(codelist: CodeList, wanted: str) -> str:
+    """'; did you mean ...' with the nearest labels of a long code list ('' for a short one,
+    whose every code the message already lists)."""
+    if len(codelist.codes) <= LONG_CODELIST or not wanted:
+        return ""
+    labels = {c.label.lower(): c.label for c in codelist.codes}
+    near = difflib.get_close_matches(wanted, list(labels), n=3, cutoff=0.6)
+    near += [k for k in labels if wanted in k and k not in near][: 3 - len(near)]
+    if not near:
+        return "; choose it from the list"
+    return "; did you mean " + " or ".join(f"'{labels[k]}'" for k in near) + "?"
 
 
 def _scalar(study: Study, item: Item, value: Any) -> Any:
@@ -65,9 +84,10 @@ def _scalar(study: Study, item: Item, value: Any) -> Any:
             return text
         # People may send the label they read; store the code it stands for.
         by_label = {c.label.lower(): c.value for c in codelist.codes}
-        if text.lower() in by_label:
-            return by_label[text.lower()]
-        raise ValueError(allowed)
+        wanted = " ".join(text.split()).lower()
+        if wanted in by_label:
+            return by_label[wanted]
+        raise ValueError(allowed + _suggestion(codelist, wanted))
     if kind is DataType.DATE:
         if isinstance(value, dt.datetime):
             return value.date()

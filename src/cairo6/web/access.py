@@ -93,6 +93,12 @@ ROUTE_ACCESS: dict[str, Access] = {
     "api_centre_add": Action.MANAGE_CENTRES,
     "api_users": Action.MANAGE_USERS,
     "api_user_add": Action.MANAGE_USERS,
+    # P3 safety
+    "safety_list": Action.VIEW_SAFETY,
+    "safety_csv": Action.VIEW_SAFETY,
+    "safety_event": Action.VIEW_SAFETY,
+    "safety_pdf": Action.VIEW_SAFETY,
+    "safety_report": Action.REPORT_SAE,
 }
 """Route name -> the action it needs; "form" means the form's own action (`records.RECORD_ACTION`
 of its `recorded_by`),

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from cairo6.service import records
+from cairo6.service import records, safety
 from cairo6.study.schema import form_json_schema
 from cairo6.study.validate import stored
 from cairo6.web import auth
@@ -145,6 +145,7 @@ def enter_record(
 ) -> SavedOut:
     """Enter a record; refused whole with every problem listed, or saved with its queries."""
     saved = records.record_form(web.trial(), user.actor, study_number, form_id, values)
+    safety.notify_if_new(web.trial(), user.actor, saved.record_id, web.now(), web.settings.mail)
     return SavedOut(
         study_number=saved.study_number,
         form=saved.form,
@@ -172,6 +173,7 @@ def correct_record(
         reason=body.reason,
         record_key=key,
     )
+    safety.notify_if_new(web.trial(), user.actor, saved.record_id, web.now(), web.settings.mail)
     return SavedOut(
         study_number=saved.study_number,
         form=saved.form,

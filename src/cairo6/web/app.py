@@ -6,7 +6,9 @@ The process keeps no per-user state, so any number of workers can serve one addr
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -28,6 +30,7 @@ from cairo6.web import (
     pages_lifecycle,
     pages_records,
     pages_reports,
+    pages_safety,
     pages_trial,
 )
 from cairo6.web.auth import RateLimiter
@@ -155,11 +158,19 @@ class HeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app(target: str | Path | Database, settings: WebSettings | None = None) -> FastAPI:
-    """The web application for one trial database (a SQLite path or a postgresql:// URL)."""
+def create_app(
+    target: str | Path | Database,
+    settings: WebSettings | None = None,
+    *,
+    now: Callable[[], dt.datetime] | None = None,
+) -> FastAPI:
+    """The web application for one trial database (a SQLite path or a postgresql:// URL);
+    `now` is its clock (the real one by default; tests pass one they move)."""
     db = target if isinstance(target, Database) else anchored_database(target, Settings.from_env())
     chosen = settings or WebSettings.from_env()
     web = WebApp(db, chosen, make_templates(), RateLimiter(chosen.login_rate_per_minute))
+    if now is not None:
+        web.now = now
     set_concurrency(chosen.hash_concurrency)
     app = FastAPI(
         title="cairo6",
@@ -186,6 +197,8 @@ def create_app(target: str | Path | Database, settings: WebSettings | None = Non
     app.include_router(pages_lifecycle.router)  # P1 form lifecycle
     app.include_router(pages_lifecycle.writes)
     app.include_router(api_lifecycle.router)
+    app.include_router(pages_safety.router)  # P3 safety
+    app.include_router(pages_safety.writes)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.add_middleware(GuardMiddleware)
     # X-Forwarded-For/-Proto are believed only from the proxies the settings name (none by

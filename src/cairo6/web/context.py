@@ -7,7 +7,9 @@ every request.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated, Any
@@ -18,6 +20,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.templating import Jinja2Templates
 
 from cairo6.errors import Cairo6Error
+from cairo6.service.safety import utc_now
 from cairo6.service.setup import open_trial
 from cairo6.service.trial import Trial
 from cairo6.store.engine import Database
@@ -58,6 +61,8 @@ class WebApp:
     limiter: auth.RateLimiter = field(default_factory=lambda: auth.RateLimiter(30))
     _trial: Trial | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    now: Callable[[], dt.datetime] = utc_now
+    """The clock, read once per request where time matters (SAE deadlines); tests move it."""
 
     def trial(self) -> Trial:
         """The trial in the database, opened on the first request that needs it."""

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from cairo6.errors import FormError, InvalidValueError, StateError
-from cairo6.service import lifecycle, records
+from cairo6.service import lifecycle, records, safety
 from cairo6.service.trial import Trial
 from cairo6.study.models import Form as FormDef
 from cairo6.web import auth
@@ -89,6 +89,7 @@ def record_save(
         saved = records.record_form(trial, user.actor, study_number, form.id, parsed)
     except (InvalidValueError, StateError) as exc:
         return _record_page(request, trial, form, study_number, dict(data), error=exc)
+    safety.notify_if_new(trial, user.actor, saved.record_id, web.now(), web.settings.mail)
     message = "saved" if not saved.queries else "saved; a check opened a query"
     return redirect(f"/participants/{study_number}", msg=message)
 
@@ -124,7 +125,7 @@ def record_update(
     try:
         if found:
             raise FormError(form.id, found)
-        records.update_form(
+        saved = records.update_form(
             trial,
             user.actor,
             study_number,
@@ -137,4 +138,5 @@ def record_update(
         return _record_page(
             request, trial, form, study_number, dict(data), record_key=key, error=exc
         )
+    safety.notify_if_new(trial, user.actor, saved.record_id, web.now(), web.settings.mail)
     return redirect(f"/participants/{study_number}", msg="correction saved")

@@ -26,7 +26,7 @@ from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
 from cairo6.service.records import RECORD_ACTION
 from cairo6.store.schema import Screening
-from cairo6.web import auth
+from cairo6.web import auth, pages_safety
 from cairo6.web.context import Form, Web, page_csrf, signed_in
 from cairo6.web.fields import (
     FieldSpec,
@@ -92,6 +92,7 @@ def dashboard(request: Request, web: Web, user: Signed) -> Response:
             "due": due,
             "queries": open_queries,
             "on": on,
+            "safety": pages_safety.dashboard_panel(web, trial, actor),
         },
     )
 

@@ -14,7 +14,7 @@ from typing import Any
 from cairo6.errors import FieldProblem
 from cairo6.study.models import DataType, Form, Item, Widget
 from cairo6.study.study import Study
-from cairo6.study.validate import allowed_text, stored
+from cairo6.study.validate import LONG_CODELIST, allowed_text, stored
 from cairo6.web.fields import YES_NO, FieldSpec, parse_form, raw_values
 
 
@@ -55,11 +55,19 @@ def _plain_spec(study: Study, item: Item) -> FieldSpec:
     if item.type is DataType.CODED:
         codes = study.codelist(item.codelist or "").codes
         options = tuple((c.value, c.label) for c in codes)
-        return FieldSpec(item.id, item.label, "select", item.required, options, hint=item.help)
+        # A terminology of hundreds of terms is searched by typing: the browser's own list
+        # filters as one types, and the service refuses anything not on it with suggestions.
+        widget = "search" if len(codes) > LONG_CODELIST else "select"
+        hint = item.help or (
+            allowed_text(study, item) + "; type to search" if widget == "search" else ""
+        )
+        return FieldSpec(item.id, item.label, widget, item.required, options, hint=hint)
     if item.type is DataType.BOOLEAN:
         return FieldSpec(item.id, item.label, "select", item.required, YES_NO, hint=item.help)
     if item.type is DataType.DATE:
         return FieldSpec(item.id, item.label, "date", item.required, hint=item.help)
+    if item.type is DataType.DATETIME:
+        return FieldSpec(item.id, item.label, "datetime", item.required, hint=item.help)
     if item.type in (DataType.INTEGER, DataType.DECIMAL):
         return FieldSpec(
             item.id,
@@ -89,8 +97,13 @@ def parse_record(
 
 
 def shown_values(study: Study, form: Form, values: Mapping[str, Any]) -> dict[str, str]:
-    """A saved record as the text its inputs show."""
-    return raw_values(record_fields(study, form), {k: stored(v) for k, v in values.items()})
+    """A saved record as the text its inputs show (a searched term by its words)."""
+    fields = record_fields(study, form)
+    raw = raw_values(fields, {k: stored(v) for k, v in values.items()})
+    for spec in fields:
+        if spec.widget == "search" and raw.get(spec.name):
+            raw[spec.name] = dict(spec.options).get(raw[spec.name], raw[spec.name])
+    return raw
 
 
 def display(study: Study, form: Form, values: Mapping[str, Any]) -> list[tuple[str, str]]:

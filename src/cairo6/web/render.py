@@ -48,6 +48,7 @@ MESSAGES = {
     "lock": "Locked.",
     "unlock": "Unlocked, with the reason in the audit trail.",
     "centre": "Centre saved.",
+    "reported": "Report sent; the e-mail notification is listed below.",
 }
 
 

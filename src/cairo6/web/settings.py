@@ -6,8 +6,9 @@ import datetime as dt
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from cairo6.config import MailSettings
 from cairo6.errors import InvalidValueError
 
 
@@ -71,6 +72,8 @@ class WebSettings:
     """A session's last-seen time is written at most this often, to spare the write lock."""
     worker_header: bool = False
     """Send the serving process id in `X-Cairo6-Worker` (CAIRO6_WEB_WORKER_HEADER=1; tests)."""
+    mail: MailSettings = field(default_factory=MailSettings)
+    """Where serious-adverse-event notifications are sent (CAIRO6_SMTP_*, CAIRO6_SAE_NOTIFY)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebSettings:
@@ -91,4 +94,5 @@ class WebSettings:
             hash_concurrency=int(_number(env, "CAIRO6_HASH_CONCURRENCY", 4)),
             trusted_proxies=trusted_proxies(env.get("CAIRO6_TRUSTED_PROXIES", "")),
             worker_header=env.get("CAIRO6_WEB_WORKER_HEADER", "").strip() == "1",
+            mail=MailSettings.from_env(env),
         )

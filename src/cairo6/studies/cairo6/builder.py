@@ -261,6 +261,12 @@ on its date (vital status dead, death date); 3 event-free patients are lost to f
   `complication` false and no complication row. Grade II and I events use generic terms.
 - Toxicity terms of grade >= 3 are Table 3's words; grade 2 events (needed for the grade >= 2
   rows) and grade 1 events use CTCAE terms; the cerebrovascular accident is "Stroke", grade 2.
+- Adverse-event terms are kept as printed (`term`, the verbatim term) and coded to a CTCAE v5.0
+  term (`ctcae_term`, its MedDRA code) as a site's coder would (`cohort_forms.CTCAE_CODING`):
+  "Nausea/vomiting" to Nausea, an unnamed bowel perforation to the colon, events without a term
+  of their own (electrolyte disturbance, a dislocated double-J catheter) to "Other, specify" of
+  their organ class. Each grade is one the term defines. No event is serious: the paper reports
+  no serious adverse events, so the seriousness items are left empty.
 - Deviations: the WHO PS 2 (severe obesity, radiology-only resectability) patient is randomised
   with the deviation text in randomisation.csv (the import records it); the eligibility record
   fails `performance_status` and `resectable_pci` (pci_documented false, PCI from radiology).

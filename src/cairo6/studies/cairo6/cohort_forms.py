@@ -15,12 +15,50 @@ import numpy as np
 
 from cairo6.protocol import DoseUnit, Protocol
 from cairo6.scoring import body_surface_area
+from cairo6.scoring.ctcae_terms import ctcae_term
 from cairo6.studies.cairo6.cohort_dates import CENTRES, Dates, ScreeningEntry
 from cairo6.studies.cairo6.cohort_people import Patient
 from cairo6.studies.cairo6.cohort_stats import MONTH_DAYS
 
 Row = dict[str, Any]
 Tables = dict[str, list[Row]]
+
+# The paper's adverse-event words (kept verbatim, as its tables print them) coded to CTCAE v5.0
+# terms, as a site's coder would: the combined "Nausea/vomiting" to the first of the two, an
+# unnamed bowel perforation to the colon, and events CTCAE has no own term for to "Other, specify"
+# of their organ class (the verbatim term names the event).
+CTCAE_CODING = {
+    "Abdominal infection (abscess)": "Abdominal infection",
+    "Anaemia requiring transfusion": "Anemia",
+    "Anastomotic leakage": "Large intestinal anastomotic leak",
+    "Asystole": "Cardiac arrest",
+    "Bowel perforation": "Colonic perforation",
+    "Catheter-related infection": "Catheter related infection",
+    "Central venous catheter infection": "Catheter related infection",
+    "Electrolyte disturbance": "Metabolism and nutrition disorders - Other, specify",
+    "Fascia dehiscence": "Wound dehiscence",
+    "Hydronephrosis": "Urinary tract obstruction",
+    "Infectious enterocolitis": "Enterocolitis infectious",
+    "Intra-abdominal abscess": "Abdominal infection",
+    "Leukemia": "Leukemia secondary to oncology chemotherapy",
+    "Luxation double J catheter": "Injury, poisoning and procedural complications - Other, specify",
+    "Mucositis": "Mucositis oral",
+    "Nausea/vomiting": "Nausea",
+    "Pneumonia": "Lung infection",
+    "Postoperative hemorrhage": "Intra-abdominal hemorrhage",
+    "Postoperative nausea": "Nausea",
+    "Prolonged postoperative ileus requiring parenteral nutrition": "Ileus",
+    "Pulmonary embolism": "Thromboembolic event",
+    "Visceral arterial ischemia (due to intestinal stent)": "Visceral arterial ischemia",
+    "Wound seroma": "Seroma",
+    "γ-Glutamyl transferase level increased": "GGT increased",
+}
+
+
+def ctcae_code(term: str) -> str:
+    """The MedDRA code of the CTCAE v5.0 term a verbatim term is coded to."""
+    return ctcae_term(CTCAE_CODING.get(term, term)).code
+
 
 _HISTOLOGY = {"nonmucinous": "adenocarcinoma", "mucinous": "mucinous_adenocarcinoma"}
 # Capecitabine is dosed per administration (twice daily, days 1-14), rounded to tablets of 50 mg
@@ -267,11 +305,24 @@ def build_tables(
             )
         for event, when in zip(p.complications, d.complications, strict=True):
             forms["complication"].append(
-                sn | {"term": event.term, "grade": event.grade, "onset_date": when}
+                sn
+                | {
+                    "term": event.term,
+                    "ctcae_term": ctcae_code(event.term),
+                    "grade": event.grade,
+                    "onset_date": when,
+                }
             )
         for tox, when in zip(p.toxicities, d.toxicities, strict=True):
             forms["toxicity"].append(
-                sn | {"term": tox.term, "grade": tox.grade, "phase": tox.phase, "onset_date": when}
+                sn
+                | {
+                    "term": tox.term,
+                    "ctcae_term": ctcae_code(tox.term),
+                    "grade": tox.grade,
+                    "phase": tox.phase,
+                    "onset_date": when,
+                }
             )
         if p.rpci is not None:
             forms["radiology"] += [sn | row for row in _radiology(p, d)]
