@@ -77,6 +77,11 @@ def _enrol(trial: Trial, actor: Actor, centre: str) -> str:
 @pytest.fixture
 def toy(db: Database) -> Toy:
     """A toy trial at two hospitals; H01's participant has records, a change and a query."""
+    return build_toy(db)
+
+
+def build_toy(db: Database) -> Toy:
+    """The toy trial of the `toy` fixture in a migrated, empty database."""
     files = read_study_texts(TOY)
     trial = initialise_study(db, study_from_texts(files, "toy"), files)
     admin.bootstrap_admin(trial, "admin")
