@@ -120,6 +120,8 @@ def build_toy(db: Database) -> Toy:
 
 def test_a_casebook_prints_every_form_item_query_and_change(toy: Toy) -> None:
     trial, nurse = toy.trial, toy.actors["nurse"]
+    # Raised by form and item alone: a once-only form's query sits on its one record.
+    unnamed = queries.raise_query(trial, toy.actors["dm"], toy.number, "baseline", "smoking", "?")
     book = participant_casebook(trial, nurse, toy.number, printed_at=PRINTED)
     data = render_casebook(book)
     text = pdf_text(data)
@@ -149,8 +151,10 @@ def test_a_casebook_prints_every_form_item_query_and_change(toy: Toy) -> None:
     assert "Days since baseline (computed) 84" in text
     assert text.count("Status: in progress") == book.records == 2
     # The query on its item, and its whole thread with who and when.
-    (thread,) = book.queries
+    thread, other = book.queries
     assert f"Systolic blood pressure 141 mmHg Q{thread.number} closed" in text
+    assert f"Smoking Never smoked Q{unnamed} open" in text
+    assert other.number == unnamed
     for step in ("raised", "answered", "closed"):
         assert step in [s.what for s in thread.steps]
     for words in (

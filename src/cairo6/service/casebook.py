@@ -376,19 +376,20 @@ def _casebook(
     study = trial.definition()
     protocol = trial.protocol
     centre = session.get_one(Centre, person.centre_id)
-    rows = [
-        r
-        for r in session.scalars(
-            select(FormRecord).where(FormRecord.participant_id == person.id).order_by(FormRecord.id)
-        )
-        if study.has_form(r.form)
-    ]
+    stored = session.scalars(
+        select(FormRecord).where(FormRecord.participant_id == person.id).order_by(FormRecord.id)
+    ).all()
+    rows = [r for r in stored if study.has_form(r.form)]
+    undeclared = sorted({r.form for r in stored} - {r.form for r in rows})
     seq = head.seq if head is not None else 0
     trail = session.scalars(
         select(AuditRecord)
         .where(AuditRecord.participant == person.study_number, AuditRecord.seq <= seq)
         .order_by(AuditRecord.seq)
     ).all()
+    if not allowed(actor.role, Action.VIEW_ALLOCATION):
+        # A blinded reader sees no allocation anywhere, the trail included.
+        trail = [r for r in trail if r.table_name != Randomisation.__tablename__]
     by_record: dict[tuple[str, str], list[AuditRecord]] = defaultdict(list)
     for rec in trail:
         by_record[(rec.table_name, rec.record_id)].append(rec)
@@ -406,17 +407,20 @@ def _casebook(
         select(Query).where(Query.participant_id == person.id).order_by(Query.id)
     ).all()
     item_queries: dict[tuple[int, str], list[str]] = defaultdict(list)
+    # A query raised on a once-only form without naming the record is on its one record.
+    only = {r.form: r.id for r in rows if not study.form(r.form).repeating}
     threads = []
     for q in queries:
         form = study.form(q.form) if study.has_form(q.form) else None
         item = form.item(q.field_name) if form is not None else None
-        if q.record_id is not None:
-            item_queries[(q.record_id, q.field_name)].append(f"Q{q.id} {q.status}")
+        record_id = q.record_id if q.record_id is not None else only.get(q.form)
+        if record_id is not None:
+            item_queries[(record_id, q.field_name)].append(f"Q{q.id} {q.status}")
         threads.append(
             QueryThread(
                 q.id,
                 form.label if form is not None else q.form,
-                names.record(FormRecord.__tablename__, str(q.record_id)) if q.record_id else "",
+                names.record(FormRecord.__tablename__, str(record_id)) if record_id else "",
                 item.label if item is not None else q.field_name,
                 q.status,
                 q.question,
@@ -448,6 +452,11 @@ def _casebook(
         forms=_form_sections(study, rows, lifecycle, steps, item_queries),
         queries=tuple(threads),
         audit=tuple(_audit_lines(actor, names, trail)),
+        notes=tuple(
+            f"Records of {form} are kept but not printed as a form: the study definition no "
+            "longer declares it; their values are in the audit trail."
+            for form in undeclared
+        ),
     )
 
 
