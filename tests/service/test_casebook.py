@@ -149,7 +149,7 @@ def test_a_casebook_prints_every_form_item_query_and_change(toy: Toy) -> None:
     assert "Smoking Never smoked" in text
     assert "Adherence Took 80% or more of doses" in text
     assert "Days since baseline (computed) 84" in text
-    assert text.count("Status: in progress") == book.records == 2
+    assert text.count("Status: In progress") == book.records == 2
     # The query on its item, and its whole thread with who and when.
     thread, other = book.queries
     assert f"Systolic blood pressure 141 mmHg Q{thread.number} closed" in text

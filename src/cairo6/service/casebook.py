@@ -63,7 +63,7 @@ from cairo6.study.models import Form, Item
 from cairo6.study.study import Study
 
 NOT_LOCKED = "not locked: interim data"
-IN_PROGRESS = "in progress"
+IN_PROGRESS = "In progress"
 VERDICT_WORDS = {
     ("inclusion", "met"): "meets",
     ("inclusion", "not_met"): "does not meet",
@@ -87,21 +87,64 @@ class Lifecycle:
 
 
 def lifecycle_of(
-    session: StoreSession, person: Participant, record_ids: Sequence[int]
+    session: StoreSession, study: Study, person: Participant, record_ids: Sequence[int]
 ) -> Lifecycle:
-    """The one place the form lifecycle feeds the casebook: every record's status, the
-    participant's signatures and the database lock.
+    """The one place the form lifecycle feeds the casebook: every record's status with its
+    steps and SDV marks, the participant's signatures and the database lock, read in the
+    caller's transaction from `cairo6.service.lifecycle` (`record_states`, `signatures_of`,
+    `database_lock`).
 
-    Until the lifecycle service is merged every record is `in progress`, nothing is signed and
-    the database is not locked. Connected, this reads (in the caller's transaction):
-    `lifecycle.record_states(session, record_ids)` -> RecordStatus(status, steps=(Step(name,
-    by, at, note) per transition), verified_items=the items ticked at SDV);
-    `lifecycle.signatures_of(session, person.id)` -> Signature(printed_name, username, meaning,
-    signed_at, scope, valid, voided_why); `lifecycle.database_lock(session)` -> "locked <when>
-    by <who>: <reason>" or NOT_LOCKED.
+    Built on a branch of its own: where that service is not present every record is
+    `In progress`, nothing is signed and the database is not locked.
     """
-    del session, person
-    return Lifecycle(dict.fromkeys(record_ids, RecordStatus(IN_PROGRESS)), (), NOT_LOCKED)
+    try:
+        from cairo6.service import lifecycle  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return Lifecycle(dict.fromkeys(record_ids, RecordStatus(IN_PROGRESS)), (), NOT_LOCKED)
+    states = lifecycle.record_states(session, record_ids, study)
+    signatures = lifecycle.signatures_of(session, person.id, study)
+    lock = lifecycle.database_lock(session)
+    return Lifecycle(
+        {rid: _status(state) for rid, state in states.items()},
+        tuple(
+            Signature(
+                s.printed_name,
+                s.username,
+                s.meaning,
+                when(s.signed_at),
+                f"{s.scope}: {s.label}",
+                s.valid,
+                s.voided_because,
+            )
+            for s in signatures
+        ),
+        f"LOCKED {when(lock.at)} by {lock.username}: {lock.reason}" if lock else NOT_LOCKED,
+    )
+
+
+def _status(state: Any) -> RecordStatus:
+    """A lifecycle `RecordState` as printed."""
+    steps = []
+    for name, done in (
+        ("completed", state.completed),
+        ("source verified", state.verified),
+        ("frozen", state.frozen),
+        ("locked", state.locked),
+    ):
+        if done is not None:
+            steps.append(
+                Step(name, _who(done.username, done.role), when(done.at), done.reason or "")
+            )
+    words = state.label
+    if state.resign_needed:
+        words += " (re-signing needed: a signed record was changed)"
+    if state.verification_outdated:
+        words += " (changed since verified: to verify again)"
+    return RecordStatus(words, tuple(steps), frozenset(state.sdv))
+
+
+def _who(username: str, role: str) -> str:
+    return f"{username} ({role.replace('_', ' ')})"
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -211,7 +254,7 @@ def _audit_lines(actor: Actor, names: _Names, trail: Sequence[AuditRecord]) -> l
             AuditLine(
                 rec.seq,
                 when(rec.at),
-                f"{rec.username} ({rec.role.replace('_', ' ')})",
+                _who(rec.username, rec.role),
                 rec.action,
                 names.record(rec.table_name, rec.record_id),
                 tuple(changes),
@@ -235,14 +278,14 @@ def _query_step(rec: AuditRecord) -> QueryStep:
     else:
         what = "changed"
         text = "; ".join(f"{k}: {_plain(v[1])}" for k, v in sorted(changes.items()))
-    return QueryStep(when(rec.at), f"{rec.username} ({rec.role.replace('_', ' ')})", what, text)
+    return QueryStep(when(rec.at), _who(rec.username, rec.role), what, text)
 
 
 def _record_steps(trail: Sequence[AuditRecord], earlier: Mapping[str, AuditRecord]) -> list[Step]:
     """Entered and changed, from the audit trail of one record (with its pre-store entry)."""
     steps = []
     for rec in trail:
-        who = f"{rec.username} ({rec.role.replace('_', ' ')})"
+        who = _who(rec.username, rec.role)
         if rec.action == "migrate":
             moved = json.loads(rec.changes).get(MOVED_FROM)
             first = earlier.get(str(moved[0])) if moved else None
@@ -428,7 +471,7 @@ def _casebook(
                 tuple(_query_step(r) for r in by_record.get((Query.__tablename__, str(q.id)), [])),
             )
         )
-    lifecycle = lifecycle_of(session, person, [r.id for r in rows])
+    lifecycle = lifecycle_of(session, study, person, [r.id for r in rows])
     steps = {
         r.id: _record_steps(by_record.get((FormRecord.__tablename__, str(r.id)), []), earlier)
         for r in rows
