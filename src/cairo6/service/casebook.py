@@ -272,7 +272,8 @@ def _query_step(rec: AuditRecord) -> QueryStep:
     elif status[1] == "answered":
         what, text = "answered", str(changes.get("answer", [None, ""])[1] or "")
     elif status[1] == "closed":
-        what, text = "closed", rec.reason or ""
+        # The closing note is kept on the query itself where the store has a column for it.
+        what, text = "closed", str(changes.get("close_note", [None, rec.reason])[1] or "")
     elif status[1] == "open":
         what, text = "re-opened", rec.reason or ""
     else:
