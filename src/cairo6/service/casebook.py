@@ -104,8 +104,9 @@ def lifecycle_of(
     states = lifecycle.record_states(session, record_ids, study)
     signatures = lifecycle.signatures_of(session, person.id, study)
     lock = lifecycle.database_lock(session)
+    by_id = {s.id: s for s in signatures}
     return Lifecycle(
-        {rid: _status(state) for rid, state in states.items()},
+        {rid: _status(state, by_id) for rid, state in states.items()},
         tuple(
             Signature(
                 s.printed_name,
@@ -122,9 +123,12 @@ def lifecycle_of(
     )
 
 
-def _status(state: Any) -> RecordStatus:
-    """A lifecycle `RecordState` as printed."""
-    steps = []
+def _status(state: Any, signatures: Mapping[int, Any]) -> RecordStatus:
+    """A lifecycle `RecordState` as printed, with the valid signatures that cover it."""
+    steps = [
+        Step("signed", f"{s.printed_name} ({s.username})", when(s.signed_at), s.meaning)
+        for s in (signatures[i] for i in state.signatures if i in signatures)
+    ]
     for name, done in (
         ("completed", state.completed),
         ("source verified", state.verified),
@@ -140,7 +144,7 @@ def _status(state: Any) -> RecordStatus:
         words += " (re-signing needed: a signed record was changed)"
     if state.verification_outdated:
         words += " (changed since verified: to verify again)"
-    return RecordStatus(words, tuple(steps), frozenset(state.sdv))
+    return RecordStatus(words, tuple(sorted(steps, key=lambda s: s.at)), frozenset(state.sdv))
 
 
 def _who(username: str, role: str) -> str:
