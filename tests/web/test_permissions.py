@@ -156,6 +156,10 @@ CASES: list[Case] = [
     Case("pathology_worklist", "GET", _get("/review/pathology")),
     Case("admin_users", "GET", _get("/admin/users")),
     Case("admin_centres", "GET", _get("/admin/centres")),
+    # P6 casebook + print
+    Case("casebook_list", "GET", _get("/casebooks")),
+    Case("casebook_participant", "GET", _get("/participants/{w.p1}/casebook.pdf"), True),
+    Case("casebook_centre", "GET", _get("/centres/C01/casebooks.zip"), True),
     # pages, writes
     Case(
         "screening_add",

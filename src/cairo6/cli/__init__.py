@@ -116,6 +116,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "serve_command",
         "Serve the web pages and the JSON API with uvicorn (put https in front of it).",
     ),
+    "casebook": LazyCommand(
+        "casebook",
+        "casebook_command",
+        "Print casebooks for site archiving: every form, status, signature, query and change.",
+    ),
     "demo": LazyCommand(
         "demo",
         "demo_command",

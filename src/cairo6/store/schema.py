@@ -389,6 +389,8 @@ class DatabaseLock(Base):
     role: Mapped[str] = mapped_column(String(32), info=field("Role"))
     at: Mapped[str] = mapped_column(String(40), info=field("When (UTC, ISO 8601)"))
     reason: Mapped[str] = mapped_column(Text, info=field("Reason"))
+
+
 # --- P3 safety: serious-adverse-event reports to the sponsor and their e-mail notices --------
 
 

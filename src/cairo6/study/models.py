@@ -371,6 +371,8 @@ class DataManagement(_Model):
         "accurate to the best of my knowledge."
     )
     """What an investigator's signature of a visit or casebook means (21 CFR 11.50)."""
+
+
 class SafetyPlan(_Model):
     """`[safety]` of study.toml: when serious-adverse-event reports are due (the protocol's
     safety reporting section; ICH E2A and GCP ask the site to report a serious event to the

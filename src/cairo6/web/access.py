@@ -71,6 +71,10 @@ ROUTE_ACCESS: dict[str, Access] = {
     "reports_page": Action.VIEW_REPORT,
     "report_html": Action.VIEW_REPORT,
     "report_generate": Action.VIEW_REPORT,
+    # P6 casebook + print
+    "casebook_list": Action.PRINT_CASEBOOK,
+    "casebook_participant": Action.PRINT_CASEBOOK,
+    "casebook_centre": Action.PRINT_CASEBOOK,
     # JSON API
     "api_login": "public",
     "api_logout": "signed_in",

@@ -27,6 +27,7 @@ from cairo6.web import (
     errors,
     pages_account,
     pages_admin,
+    pages_casebook,
     pages_lifecycle,
     pages_records,
     pages_reports,
@@ -199,6 +200,7 @@ def create_app(
     app.include_router(api_lifecycle.router)
     app.include_router(pages_safety.router)  # P3 safety
     app.include_router(pages_safety.writes)
+    app.include_router(pages_casebook.router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.add_middleware(GuardMiddleware)
     # X-Forwarded-For/-Proto are believed only from the proxies the settings name (none by

@@ -22,6 +22,7 @@ NAV: tuple[tuple[str, str, Action | None], ...] = (
     ("Radiology review", "/review/radiology", Action.RECORD_RADIOLOGY),
     ("Pathology review", "/review/pathology", Action.RECORD_PATHOLOGY),
     ("Queries", "/queries", Action.VIEW_QUERIES),
+    ("Casebooks", "/casebooks", Action.PRINT_CASEBOOK),
     ("Users", "/admin/users", Action.MANAGE_USERS),
     ("Centres", "/admin/centres", Action.MANAGE_CENTRES),
 )
