@@ -41,6 +41,7 @@ from cairo6.report.casebook_model import (
     Signature,
     Step,
 )
+from cairo6.service import lifecycle
 from cairo6.service.concealment import audit_value
 from cairo6.service.permissions import Action, allowed, require
 from cairo6.service.trial import Trial, allocation, centre_by_code, participant
@@ -93,14 +94,7 @@ def lifecycle_of(
     steps and SDV marks, the participant's signatures and the database lock, read in the
     caller's transaction from `cairo6.service.lifecycle` (`record_states`, `signatures_of`,
     `database_lock`).
-
-    Built on a branch of its own: where that service is not present every record is
-    `In progress`, nothing is signed and the database is not locked.
     """
-    try:
-        from cairo6.service import lifecycle  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return Lifecycle(dict.fromkeys(record_ids, RecordStatus(IN_PROGRESS)), (), NOT_LOCKED)
     states = lifecycle.record_states(session, record_ids, study)
     signatures = lifecycle.signatures_of(session, person.id, study)
     lock = lifecycle.database_lock(session)
@@ -123,7 +117,9 @@ def lifecycle_of(
     )
 
 
-def _status(state: Any, signatures: Mapping[int, Any]) -> RecordStatus:
+def _status(
+    state: lifecycle.RecordState, signatures: Mapping[int, lifecycle.SignatureView]
+) -> RecordStatus:
     """A lifecycle `RecordState` as printed, with the valid signatures that cover it."""
     steps = [
         Step("signed", f"{s.printed_name} ({s.username})", when(s.signed_at), s.meaning)
