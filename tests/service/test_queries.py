@@ -44,7 +44,7 @@ def test_a_query_names_its_record_by_form_key_and_item(site: Site) -> None:
     assert row.item_label != "cc_score"  # labels, not codes
     assert row.form_label != "surgery"
     assert row.centre == "C01"
-    assert row.link.startswith(f"/participants/{sn}#record-")
+    assert row.link == (f"/participants/{sn}#form-surgery")
     # A repeating form needs its key when it has more than one record.
     with pytest.raises(InvalidValueError, match="record key") as many:
         queries.raise_query(site.trial, site.dm, sn, "complication", "grade", "II?")

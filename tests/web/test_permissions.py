@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from cairo6.service import admin
+from cairo6.service import admin, queries
 from cairo6.service.permissions import Action, allowed
 from cairo6.service.records import RECORD_ACTION
 from cairo6.store.schema import AuditRecord
@@ -63,6 +63,13 @@ class Case:
             assert self.form is not None
             return RECORD_ACTION[CAIRO6.form(self.form).recorded_by]
         return None if access == "signed_in" else Action(access)
+
+
+def _closed(w: World) -> int:
+    """A new query on P1, closed by the data manager (to be re-opened)."""
+    query_id = w.query()
+    queries.close_query(w.site.trial, w.site.dm, query_id, "settled")
+    return query_id
 
 
 def _get(path: str) -> Build:
@@ -212,6 +219,18 @@ CASES: list[Case] = [
     ),
     Case("query_close", "POST", lambda w: (f"/queries/{w.query()}/close", {"note": "ok"}), True),
     Case(
+        "query_reopen",
+        "POST",
+        lambda w: (f"/queries/{_closed(w)}/reopen", {"reason": "not settled"}),
+        True,
+    ),
+    Case(
+        "query_new",
+        "GET",
+        lambda w: (f"/participants/{w.p1}/queries/new?form=surgery&item=cc_score&key=", None),
+        True,
+    ),
+    Case(
         "admin_user_add",
         "POST",
         lambda w: (
@@ -332,7 +351,7 @@ CASES: list[Case] = [
         "POST",
         lambda w: (
             "/api/queries",
-            {"study_number": w.p1, "form": "surgery", "field": "cc_score", "question": "CC?"},
+            {"study_number": w.p1, "form": "surgery", "item": "cc_score", "question": "CC?"},
         ),
         True,
     ),
@@ -340,6 +359,13 @@ CASES: list[Case] = [
         "api_query_answer",
         "POST",
         lambda w: (f"/api/queries/{w.query()}/answer", {"answer": "CC-0"}),
+        True,
+    ),
+    Case("api_query", "GET", lambda w: (f"/api/queries/{w.query_id}", None), True),
+    Case(
+        "api_query_reopen",
+        "POST",
+        lambda w: (f"/api/queries/{_closed(w)}/reopen", {"reason": "not settled"}),
         True,
     ),
     Case(

@@ -164,6 +164,50 @@ def raise_query(
         return add_query(session, person, row, item, question.strip(), actor).id
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a query is about, as people read it, before it is raised."""
+
+    study_number: str
+    form: str
+    record_key: str
+    item: str
+    form_label: str
+    record_label: str
+    item_label: str
+    value: str
+
+
+def query_target(
+    trial: Trial, actor: Actor, study_number: str, form: str, item: str, record_key: str | None
+) -> Target:
+    """The item a query would be raised on, checked exactly as `raise_query` checks it."""
+    require(actor, Action.RAISE_QUERY)
+    study = trial.definition()
+    found = _item_of(study, form, item)
+    with trial.db.read() as session:
+        person = participant(session, actor, study_number, Action.RAISE_QUERY)
+        row = _record(session, study, person, found, record_key)
+        shown = dict(
+            zip(
+                [i.id for i in found.items() if row.data.get(i.id) is not None],
+                [text for _, text in study.shown(found, row.data)],
+                strict=True,
+            )
+        )
+    label = found.item(item).label  # type: ignore[union-attr]
+    return Target(
+        study_number,
+        form,
+        row.record_key,
+        item,
+        found.label,
+        study.key_label(found, row.record_key),
+        label,
+        shown.get(item, "(empty)"),
+    )
+
+
 # --- answering, closing, re-opening ------------------------------------------------------------
 
 
@@ -300,8 +344,8 @@ class QueryRow:
 
     @property
     def link(self) -> str:
-        """The record on the participant's page, where it is shown and corrected."""
-        return f"/participants/{self.study_number}#record-{self.record_id or self.form}"
+        """The form on the participant's page, where the record is shown and corrected."""
+        return f"/participants/{self.study_number}#form-{self.form}"
 
 
 @dataclass(frozen=True)

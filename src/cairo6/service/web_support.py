@@ -402,6 +402,21 @@ query_list = queries.query_list
 query_row = queries.query_row
 
 
+def query_centres(trial: Trial, actor: Actor) -> list[str]:
+    """The centre codes the query list can be filtered by: site staff see their own only."""
+    require(actor, Action.VIEW_QUERIES)
+    return _centres_of(trial, actor)
+
+
+def _centres_of(trial: Trial, actor: Actor) -> list[str]:
+    own = _own_centre_only(actor)
+    with trial.db.read() as session:
+        stmt = select(Centre.code).order_by(Centre.code)
+        if own is not None:
+            stmt = stmt.where(Centre.id == own)
+        return list(session.scalars(stmt))
+
+
 # --- administration ---------------------------------------------------------------------------
 
 
@@ -415,12 +430,7 @@ def centres_for_admin(trial: Trial, actor: Actor) -> list[Centre]:
 def centre_codes(trial: Trial, actor: Actor) -> list[str]:
     """The centres the actor may screen at."""
     require(actor, Action.SCREEN)
-    own = _own_centre_only(actor)
-    with trial.db.read() as session:
-        stmt = select(Centre.code).order_by(Centre.code)
-        if own is not None:
-            stmt = stmt.where(Centre.id == own)
-        return list(session.scalars(stmt))
+    return _centres_of(trial, actor)
 
 
 def _user(session: StoreSession, username: str) -> User:

@@ -59,6 +59,9 @@ ROUTE_ACCESS: dict[str, Access] = {
     "reports_page": Action.VIEW_REPORT,
     "report_html": Action.VIEW_REPORT,
     "report_generate": Action.VIEW_REPORT,
+    # P2 queries + expected forms
+    "query_new": Action.RAISE_QUERY,
+    "query_reopen": Action.REOPEN_QUERY,
     # JSON API
     "api_login": "public",
     "api_logout": "signed_in",
@@ -81,6 +84,9 @@ ROUTE_ACCESS: dict[str, Access] = {
     "api_centre_add": Action.MANAGE_CENTRES,
     "api_users": Action.MANAGE_USERS,
     "api_user_add": Action.MANAGE_USERS,
+    # P2 queries + expected forms
+    "api_query_reopen": Action.REOPEN_QUERY,
+    "api_query": Action.VIEW_QUERIES,
 }
 """Route name -> the action it needs; "form" means the form's own action (`records.RECORD_ACTION`
 of its `recorded_by`),
