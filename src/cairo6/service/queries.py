@@ -398,7 +398,7 @@ def _check_filter(wanted: QueryFilter, study: Study) -> None:
 
 def _filtered(
     session: StoreSession, actor: Actor, wanted: QueryFilter, on: dt.date
-) -> Select[tuple[Query, str, str]]:
+) -> Select[Query, str, str]:
     stmt = (
         select(Query, Participant.study_number, Centre.code)
         .join(Participant, Participant.id == Query.participant_id)
@@ -541,9 +541,9 @@ def query_row(trial: Trial, actor: Actor, query_id: int, on: dt.date | None = No
     return _row(study, q, sn, code, on or dt.date.today(), thread)
 
 
-def item_queries(rows: list[QueryRow]) -> dict[tuple[int | None, str], list[QueryRow]]:
-    """Queries by (record id, item), to show each beside its item."""
-    out: dict[tuple[int | None, str], list[QueryRow]] = {}
+def item_queries(rows: list[QueryRow]) -> dict[tuple[str, str, str], list[QueryRow]]:
+    """Queries by (form, record key, item), to show each beside its item."""
+    out: dict[tuple[str, str, str], list[QueryRow]] = {}
     for row in rows:
-        out.setdefault((row.record_id, row.field_name), []).append(row)
+        out.setdefault((row.form, row.record_key or "", row.field_name), []).append(row)
     return out

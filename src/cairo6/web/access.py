@@ -62,6 +62,8 @@ ROUTE_ACCESS: dict[str, Access] = {
     # P2 queries + expected forms
     "query_new": Action.RAISE_QUERY,
     "query_reopen": Action.REOPEN_QUERY,
+    "expected_list": Action.VIEW_EXPECTED_FORMS,
+    "expected_csv": Action.VIEW_EXPECTED_FORMS,
     # JSON API
     "api_login": "public",
     "api_logout": "signed_in",
@@ -87,6 +89,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     # P2 queries + expected forms
     "api_query_reopen": Action.REOPEN_QUERY,
     "api_query": Action.VIEW_QUERIES,
+    "api_expected": Action.VIEW_EXPECTED_FORMS,
 }
 """Route name -> the action it needs; "form" means the form's own action (`records.RECORD_ACTION`
 of its `recorded_by`),

@@ -20,7 +20,7 @@ from cairo6.errors import (
     StateError,
 )
 from cairo6.schedule import Calendar, PlannedCycle, Status
-from cairo6.service import audit_view, enrolment, queries, web_support
+from cairo6.service import audit_view, enrolment, expected, queries, web_support
 from cairo6.service.concealment import diagnostic_for
 from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
@@ -78,7 +78,7 @@ def dashboard(request: Request, web: Web, user: Signed) -> Response:
         else None
     )
     open_queries = (
-        web_support.query_list(trial, actor)
+        web_support.query_list(trial, actor, on=on)
         if web_support.may(actor, Action.VIEW_QUERIES)
         else None
     )
@@ -91,6 +91,7 @@ def dashboard(request: Request, web: Web, user: Signed) -> Response:
             "due": due,
             "queries": open_queries,
             "on": on,
+            "expected": expected.dashboard_panel(trial, actor, on),
         },
     )
 

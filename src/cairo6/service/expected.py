@@ -1,0 +1,179 @@
+"""Expected forms per participant and per centre: missing, overdue (by how many days) or due.
+
+Read from the study's schedule and forms (`schedule.expected`) for every participant the actor
+may see (site staff: their own centre). The reference date is a parameter: the web page and the
+command line read the clock once, at their edge, and pass it in.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from cairo6.errors import InvalidValueError
+from cairo6.schedule.expected import Expected, ExpectedStatus, expected_forms
+from cairo6.service.permissions import CENTRE_BOUND, Action, allowed, require
+from cairo6.service.trial import Trial
+from cairo6.store.audit import Actor
+from cairo6.store.schema import Centre, FormRecord, Participant, Randomisation
+from cairo6.study.validate import typed_record
+
+STATUSES = tuple(s.value for s in ExpectedStatus)
+DASHBOARD_ROWS = 10
+
+
+@dataclass(frozen=True)
+class ExpectedRow:
+    """One record a participant should have and has not, with where to enter it."""
+
+    study_number: str
+    centre: str
+    form: str
+    form_label: str
+    what: str
+    status: str
+    earliest: dt.date | None
+    latest: dt.date | None
+    days_overdue: int
+    since: dt.date | None
+
+    @property
+    def link(self) -> str:
+        """The participant's form, where the record is entered."""
+        return f"/participants/{self.study_number}#form-{self.form}"
+
+
+@dataclass(frozen=True)
+class CentreCount:
+    """How many records a centre owes, by status."""
+
+    centre: str
+    overdue: int
+    due: int
+    missing: int
+
+
+def expected_rows(
+    trial: Trial,
+    actor: Actor,
+    on: dt.date,
+    *,
+    centre: str = "",
+    status: str = "",
+    study_number: str = "",
+) -> list[ExpectedRow]:
+    """Every expected record not yet entered, of the participants the actor may see, on `on`:
+    most overdue first. Optionally one centre, one status, one participant."""
+    require(actor, Action.VIEW_EXPECTED_FORMS)
+    if status and status not in STATUSES:
+        raise InvalidValueError("status", status, ", ".join(STATUSES), "pick a status")
+    study = trial.definition()
+    forms = {f.id: f for f in study.forms}
+    with trial.db.read() as session:
+        stmt = (
+            select(Participant, Centre.code, Randomisation.arm)
+            .join(Centre, Centre.id == Participant.centre_id)
+            .join(Randomisation, Randomisation.participant_id == Participant.id)
+            .order_by(Participant.study_number)
+        )
+        if actor.role in CENTRE_BOUND:
+            stmt = stmt.where(Participant.centre_id == actor.centre_id)
+        if centre:
+            stmt = stmt.where(Centre.code == centre)
+        if study_number:
+            stmt = stmt.where(Participant.study_number == study_number)
+        people = session.execute(stmt).all()
+        ids = [p.id for p, _, _ in people]
+        records: dict[int, dict[str, list[dict[str, object]]]] = {pid: {} for pid in ids}
+        for row in session.scalars(
+            select(FormRecord).where(FormRecord.participant_id.in_(ids)).order_by(FormRecord.id)
+        ):
+            if row.form in forms:
+                typed = typed_record(study, forms[row.form], row.data)
+                records[row.participant_id].setdefault(row.form, []).append(typed)
+    out: list[tuple[Expected, str, str]] = []
+    for person, code, arm in people:
+        # The clinical date of randomisation is the enrolment date the site gives (as rules
+        # read it: `@randomised_on`).
+        found = expected_forms(
+            study.forms, study.schedule, arm, person.enrolled_on, records[person.id], on
+        )
+        out += [(e, person.study_number, code) for e in found if not status or e.status == status]
+    order = {ExpectedStatus.OVERDUE: 0, ExpectedStatus.DUE: 1, ExpectedStatus.MISSING: 2}
+    out.sort(key=lambda t: (order[t[0].status], -t[0].days_overdue, t[1]))
+    return [
+        ExpectedRow(
+            sn,
+            code,
+            e.form,
+            forms[e.form].label,
+            e.what,
+            e.status.value,
+            e.earliest,
+            e.latest,
+            e.days_overdue,
+            e.since,
+        )
+        for e, sn, code in out
+    ]
+
+
+def per_centre(rows: list[ExpectedRow]) -> list[CentreCount]:
+    """The rows counted per centre and status."""
+    counts = Counter((r.centre, r.status) for r in rows)
+    centres = sorted({r.centre for r in rows})
+    return [
+        CentreCount(c, counts[(c, "overdue")], counts[(c, "due")], counts[(c, "missing")])
+        for c in centres
+    ]
+
+
+CSV_COLUMNS = (
+    "study_number",
+    "centre",
+    "form",
+    "form_label",
+    "what",
+    "status",
+    "earliest",
+    "latest",
+    "days_overdue",
+    "since",
+)
+
+
+def as_csv(rows: list[ExpectedRow], on: dt.date) -> str:
+    """The rows as CSV text for the data manager, with the reference date in every row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*CSV_COLUMNS, "as_of"])
+    for r in rows:
+        values = [getattr(r, c) for c in CSV_COLUMNS]
+        writer.writerow(
+            ["" if v is None else v.isoformat() if isinstance(v, dt.date) else v for v in values]
+            + [on.isoformat()]
+        )
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Panel:
+    """The dashboard's view of expected forms: counts per centre and the most overdue."""
+
+    on: dt.date
+    centres: list[CentreCount]
+    top: list[ExpectedRow]
+    total: int
+
+
+def dashboard_panel(trial: Trial, actor: Actor, on: dt.date) -> Panel | None:
+    """The panel for roles that see expected forms (site staff: their centre), else None."""
+    if not allowed(actor.role, Action.VIEW_EXPECTED_FORMS):
+        return None
+    rows = expected_rows(trial, actor, on)
+    return Panel(on, per_centre(rows), rows[:DASHBOARD_ROWS], len(rows))
