@@ -6,12 +6,10 @@ date is read from `?on=YYYY-MM-DD` or, failing that, from the clock, once, here.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from cairo6.service import expected
 from cairo6.web import auth
@@ -61,27 +59,11 @@ def expected_csv(request: Request, web: Web, user: Signed) -> Response:
     )
 
 
-class ExpectedOut(BaseModel):
-    """A record a participant should have and has not."""
-
-    study_number: str
-    centre: str
-    form: str
-    form_label: str
-    what: str
-    status: str
-    earliest: dt.date | None
-    latest: dt.date | None
-    days_overdue: int
-    since: dt.date | None
-
-
-@api.get("/expected", name="api_expected", response_model=list[ExpectedOut])
+@api.get("/expected", name="api_expected", response_model=list[expected.ExpectedRow])
 def api_expected(
     request: Request, web: Web, user: Signed, centre: str = "", status: str = ""
-) -> list[ExpectedOut]:
+) -> list[expected.ExpectedRow]:
     """Expected forms not yet entered on `on` (default today): status overdue, due, missing."""
-    rows = expected.expected_rows(
+    return expected.expected_rows(
         web.trial(), user.actor, reference_date(request), centre=centre, status=status
     )
-    return [ExpectedOut(**vars(r)) for r in rows]
