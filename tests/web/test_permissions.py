@@ -224,6 +224,8 @@ CASES: list[Case] = [
         lambda w: (f"/queries/{_closed(w)}/reopen", {"reason": "not settled"}),
         True,
     ),
+    Case("expected_list", "GET", _get("/expected?on=2019-01-01")),
+    Case("expected_csv", "GET", _get("/expected.csv?on=2019-01-01")),
     Case(
         "query_new",
         "GET",
@@ -362,6 +364,7 @@ CASES: list[Case] = [
         True,
     ),
     Case("api_query", "GET", lambda w: (f"/api/queries/{w.query_id}", None), True),
+    Case("api_expected", "GET", _get("/api/expected?on=2019-01-01")),
     Case(
         "api_query_reopen",
         "POST",
