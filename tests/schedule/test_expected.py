@@ -63,9 +63,11 @@ def test_a_form_that_follows_another_is_missing_since_that_ones_date() -> None:
         CAIRO6.forms, CAIRO6.schedule, "control", RANDOMISED, operated, dt.date(2018, 2, 20)
     )
     missing = {e.form: e.since for e in found if e.status is ExpectedStatus.MISSING}
-    assert missing == {"discharge": dt.date(2018, 2, 1), "pathology": dt.date(2018, 2, 1)}
+    # (The central pathology review grades response to neoadjuvant therapy; its worklist, not
+    # this list, says when one is wanted.)
+    assert missing == {"discharge": dt.date(2018, 2, 1)}
     # Event-driven forms (complications, toxicity, the toy's stroke) are never expected.
-    assert {e.form for e in found} <= {"discharge", "pathology", "follow_up"}
+    assert {e.form for e in found} <= {"discharge", "follow_up"}
 
 
 def test_nothing_is_expected_once_the_participant_is_off_study() -> None:
