@@ -36,11 +36,11 @@ def expected_command(
             out.write_text(text, encoding="utf-8")
             console.print(f"{len(rows)} expected forms written to {out}")
         return
-    table = Table("participant", "centre", "form", "what", "status", "days", "window")
+    table = Table("participant", "centre", "what", "status", "days late", "window")
     for r in rows:
         window = f"{r.earliest} to {r.latest}" if r.earliest else ""
         days = str(r.days_overdue) if r.days_overdue else ""
-        table.add_row(r.study_number, r.centre, r.form_label, r.what, r.status, days, window)
+        table.add_row(r.study_number, r.centre, r.what, r.status, days, window)
     console.print(table)
     for c in expected.per_centre(rows):
         console.print(f"{c.centre}: {c.overdue} overdue, {c.due} due, {c.missing} missing")

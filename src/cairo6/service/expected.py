@@ -12,6 +12,7 @@ import datetime as dt
 import io
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -21,7 +22,8 @@ from cairo6.service.permissions import CENTRE_BOUND, Action, allowed, require
 from cairo6.service.trial import Trial
 from cairo6.store.audit import Actor
 from cairo6.store.schema import Centre, FormRecord, Participant, Randomisation
-from cairo6.study.validate import typed_record
+from cairo6.study.models import Form
+from cairo6.study.study import Study
 
 STATUSES = tuple(s.value for s in ExpectedStatus)
 DASHBOARD_ROWS = 10
@@ -58,6 +60,26 @@ class CentreCount:
     missing: int
 
 
+def _needed(study: Study) -> set[str]:
+    """The forms whose records decide what is expected: the visits' forms, the forms that end
+    a participant's time in the trial, the expected forms and the forms they follow."""
+    forms = {f.id for f in study.forms if f.ends or f.expected}
+    forms |= {e.form for e in study.schedule if e.form}
+    forms |= {need for f in study.forms if f.expected for need in f.requires}
+    return {f for f in forms if study.has_form(f)}
+
+
+def _dated(form: Form, data: dict[str, Any]) -> dict[str, object]:
+    """A record as the schedule reads it: its date item, as a date, when it has one."""
+    value = data.get(form.date_item) if form.date_item else None
+    try:
+        return (
+            {form.date_item: dt.date.fromisoformat(str(value))} if value and form.date_item else {}
+        )
+    except ValueError:
+        return {}  # a date the definition would refuse is history: the record still counts
+
+
 def expected_rows(
     trial: Trial,
     actor: Actor,
@@ -90,12 +112,14 @@ def expected_rows(
         people = session.execute(stmt).all()
         ids = [p.id for p, _, _ in people]
         records: dict[int, dict[str, list[dict[str, object]]]] = {pid: {} for pid in ids}
-        for row in session.scalars(
-            select(FormRecord).where(FormRecord.participant_id.in_(ids)).order_by(FormRecord.id)
-        ):
-            if row.form in forms:
-                typed = typed_record(study, forms[row.form], row.data)
-                records[row.participant_id].setdefault(row.form, []).append(typed)
+        # Only the forms the answer depends on are read, and of each record only its date.
+        rows = session.execute(
+            select(FormRecord.participant_id, FormRecord.form, FormRecord.data)
+            .where(FormRecord.participant_id.in_(ids), FormRecord.form.in_(_needed(study)))
+            .order_by(FormRecord.id)
+        )
+        for pid, form_id, data in rows:
+            records[pid].setdefault(form_id, []).append(_dated(forms[form_id], data))
     out: list[tuple[Expected, str, str]] = []
     for person, code, arm in people:
         # The clinical date of randomisation is the enrolment date the site gives (as rules
