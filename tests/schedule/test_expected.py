@@ -88,3 +88,14 @@ def test_every_bundled_and_test_study_declares_what_it_expects() -> None:
         "procedure",
         "outcome",
     }
+
+
+def test_occurrences_after_the_reference_date_are_not_built() -> None:
+    from cairo6.schedule.visits import visit_windows
+
+    kept = {"surgery": [dt.date(2018, 2, 1)], "follow_up": [dt.date(2018, 5, 3)]}
+    every = visit_windows(CAIRO6.schedule, "control", RANDOMISED, kept)
+    until = visit_windows(CAIRO6.schedule, "control", RANDOMISED, kept, until=dt.date(2018, 9, 1))
+    assert len(until) < len(every)
+    assert set(until) <= set(every)
+    assert all(w.earliest is None or w.earliest <= dt.date(2018, 9, 1) or w.actual for w in until)

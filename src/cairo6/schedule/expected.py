@@ -69,7 +69,7 @@ def _scheduled(
     # Dates kept per visit: the dates of its form's records (a form without a date item counts
     # its records, in order, as the visit's first occurrences).
     kept = {e.id: _dates(forms[e.form], records.get(e.form, ())) for e in events if e.form}
-    windows = visit_windows(events, arm, randomised, kept)
+    windows = visit_windows(events, arm, randomised, kept, until=on)
     by_id = {e.id: e for e in events}
     out: list[Expected] = []
     for window in windows:

@@ -12,9 +12,8 @@ import datetime as dt
 import io
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 
 from cairo6.errors import InvalidValueError
 from cairo6.schedule.expected import Expected, ExpectedStatus, expected_forms
@@ -69,13 +68,12 @@ def _needed(study: Study) -> set[str]:
     return {f for f in forms if study.has_form(f)}
 
 
-def _dated(form: Form, data: dict[str, Any]) -> dict[str, object]:
+def _dated(form: Form, day: str | None) -> dict[str, object]:
     """A record as the schedule reads it: its date item, as a date, when it has one."""
-    value = data.get(form.date_item) if form.date_item else None
+    if form.date_item is None or not day:
+        return {}
     try:
-        return (
-            {form.date_item: dt.date.fromisoformat(str(value))} if value and form.date_item else {}
-        )
+        return {form.date_item: dt.date.fromisoformat(day)}
     except ValueError:
         return {}  # a date the definition would refuse is history: the record still counts
 
@@ -98,7 +96,13 @@ def expected_rows(
     forms = {f.id: f for f in study.forms}
     with trial.db.read() as session:
         stmt = (
-            select(Participant, Centre.code, Randomisation.arm)
+            select(
+                Participant.id,
+                Participant.study_number,
+                Participant.enrolled_on,
+                Centre.code,
+                Randomisation.arm,
+            )
             .join(Centre, Centre.id == Participant.centre_id)
             .join(Randomisation, Randomisation.participant_id == Participant.id)
             .order_by(Participant.study_number)
@@ -110,24 +114,26 @@ def expected_rows(
         if study_number:
             stmt = stmt.where(Participant.study_number == study_number)
         people = session.execute(stmt).all()
-        ids = [p.id for p, _, _ in people]
-        records: dict[int, dict[str, list[dict[str, object]]]] = {pid: {} for pid in ids}
-        # Only the forms the answer depends on are read, and of each record only its date.
-        rows = session.execute(
-            select(FormRecord.participant_id, FormRecord.form, FormRecord.data)
-            .where(FormRecord.participant_id.in_(ids), FormRecord.form.in_(_needed(study)))
-            .order_by(FormRecord.id)
-        )
-        for pid, form_id, data in rows:
-            records[pid].setdefault(form_id, []).append(_dated(forms[form_id], data))
+        records: dict[int, dict[str, list[dict[str, object]]]] = {p.id: {} for p in people}
+        chosen = stmt.with_only_columns(Participant.id).order_by(None).scalar_subquery()
+        # Only the forms the answer depends on are read, and of each record only its date
+        # (taken out of the document by the database: no document is decoded here).
+        for form_id in sorted(_needed(study)):
+            form = forms[form_id]
+            date = FormRecord.data[form.date_item].as_string() if form.date_item else null()
+            rows = session.execute(
+                select(FormRecord.participant_id, date)
+                .where(FormRecord.form == form_id, FormRecord.participant_id.in_(chosen))
+                .order_by(FormRecord.id)
+            )
+            for pid, day in rows:
+                records[pid].setdefault(form_id, []).append(_dated(form, day))
     out: list[tuple[Expected, str, str]] = []
-    for person, code, arm in people:
+    for pid, number, enrolled_on, code, arm in people:
         # The clinical date of randomisation is the enrolment date the site gives (as rules
         # read it: `@randomised_on`).
-        found = expected_forms(
-            study.forms, study.schedule, arm, person.enrolled_on, records[person.id], on
-        )
-        out += [(e, person.study_number, code) for e in found if not status or e.status == status]
+        found = expected_forms(study.forms, study.schedule, arm, enrolled_on, records[pid], on)
+        out += [(e, number, code) for e in found if not status or e.status == status]
     order = {ExpectedStatus.OVERDUE: 0, ExpectedStatus.DUE: 1, ExpectedStatus.MISSING: 2}
     out.sort(key=lambda t: (order[t[0].status], -t[0].days_overdue, t[1]))
     return [
