@@ -168,6 +168,8 @@ def test_the_list_filters_pages_threads_and_closes_with_a_visible_note(
     api = dm.get("/api/queries?state=all&q=Q-26").json()
     assert [q["id"] for q in api] == [int(qid)]
     assert api[0]["thread"][-1]["text"] == "pathology disagrees"
+    # Every step is in the participant's audit history too.
+    assert "query_event" in dm.get(f"/participants/{world.p1}/audit").text
     assert dm.get("/api/queries").headers["X-Total-Count"] == "28"
 
 
@@ -194,6 +196,11 @@ def test_expected_forms_page_csv_and_api_show_the_services_rows(app: FastAPI, wo
     dashboard = site.get(f"/?on={on}").text
     assert "Expected forms on 2019-01-01" in dashboard
     assert world.p1 not in dashboard
+    # The participant's page lists what the participant owes, with the same figures.
+    mine = dm.get(f"/participants/{world.p1}?on={on}").text
+    assert len(re.findall(r'<li[^>]*data-expected="', mine)) == sum(
+        r.study_number == world.p1 for r in rows
+    )
     stat, _ = login(app, "stat")
     assert "Expected forms on" not in stat.get("/").text
     assert stat.get("/expected").status_code == 403

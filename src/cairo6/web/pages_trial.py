@@ -404,6 +404,9 @@ def _participant_page(
             "checks": record.compliance,
             "status_class": STATUS_CLASS,
             "query_rows": query_rows,
+            "expected": expected.expected_rows(trial, actor, on, study_number=study_number)
+            if web_support.may(actor, Action.VIEW_EXPECTED_FORMS)
+            else None,
             "query_values": query_values or {},
             "query_forms": [(f.id, f.label) for f in study.forms],
             "errors": errors,
