@@ -45,6 +45,9 @@ def test_a_query_from_the_item_to_its_close_note(server: str, browser: Any, worl
 
     site = Session(browser, server, "inv1")
     spage = site.page
+    spage.goto(f"/participants/{world.p1}/records/surgery/edit?key=")
+    expect(spage.locator('[data-asked="operating_time_min"]')).to_contain_text("330 minutes?")
+    _shots(site, "2a-correct")
     spage.goto(f"/queries?q={world.p1}")
     row = spage.locator("tr[id^=query-]").filter(has_text="anaesthesia chart")
     row.get_by_label("Answer").fill("330, corrected on the form")
