@@ -19,7 +19,7 @@ from cairo6.errors import (
 )
 from cairo6.protocol import protocol_from_dict
 from cairo6.scoring import Region
-from cairo6.service import enrolment, queries
+from cairo6.service import enrolment
 from cairo6.service.audit_view import history, verify_trail
 from cairo6.service.participants import view
 from cairo6.service.records import record_form, records_of, update_form
@@ -256,22 +256,6 @@ def test_reviewers_record_only_their_forms(site: Site) -> None:
             site.radiologist,
         )  # fmt: skip
     assert "lesion 1" in _fields(lesion)["lesions"]
-
-
-def test_query_cycle(site: Site) -> None:
-    sn = _participant(site, "control")
-    qid = queries.raise_query(site.trial, site.dm, sn, "surgery", "cc_score", "CC-0 or CC-1?")
-    assert [q.id for q, _ in queries.open_queries(site.trial, site.inv1)] == [qid]
-    assert queries.open_queries(site.trial, site.inv2) == []
-    with pytest.raises(InvalidValueError, match="field"):
-        queries.raise_query(site.trial, site.dm, sn, "surgery", "cc", "?")
-    with pytest.raises(PermissionDeniedError):
-        queries.close_query(site.trial, site.inv1, qid)
-    queries.answer_query(site.trial, site.inv1, qid, "CC-0 per operative report")
-    queries.close_query(site.trial, site.dm, qid)
-    assert queries.open_queries(site.trial, site.dm) == []
-    with pytest.raises(StateError):
-        queries.answer_query(site.trial, site.inv1, qid, "again")
 
 
 def _refused(error: pytest.ExceptionInfo[InvalidValueError], field: str, value: str) -> str:

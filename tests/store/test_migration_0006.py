@@ -211,7 +211,10 @@ def test_allocations_participants_and_the_earlier_trail_are_untouched(
     assert after["participant"] == before["participant"]
     assert after["audit"][: len(before["audit"])] == before["audit"]
     added = after["audit"][len(before["audit"]) :]
-    assert {r["action"] for r in added} == {"migrate", "update"}
+    assert {r["action"] for r in added if r["username"] == "migration-0006"} == {
+        "migrate",
+        "update",
+    }
 
 
 def test_the_trail_verifies_against_its_anchors_and_accounts_for_every_value(
@@ -289,7 +292,8 @@ def test_queries_point_at_the_moved_records(migrated: tuple[Database, dict[str, 
     for old in before["query"]:
         new = after[old["id"]]
         assert new["record_id"] == moves[(form_tables[old["form"]], old["record_id"])]
-        assert {k: v for k, v in new.items() if k != "record_id"} == {
+        # Columns a later migration (0008) added are compared in its own test.
+        assert {k: new[k] for k in old if k != "record_id"} == {
             k: v for k, v in old.items() if k != "record_id"
         }
 

@@ -79,6 +79,13 @@ def _all_queries_closed(w: World) -> str:
     return "final analysis"
 
 
+def _closed(w: World) -> int:
+    """A new query on P1, closed by the data manager (to be re-opened)."""
+    query_id = w.query()
+    queries.close_query(w.site.trial, w.site.dm, query_id, "settled")
+    return query_id
+
+
 def _get(path: str) -> Build:
     return lambda w: (path.format(w=w), None)
 
@@ -247,6 +254,20 @@ CASES: list[Case] = [
     ),
     Case("query_close", "POST", lambda w: (f"/queries/{w.query()}/close", {"note": "ok"}), True),
     Case(
+        "query_reopen",
+        "POST",
+        lambda w: (f"/queries/{_closed(w)}/reopen", {"reason": "not settled"}),
+        True,
+    ),
+    Case("expected_list", "GET", _get("/expected?on=2019-01-01")),
+    Case("expected_csv", "GET", _get("/expected.csv?on=2019-01-01")),
+    Case(
+        "query_new",
+        "GET",
+        lambda w: (f"/participants/{w.p1}/queries/new?form=surgery&item=cc_score&key=", None),
+        True,
+    ),
+    Case(
         "admin_user_add",
         "POST",
         lambda w: (
@@ -367,7 +388,7 @@ CASES: list[Case] = [
         "POST",
         lambda w: (
             "/api/queries",
-            {"study_number": w.p1, "form": "surgery", "field": "cc_score", "question": "CC?"},
+            {"study_number": w.p1, "form": "surgery", "item": "cc_score", "question": "CC?"},
         ),
         True,
     ),
@@ -375,6 +396,14 @@ CASES: list[Case] = [
         "api_query_answer",
         "POST",
         lambda w: (f"/api/queries/{w.query()}/answer", {"answer": "CC-0"}),
+        True,
+    ),
+    Case("api_query", "GET", lambda w: (f"/api/queries/{w.query_id}", None), True),
+    Case("api_expected", "GET", _get("/api/expected?on=2019-01-01")),
+    Case(
+        "api_query_reopen",
+        "POST",
+        lambda w: (f"/api/queries/{_closed(w)}/reopen", {"reason": "not settled"}),
         True,
     ),
     Case(

@@ -72,6 +72,11 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "participant": LazyCommand("forms", "participant_app", "Participants."),
     "query": LazyCommand("forms", "query_app", "Data queries."),
+    "expected": LazyCommand(
+        "expected",
+        "expected_command",
+        "Forms overdue (by how many days), due or missing, from the study's schedule.",
+    ),
     "audit": LazyCommand("admin", "audit_app", "The audit trail."),
     "sae": LazyCommand(
         "safety", "sae_app", "Serious adverse events: listing, reporting clock, reports."

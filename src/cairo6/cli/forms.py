@@ -145,22 +145,25 @@ def participant_show(
 @query_app.command("raise")
 def query_raise(
     study_number: str,
-    form: str,
-    field: str,
-    question: str,
-    record_id: Annotated[int | None, typer.Option(help="Record of the form.")] = None,
+    form: Annotated[str, typer.Argument(help="A form id of the study.")],
+    item: Annotated[str, typer.Argument(help="An item id of the form.")],
+    text: Annotated[str, typer.Option("--text", help="The question to the site.")],
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="Record key of a repeating form (see participant show)."),
+    ] = None,
     db: DbOption = None,
     user: UserOption = None,
 ) -> None:
-    """Raise a query on a field."""
+    """Raise a query on one item of one record of a participant."""
     trial, actor = open_trial_and_actor(db, user, write=True)
-    qid = queries.raise_query(trial, actor, study_number, form, field, question, record_id)
+    qid = queries.raise_query(trial, actor, study_number, form, item, text, record_key=key)
     console.print(f"query {qid} raised")
 
 
 @query_app.command("answer")
 def query_answer(query_id: int, answer: str, db: DbOption = None, user: UserOption = None) -> None:
-    """Answer a query (site)."""
+    """Answer an open query (site)."""
     trial, actor = open_trial_and_actor(db, user, write=True)
     queries.answer_query(trial, actor, query_id, answer)
     console.print(f"query {query_id} answered")
@@ -169,7 +172,7 @@ def query_answer(query_id: int, answer: str, db: DbOption = None, user: UserOpti
 @query_app.command("close")
 def query_close(
     query_id: int,
-    note: Annotated[str, typer.Option(help="Closing note.")] = "resolved",
+    note: Annotated[str, typer.Option(help="Closing note (everybody sees it).")] = "resolved",
     db: DbOption = None,
     user: UserOption = None,
 ) -> None:
@@ -179,11 +182,62 @@ def query_close(
     console.print(f"query {query_id} closed")
 
 
+@query_app.command("reopen")
+def query_reopen(
+    query_id: int,
+    reason: Annotated[str, typer.Option("--reason", help="Why the query is not settled.")],
+    db: DbOption = None,
+    user: UserOption = None,
+) -> None:
+    """Re-open an answered or closed query (trial office)."""
+    trial, actor = open_trial_and_actor(db, user, write=True)
+    queries.reopen_query(trial, actor, query_id, reason)
+    console.print(f"query {query_id} re-opened")
+
+
 @query_app.command("list")
-def query_list(db: DbOption = None, user: UserOption = None) -> None:
-    """Open and answered queries you may see."""
+def query_list(
+    state: Annotated[
+        str, typer.Option(help="unresolved (open or answered), open, answered, closed or all.")
+    ] = "unresolved",
+    centre: Annotated[str, typer.Option(help="Centre code.")] = "",
+    form: Annotated[str, typer.Option(help="Form id.")] = "",
+    age: Annotated[int | None, typer.Option(help="Open at least this many days.")] = None,
+    search: Annotated[str, typer.Option(help="Text in the participant, question or answer.")] = "",
+    page: Annotated[int, typer.Option(help="Page (25 queries a page).")] = 1,
+    db: DbOption = None,
+    user: UserOption = None,
+) -> None:
+    """The queries you may see, oldest first, with their age in days."""
     trial, actor = open_trial_and_actor(db, user)
-    table = Table("#", "participant", "form", "field", "status", "question", "answer")
-    for q, sn in queries.open_queries(trial, actor):
-        table.add_row(str(q.id), sn, q.form, q.field_name, q.status, q.question, q.answer or "")
+    wanted = queries.QueryFilter(
+        state=state, centre=centre, form=form, min_age_days=age, search=search, page=page
+    )
+    found = queries.query_page(trial, actor, wanted)
+    table = Table("#", "participant", "form", "record", "item", "status", "days", "question")
+    for q in found.rows:
+        table.add_row(
+            str(q.id),
+            q.study_number,
+            q.form,
+            q.record_key or "",
+            q.field_name,
+            q.status,
+            "" if q.age_days is None else str(q.age_days),
+            q.question,
+        )
     console.print(table)
+    console.print(f"{found.total} queries; page {found.page} of {found.pages}")
+
+
+@query_app.command("show")
+def query_show(query_id: int, db: DbOption = None, user: UserOption = None) -> None:
+    """One query and its thread: who did what, when."""
+    trial, actor = open_trial_and_actor(db, user)
+    q = queries.query_row(trial, actor, query_id)
+    where = f"{q.form_label}{': ' + q.record_label if q.record_label else ''} · {q.item_label}"
+    console.print(f"query {q.id} on {q.study_number} ({q.centre}), {where}: {q.status}")
+    console.print(f"  {q.question}")
+    for step in q.thread:
+        text = f": {step.text}" if step.text and step.step != "raised" else ""
+        console.print(f"  {step.at[:16]} {step.step} by {step.username} ({step.role}){text}")

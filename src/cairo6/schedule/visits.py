@@ -72,9 +72,11 @@ def visit_windows(
     arm: str,
     randomised: dt.date,
     kept: Mapping[str, Sequence[dt.date]],
+    until: dt.date | None = None,
 ) -> tuple[VisitWindow, ...]:
     """Every occurrence of every visit of the arm, dated from randomisation and the visits kept
-    (visit id -> dates). A visit without a day is listed with no target."""
+    (visit id -> dates). A visit without a day is listed with no target. With `until`, a
+    repeating visit's occurrences stop at the first not kept whose window opens after it."""
     by_id = {v.id: v for v in visits}
     mine = [v for v in visits if not v.arms or arm in v.arms]
     first: dict[str, dt.date | None] = {}
@@ -104,13 +106,16 @@ def visit_windows(
             if base is not None and visit.day is not None:
                 offset = visit.day + k * (visit.repeat_every_days or 0)
                 target = base + dt.timedelta(days=offset)
+            earliest = target - dt.timedelta(days=visit.before_days) if target else None
+            if until is not None and earliest is not None and earliest > until and k >= len(dates):
+                break
             out.append(
                 VisitWindow(
                     visit=visit.id,
                     label=visit.label,
                     occurrence=k + 1,
                     target=target,
-                    earliest=target - dt.timedelta(days=visit.before_days) if target else None,
+                    earliest=earliest,
                     latest=target + dt.timedelta(days=visit.after_days) if target else None,
                     actual=dates[k] if k < len(dates) else None,
                     waiting_for=waiting,

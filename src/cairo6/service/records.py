@@ -19,10 +19,12 @@ from sqlalchemy import select
 from cairo6.errors import FieldProblem, FormError, InvalidValueError, NotFoundError, StateError
 from cairo6.service import lifecycle
 from cairo6.service.permissions import Action
+from cairo6.service.queries import CHECK_RAISER as CHECK_RAISER  # where tests and pages look
+from cairo6.service.queries import check_queries
 from cairo6.service.trial import Trial, allocation, participant
 from cairo6.store.audit import Actor
 from cairo6.store.engine import StoreSession
-from cairo6.store.schema import FormRecord, Participant, Query
+from cairo6.store.schema import FormRecord, Participant
 from cairo6.study.models import Form
 from cairo6.study.study import Study
 from cairo6.study.validate import stored, typed_record, validate_record
@@ -33,9 +35,6 @@ RECORD_ACTION = {
     "pathology": Action.RECORD_PATHOLOGY,
 }
 """Which permission records a form, by the definition's `recorded_by`."""
-
-CHECK_RAISER = "edit-check"
-"""The `raised_by` of queries opened by soft edit checks."""
 
 
 @dataclass(frozen=True)
@@ -119,23 +118,10 @@ def _record_key(form: Form, values: Mapping[str, Any], taken: set[str]) -> str:
 
 
 def _open_queries(
-    session: StoreSession, person: Participant, form: Form, row: FormRecord, checks: list[Any]
+    session: StoreSession, person: Participant, row: FormRecord, checks: list[Any]
 ) -> tuple[str, ...]:
-    opened = []
-    for check in checks:
-        session.add(
-            Query(
-                participant_id=person.id,
-                form=form.id,
-                record_id=row.id,
-                field_name=check.item,
-                question=f"{check.message} (check {check.id})",
-                status="open",
-                raised_by=CHECK_RAISER,
-            )
-        )
-        opened.append(check.id)
-    return tuple(opened)
+    check_queries(session, person, row, [(c.item, f"{c.message} (check {c.id})") for c in checks])
+    return tuple(check.id for check in checks)
 
 
 def form_for_entry(trial: Trial, actor: Actor, study_number: str, form_id: str) -> Form:
@@ -214,7 +200,7 @@ def record_in(
     )
     session.add(row)
     session.flush()
-    queries = _open_queries(session, person, form, row, verdict.soft)
+    queries = _open_queries(session, person, row, verdict.soft)
     return Saved(person.study_number, form.id, key, row.id, queries)
 
 
@@ -267,7 +253,7 @@ def update_form(
             raise FormError(form.id, verdict.problems)
         row.data = {k: stored(v) for k, v in verdict.values.items()}
         session.flush()
-        queries = _open_queries(session, person, form, row, verdict.soft)
+        queries = _open_queries(session, person, row, verdict.soft)
         return Saved(study_number, form.id, row.record_key, row.id, queries)
 
 

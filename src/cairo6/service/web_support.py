@@ -15,13 +15,14 @@ from sqlalchemy import func, select
 
 from cairo6.errors import Cairo6Error, InvalidValueError, NotFoundError, StateError
 from cairo6.schedule import ActionItem, build_calendar, due_or_overdue
+from cairo6.service import queries
 from cairo6.service.admin import refuse_look_alike
 from cairo6.service.participants import course_of
 from cairo6.service.passwords import verify_password
 from cairo6.service.permissions import CENTRE_BOUND, Action, Role, allowed, require
 from cairo6.service.records import RECORD_ACTION, Records
 from cairo6.service.throttle import clear_account
-from cairo6.service.trial import Trial, find_user, participant
+from cairo6.service.trial import Trial, find_user
 from cairo6.service.usernames import check_username, normalise
 from cairo6.store.audit import Actor, append
 from cairo6.store.engine import StoreSession
@@ -30,7 +31,6 @@ from cairo6.store.schema import (
     EligibilityAssessment,
     FormRecord,
     Participant,
-    Query,
     Randomisation,
     Screening,
     User,
@@ -396,56 +396,25 @@ def review_worklist(trial: Trial, actor: Actor, recorded_by: str) -> list[Review
 
 # --- queries ----------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class QueryRow:
-    """A data query as listed."""
-
-    id: int
-    study_number: str
-    form: str
-    record_id: int | None
-    field_name: str
-    question: str
-    status: str
-    raised_by: str
-    answer: str | None
+# The query list lives with the queries; the pages and the API found it here.
+QueryRow = queries.QueryRow
+query_list = queries.query_list
+query_row = queries.query_row
 
 
-def query_list(
-    trial: Trial, actor: Actor, *, study_number: str | None = None, include_closed: bool = False
-) -> list[QueryRow]:
-    """Queries the actor may see, optionally of one participant (checked like any other read)."""
+def query_centres(trial: Trial, actor: Actor) -> list[str]:
+    """The centre codes the query list can be filtered by: site staff see their own only."""
     require(actor, Action.VIEW_QUERIES)
+    return _centres_of(trial, actor)
+
+
+def _centres_of(trial: Trial, actor: Actor) -> list[str]:
+    own = _own_centre_only(actor)
     with trial.db.read() as session:
-        stmt = (
-            select(Query, Participant.study_number)
-            .join(Participant, Participant.id == Query.participant_id)
-            .order_by(Query.id)
-        )
-        if study_number is not None:
-            person = participant(session, actor, study_number, Action.VIEW_QUERIES)
-            stmt = stmt.where(Query.participant_id == person.id)
-        own = _own_centre_only(actor)
+        stmt = select(Centre.code).order_by(Centre.code)
         if own is not None:
-            stmt = stmt.where(Participant.centre_id == own)
-        if not include_closed:
-            stmt = stmt.where(Query.status != "closed")
-        rows = session.execute(stmt).all()
-    return [
-        QueryRow(
-            q.id, sn, q.form, q.record_id, q.field_name, q.question, q.status, q.raised_by, q.answer
-        )
-        for q, sn in rows
-    ]
-
-
-def query_row(trial: Trial, actor: Actor, query_id: int) -> QueryRow:
-    """One query the actor may see."""
-    for row in query_list(trial, actor, include_closed=True):
-        if row.id == query_id:
-            return row
-    raise NotFoundError("query", str(query_id), "check the query number")
+            stmt = stmt.where(Centre.id == own)
+        return list(session.scalars(stmt))
 
 
 # --- administration ---------------------------------------------------------------------------
@@ -461,12 +430,7 @@ def centres_for_admin(trial: Trial, actor: Actor) -> list[Centre]:
 def centre_codes(trial: Trial, actor: Actor) -> list[str]:
     """The centres the actor may screen at."""
     require(actor, Action.SCREEN)
-    own = _own_centre_only(actor)
-    with trial.db.read() as session:
-        stmt = select(Centre.code).order_by(Centre.code)
-        if own is not None:
-            stmt = stmt.where(Centre.id == own)
-        return list(session.scalars(stmt))
+    return _centres_of(trial, actor)
 
 
 def _user(session: StoreSession, username: str) -> User:

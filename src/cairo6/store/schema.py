@@ -197,8 +197,16 @@ class FormRecord(Base):
     """The version of the study definition the record was entered under."""
 
 
+QUERY_STATES = ("open", "answered", "closed")
+
+
 class Query(Base):
-    """A data query raised by the trial office on one field."""
+    """A data query on one item of one form record of a participant.
+
+    Its current state is kept here; every step (raised, answered, closed, re-opened) with who
+    and when is a row of `query_event`, the query's thread. Added by migration 0008: the record
+    key, and the time and person of the steps the lists show.
+    """
 
     __tablename__ = "data_query"
     __form__ = "query"
@@ -208,11 +216,16 @@ class Query(Base):
     record_id: Mapped[int | None] = mapped_column(Integer, info=field("Record id"))
     field_name: Mapped[str] = mapped_column(String(64), info=field("Field"))
     question: Mapped[str] = mapped_column(Text, info=field("Question"))
-    status: Mapped[str] = mapped_column(
-        String(16), info=field("Status", allowed=("open", "answered", "closed"))
-    )
+    status: Mapped[str] = mapped_column(String(16), info=field("Status", allowed=QUERY_STATES))
     raised_by: Mapped[str] = mapped_column(String(64), info=field("Raised by"))
     answer: Mapped[str | None] = mapped_column(Text, info=field("Answer"))
+    record_key: Mapped[str | None] = mapped_column(String(120), info=field("Record key"))
+    raised_at: Mapped[str | None] = mapped_column(String(40), info=field("Raised at (UTC)"))
+    answered_by: Mapped[str | None] = mapped_column(String(64), info=field("Answered by"))
+    answered_at: Mapped[str | None] = mapped_column(String(40), info=field("Answered at (UTC)"))
+    closed_by: Mapped[str | None] = mapped_column(String(64), info=field("Closed by"))
+    closed_at: Mapped[str | None] = mapped_column(String(40), info=field("Closed at (UTC)"))
+    close_note: Mapped[str | None] = mapped_column(Text, info=field("Closing note"))
 
 
 class AuditRecord(Base):
@@ -431,3 +444,24 @@ class SaeNotice(Base):
     )
     detail: Mapped[str] = mapped_column(Text, default="", info=field("Detail"))
     attempted_at: Mapped[str] = mapped_column(String(40), info=field("Attempted at (UTC)"))
+
+
+# --- P2 queries: the thread of a data query -------------------------------------------------
+
+
+class QueryEvent(Base):
+    """One step of a data query: raised, answered, closed or re-opened, by whom and when.
+
+    Rows are only ever added (the thread is the query's history); the audit trail records each
+    insert like any other trial data.
+    """
+
+    __tablename__ = "query_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query_id: Mapped[int] = mapped_column(ForeignKey("data_query.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    step: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    at: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str | None] = mapped_column(Text)

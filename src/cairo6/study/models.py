@@ -216,6 +216,10 @@ class Form(_Model):
     ends: bool = False
     """A record of this form ends the participant's time in the trial (off study, withdrawn):
     nothing more is due for them."""
+    expected: bool = False
+    """A record is expected once the forms it `requires` exist (a discharge after the
+    operation), though no visit of the schedule names the form; an event-driven form (an
+    adverse event, a stroke) leaves it false."""
     groups: list[ItemGroup] = Field(min_length=1)
     adverse_event: AdverseEventItems | None = None
     """The form records adverse events; which items say what (see `AdverseEventItems`)."""

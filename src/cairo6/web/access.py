@@ -75,6 +75,11 @@ ROUTE_ACCESS: dict[str, Access] = {
     "casebook_list": Action.PRINT_CASEBOOK,
     "casebook_participant": Action.PRINT_CASEBOOK,
     "casebook_centre": Action.PRINT_CASEBOOK,
+    # P2 queries + expected forms
+    "query_new": Action.RAISE_QUERY,
+    "query_reopen": Action.REOPEN_QUERY,
+    "expected_list": Action.VIEW_EXPECTED_FORMS,
+    "expected_csv": Action.VIEW_EXPECTED_FORMS,
     # JSON API
     "api_login": "public",
     "api_logout": "signed_in",
@@ -103,6 +108,10 @@ ROUTE_ACCESS: dict[str, Access] = {
     "safety_event": Action.VIEW_SAFETY,
     "safety_pdf": Action.VIEW_SAFETY,
     "safety_report": Action.REPORT_SAE,
+    # P2 queries + expected forms
+    "api_query_reopen": Action.REOPEN_QUERY,
+    "api_query": Action.VIEW_QUERIES,
+    "api_expected": Action.VIEW_EXPECTED_FORMS,
 }
 """Route name -> the action it needs; "form" means the form's own action (`records.RECORD_ACTION`
 of its `recorded_by`),

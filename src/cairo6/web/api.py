@@ -19,7 +19,7 @@ from cairo6.service import admin, audit_view, enrolment, queries, web_support
 from cairo6.service.concealment import diagnostic_for
 from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
-from cairo6.web import auth
+from cairo6.web import auth, pages_trial
 from cairo6.web.context import (
     SESSION_COOKIE,
     Web,
@@ -483,28 +483,53 @@ def api_participant_audit(web: Web, user: Signed, study_number: Number) -> list[
 # --- queries ------------------------------------------------------------------------------------
 
 
+class QueryStepOut(BaseModel):
+    """One step of a query's thread."""
+
+    step: str
+    username: str
+    role: str
+    at: str
+    text: str | None
+
+
 class QueryOut(BaseModel):
-    """A data query."""
+    """A data query on one item of one record, its state, who and when, and its thread."""
 
     id: int
     study_number: str
+    centre: str
     form: str
+    record_key: str | None
     record_id: int | None
     field_name: str
     question: str
     status: str
     raised_by: str
+    raised_at: str | None
     answer: str | None
+    answered_by: str | None
+    answered_at: str | None
+    closed_by: str | None
+    closed_at: str | None
+    close_note: str | None
+    age_days: int | None
+    thread: list[QueryStepOut]
 
 
 class QueryIn(_In):
-    """A question about one field of one participant's form."""
+    """A question about one item of one record: participant, form, record key, item."""
 
     study_number: str = Field(max_length=32)
-    form: str = Field(max_length=32)
-    field: str = Field(max_length=64)
+    form: str = Field(max_length=40)
+    item: str = Field(max_length=64)
+    record_key: str | None = Field(
+        default=None,
+        max_length=120,
+        description="the record's key (see the participant's records); may be left out when "
+        "the participant has one record of the form",
+    )
     question: Text
-    record_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
 
 
 class AnswerIn(_In):
@@ -519,32 +544,62 @@ class CloseIn(_In):
     note: Annotated[str, Field(max_length=500)] = "resolved"
 
 
+class ReopenIn(_In):
+    """Why the query is opened again."""
+
+    reason: Annotated[str, Field(max_length=500)]
+
+
 class Created(BaseModel):
     """The id of what was created."""
 
     id: int
 
 
+def _query_out(row: queries.QueryRow) -> QueryOut:
+    fields = {k: v for k, v in vars(row).items() if k in QueryOut.model_fields}
+    return QueryOut(**{**fields, "thread": [QueryStepOut(**vars(s)) for s in row.thread]})
+
+
 @router.get("/queries", name="api_query_list", response_model=list[QueryOut], tags=["queries"])
-def api_query_list(web: Web, user: Signed, include_closed: bool = False) -> list[QueryOut]:
-    """Queries the user may see."""
-    rows = web_support.query_list(web.trial(), user.actor, include_closed=include_closed)
-    return [QueryOut(**vars(r)) for r in rows]
+def api_query_list(
+    request: Request,
+    response: Response,
+    web: Web,
+    user: Signed,
+    include_closed: bool = False,
+) -> list[QueryOut]:
+    """Queries the user may see. Filters: `state` (unresolved, open, answered, closed, all),
+    `centre`, `form`, `age` (at least so many days open), `q` (search), `page` (25 a page;
+    the headers X-Total-Count and X-Pages give the totals)."""
+    wanted = pages_trial.query_filter(request)
+    if include_closed and "state" not in request.query_params:
+        wanted = queries.QueryFilter(**{**vars(wanted), "state": "all"})
+    found = queries.query_page(web.trial(), user.actor, wanted, reference_date(request))
+    response.headers["X-Total-Count"] = str(found.total)
+    response.headers["X-Pages"] = str(found.pages)
+    return [_query_out(r) for r in found.rows]
+
+
+@router.get("/queries/{query_id}", name="api_query", response_model=QueryOut, tags=["queries"])
+def api_query(web: Web, user: Signed, query_id: RecordId) -> QueryOut:
+    """One query with its thread."""
+    return _query_out(queries.query_row(web.trial(), user.actor, query_id))
 
 
 @router.post(
     "/queries", name="api_query_raise", status_code=201, response_model=Created, tags=["queries"]
 )
 def api_query_raise(web: Web, user: Signed, body: QueryIn) -> Created:
-    """Raise a query (trial office, monitors)."""
+    """Raise a query on one item of one record (trial office, monitors)."""
     qid = queries.raise_query(
         web.trial(),
         user.actor,
         body.study_number,
         body.form,
-        body.field,
+        body.item,
         body.question,
-        body.record_id,
+        record_key=body.record_key,
     )
     return Created(id=qid)
 
@@ -553,15 +608,24 @@ def api_query_raise(web: Web, user: Signed, body: QueryIn) -> Created:
     "/queries/{query_id}/answer", name="api_query_answer", status_code=204, tags=["queries"]
 )
 def api_query_answer(web: Web, user: Signed, query_id: RecordId, body: AnswerIn) -> Response:
-    """Answer a query (site)."""
+    """Answer an open query (site); an answered query cannot be answered again."""
     queries.answer_query(web.trial(), user.actor, query_id, body.answer)
     return Response(status_code=204)
 
 
 @router.post("/queries/{query_id}/close", name="api_query_close", status_code=204, tags=["queries"])
 def api_query_close(web: Web, user: Signed, query_id: RecordId, body: CloseIn) -> Response:
-    """Close a query (trial office)."""
+    """Close a query with a note (trial office)."""
     queries.close_query(web.trial(), user.actor, query_id, body.note.strip() or "resolved")
+    return Response(status_code=204)
+
+
+@router.post(
+    "/queries/{query_id}/reopen", name="api_query_reopen", status_code=204, tags=["queries"]
+)
+def api_query_reopen(web: Web, user: Signed, query_id: RecordId, body: ReopenIn) -> Response:
+    """Re-open an answered or closed query, saying why (trial office)."""
+    queries.reopen_query(web.trial(), user.actor, query_id, body.reason)
     return Response(status_code=204)
 
 

@@ -28,6 +28,7 @@ from cairo6.web import (
     pages_account,
     pages_admin,
     pages_casebook,
+    pages_expected,
     pages_lifecycle,
     pages_records,
     pages_reports,
@@ -201,6 +202,8 @@ def create_app(
     app.include_router(pages_safety.router)  # P3 safety
     app.include_router(pages_safety.writes)
     app.include_router(pages_casebook.router)
+    app.include_router(pages_expected.router)
+    app.include_router(pages_expected.api)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.add_middleware(GuardMiddleware)
     # X-Forwarded-For/-Proto are believed only from the proxies the settings name (none by

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from cairo6.errors import FormError, InvalidValueError, StateError
-from cairo6.service import lifecycle, records, safety
+from cairo6.service import lifecycle, queries, records, safety
+from cairo6.service.permissions import Action, allowed
 from cairo6.service.trial import Trial
 from cairo6.study.models import Form as FormDef
 from cairo6.web import auth
@@ -37,6 +38,7 @@ def _record_page(
     record_key: str | None = None,
     error: Exception | None = None,
     state: lifecycle.RecordState | None = None,
+    asked: list[queries.QueryRow] | None = None,
 ) -> Response:
     fields = record_fields(trial.definition(), form)
     errors, general = (
@@ -58,6 +60,7 @@ def _record_page(
             "general": general,
             "pci_layout": PCI_LAYOUT,
             "state": state,
+            "asked": asked or [],
         },
         status=200 if error is None else (400 if isinstance(error, StateError) else 422),
     )
@@ -109,7 +112,26 @@ def record_edit(
         )
     values = shown_values(study, form, saved[key])
     state = lifecycle.casebook(trial, user.actor, study_number).state(form.id, key)
-    return _record_page(request, trial, form, study_number, values, record_key=key, state=state)
+    return _record_page(
+        request,
+        trial,
+        form,
+        study_number,
+        values,
+        record_key=key,
+        state=state,
+        asked=_asked(user, trial, study_number, form, key),
+    )
+
+
+def _asked(
+    user: auth.SignedIn, trial: Trial, study_number: str, form: FormDef, key: str
+) -> list[queries.QueryRow]:
+    """The record's unresolved queries, shown above the form that corrects it."""
+    if not allowed(user.actor.role, Action.VIEW_QUERIES):
+        return []
+    rows = queries.query_list(trial, user.actor, study_number=study_number)
+    return [q for q in rows if q.form == form.id and (q.record_key or "") == key]
 
 
 @writes.post("/participants/{study_number}/records/{form_id}/update", name="record_update")

@@ -20,7 +20,7 @@ from cairo6.errors import (
     StateError,
 )
 from cairo6.schedule import Calendar, PlannedCycle, Status
-from cairo6.service import audit_view, enrolment, queries, web_support
+from cairo6.service import audit_view, enrolment, expected, queries, web_support
 from cairo6.service.concealment import diagnostic_for
 from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
@@ -79,7 +79,7 @@ def dashboard(request: Request, web: Web, user: Signed) -> Response:
         else None
     )
     open_queries = (
-        web_support.query_list(trial, actor)
+        web_support.query_list(trial, actor, on=on)
         if web_support.may(actor, Action.VIEW_QUERIES)
         else None
     )
@@ -93,6 +93,7 @@ def dashboard(request: Request, web: Web, user: Signed) -> Response:
             "queries": open_queries,
             "on": on,
             "safety": pages_safety.dashboard_panel(web, trial, actor),
+            "expected": expected.dashboard_panel(trial, actor, on),
         },
     )
 
@@ -335,6 +336,22 @@ def _event_rows(calendar: Calendar) -> list[dict[str, Any]]:
     return rows
 
 
+def _item_rows(
+    study: Any,
+    form: Any,
+    key: str,
+    values: dict[str, Any],
+    on_items: dict[tuple[str, str, str], list[queries.QueryRow]],
+) -> list[tuple[str, str, str, list[queries.QueryRow]]]:
+    """(item id, label, value people read, the item's queries) for every item with a value."""
+    ids = [i.id for i in form.items() if values.get(i.id) is not None]
+    shown = display(study, form, values)
+    return [
+        (item, label, text, on_items.get((form.id, key, item), []))
+        for item, (label, text) in zip(ids, shown, strict=True)
+    ]
+
+
 def _participant_page(
     request: Request,
     web: Web,
@@ -349,11 +366,17 @@ def _participant_page(
     on = reference_date(request)
     record = view(trial, actor, study_number, on)
     study = trial.definition()
+    query_rows = (
+        web_support.query_list(trial, actor, study_number=study_number, include_closed=True)
+        if web_support.may(actor, Action.VIEW_QUERIES)
+        else []
+    )
+    on_items = queries.item_queries(query_rows)
     forms = [
         {
             "form": form,
             "records": [
-                (key, study.key_label(form, key), display(study, form, values))
+                (key, study.key_label(form, key), _item_rows(study, form, key, values, on_items))
                 for key, values in saved
             ],
             "can_add": form.repeating or not saved,
@@ -363,13 +386,8 @@ def _participant_page(
         for saved in [record.records[form.id]]
     ]
     calendar = record.calendar
-    query_rows = (
-        web_support.query_list(trial, actor, study_number=study_number, include_closed=True)
-        if web_support.may(actor, Action.VIEW_QUERIES)
-        else []
-    )
     errors, general = (
-        problems_by_field(query_error, {"form", "field_name", "question", "record_id"})
+        problems_by_field(query_error, {"form", "field_name", "question", "record_key"})
         if query_error
         else ({}, [])
     )
@@ -388,6 +406,9 @@ def _participant_page(
             "checks": record.compliance,
             "status_class": STATUS_CLASS,
             "query_rows": query_rows,
+            "expected": expected.expected_rows(trial, actor, on, study_number=study_number)
+            if web_support.may(actor, Action.VIEW_EXPECTED_FORMS)
+            else None,
             "query_values": query_values or {},
             "query_forms": [(f.id, f.label) for f in study.forms],
             "lifecycle": participant_lifecycle(trial, actor, study_number),
@@ -413,22 +434,63 @@ def participant_audit(request: Request, web: Web, user: Signed, study_number: st
 
 # --- queries -----------------------------------------------------------------------------------
 
+_RAISE_FIELDS = ("form", "field_name", "record_key", "question")
+_FILTERS = ("state", "centre", "form", "age", "q")
+
+
+def _raise_page(
+    request: Request,
+    web: Web,
+    user: auth.SignedIn,
+    study_number: str,
+    values: dict[str, str],
+    error: Exception | None = None,
+) -> Response:
+    target = queries.query_target(
+        web.trial(),
+        user.actor,
+        study_number,
+        values.get("form", ""),
+        values.get("field_name", ""),
+        values.get("record_key") if "record_key" in values else None,
+    )
+    errors, general = problems_by_field(error, set(_RAISE_FIELDS)) if error else ({}, [])
+    return page(
+        request,
+        "query_raise.html",
+        {"t": target, "values": values, "errors": errors, "general": general},
+        status=422 if error else 200,
+    )
+
+
+@router.get("/participants/{study_number}/queries/new", name="query_new")
+def query_new(
+    request: Request,
+    web: Web,
+    user: Signed,
+    study_number: str,
+    form: str = "",
+    item: str = "",
+    key: str | None = None,
+) -> Response:
+    """The raise-a-query form for one item of one record (the control beside each item)."""
+    values = {"form": form, "field_name": item}
+    if key is not None:
+        values["record_key"] = key
+    return _raise_page(request, web, user, study_number, values)
+
 
 @writes.post("/participants/{study_number}/queries", name="query_raise")
 def query_raise(
     request: Request, web: Web, user: Signed, study_number: str, data: Form
 ) -> Response:
-    """Raise a query on one field of the participant's form."""
-    values = {k: data.get(k, "") for k in ("form", "field_name", "question", "record_id")}
+    """Raise a query on one item of one of the participant's records."""
+    values = {k: data.get(k, "") for k in _RAISE_FIELDS}
+    # The control beside an item names its record exactly ("" is a once-per-participant
+    # record); the participant page's form may leave the key out when there is one record.
+    key = values["record_key"].strip()
+    exact = data.get("from") == "item"
     try:
-        record_id = int(values["record_id"]) if values["record_id"].strip() else None
-    except ValueError:
-        record_id = -1
-    try:
-        if record_id == -1:
-            raise InvalidValueError(
-                "record_id", values["record_id"], "a record number", "leave it empty or fix it"
-            )
         queries.raise_query(
             web.trial(),
             user.actor,
@@ -436,23 +498,75 @@ def query_raise(
             values["form"],
             values["field_name"],
             values["question"],
-            record_id,
+            record_key=key if key or exact else None,
         )
     except (InvalidValueError, StateError) as exc:
-        if isinstance(exc, InvalidValueError) and exc.field == "field":
+        if isinstance(exc, InvalidValueError) and exc.field == "item":
             exc = InvalidValueError("field_name", exc.value, exc.allowed, exc.action)
+        if isinstance(exc, InvalidValueError) and exc.field == "record":
+            exc = InvalidValueError("record_key", exc.value, exc.allowed, exc.action)
+        if exact and not (
+            isinstance(exc, InvalidValueError) and exc.field in ("form", "field_name", "record_key")
+        ):
+            return _raise_page(request, web, user, study_number, values, exc)
         return _participant_page(
             request, web, user, study_number, query_values=values, query_error=exc
         )
     return redirect(f"/participants/{study_number}", msg="raised")
 
 
+def query_filter(request: Request) -> queries.QueryFilter:
+    """The list's filters from the address: state, centre, form, age (days), q, page."""
+    params = request.query_params
+    try:
+        age = int(params["age"]) if params.get("age", "").strip() else None
+        number = int(params.get("page", "1") or 1)
+    except ValueError:
+        raise InvalidValueError(
+            "age", params.get("age"), "a whole number of days", "give the minimum age in days"
+        ) from None
+    return queries.QueryFilter(
+        state=params.get("state", "") or ("all" if params.get("all") == "1" else "unresolved"),
+        centre=params.get("centre", ""),
+        form=params.get("form", ""),
+        min_age_days=age,
+        search=params.get("q", "")[:200],
+        page=number,
+    )
+
+
+def _query_page(
+    request: Request, web: Web, user: auth.SignedIn, general: list[str] | None = None
+) -> Response:
+    trial = web.trial()
+    wanted = query_filter(request)
+    found = queries.query_page(trial, user.actor, wanted, reference_date(request))
+    keep = {
+        k: v
+        for k, v in request.query_params.items()
+        if k in ("state", "centre", "form", "age", "q")
+    }
+    return page(
+        request,
+        "queries.html",
+        {
+            "found": found,
+            "rows": found.rows,
+            "wanted": wanted,
+            "keep": keep,
+            "states": queries.STATE_FILTERS,
+            "centres": web_support.query_centres(trial, user.actor),
+            "forms": [(f.id, f.label) for f in trial.definition().forms],
+            "general": general or [],
+        },
+        status=422 if general else 200,
+    )
+
+
 @router.get("/queries", name="query_list")
 def query_list(request: Request, web: Web, user: Signed) -> Response:
-    """Open queries (and, with ?all=1, closed ones) the user may see."""
-    show_all = request.query_params.get("all") == "1"
-    rows = web_support.query_list(web.trial(), user.actor, include_closed=show_all)
-    return page(request, "queries.html", {"rows": rows, "show_all": show_all})
+    """The queries the user may see: filters by state, centre, form, age; search; pages."""
+    return _query_page(request, web, user)
 
 
 def _query_done(
@@ -462,13 +576,7 @@ def _query_done(
         row = web_support.query_row(web.trial(), user.actor, query_id)
         return page(request, "_query_row.html", {"q": row, "row_error": error})
     if error:
-        rows = web_support.query_list(web.trial(), user.actor)
-        return page(
-            request,
-            "queries.html",
-            {"rows": rows, "show_all": False, "general": [error]},
-            status=422,
-        )
+        return _query_page(request, web, user, [error])
     return redirect("/queries", msg=msg)
 
 
@@ -484,7 +592,7 @@ def query_answer(request: Request, web: Web, user: Signed, query_id: int, data: 
 
 @writes.post("/queries/{query_id}/close", name="query_close")
 def query_close(request: Request, web: Web, user: Signed, query_id: int, data: Form) -> Response:
-    """The trial office closes a query."""
+    """The trial office closes a query, with a note everybody sees."""
     try:
         queries.close_query(
             web.trial(), user.actor, query_id, data.get("note", "").strip() or "resolved"
@@ -492,6 +600,16 @@ def query_close(request: Request, web: Web, user: Signed, query_id: int, data: F
     except (InvalidValueError, StateError) as exc:
         return _query_done(request, web, user, query_id, "", str(exc))
     return _query_done(request, web, user, query_id, "closed")
+
+
+@writes.post("/queries/{query_id}/reopen", name="query_reopen")
+def query_reopen(request: Request, web: Web, user: Signed, query_id: int, data: Form) -> Response:
+    """The trial office re-opens an answered or closed query, saying why."""
+    try:
+        queries.reopen_query(web.trial(), user.actor, query_id, data.get("reason", ""))
+    except (InvalidValueError, StateError) as exc:
+        return _query_done(request, web, user, query_id, "", str(exc))
+    return _query_done(request, web, user, query_id, "reopened")
 
 
 @router.get("/fragments/query-fields", name="query_fields", response_class=HTMLResponse)

@@ -34,6 +34,7 @@ MESSAGES = {
     "raised": "Query raised.",
     "answered": "Answer saved; the trial office will close the query.",
     "closed": "Query closed.",
+    "reopened": "Query re-opened.",
     "bye": "You are signed out.",
     "expired": "Your session has ended. Please sign in again.",
     "setup": "The administrator account is ready. Please sign in.",
