@@ -43,8 +43,10 @@ def test_each_failed_criterion_is_explained(
     result = assess(cairo6, {**ELIGIBLE, **change})
     assert not result.eligible
     assert [r.criterion.id for r in result.failed] == [criterion]
+    # Explained in the protocol's words: the field's label, never its variable name.
     field, _value = next(iter(change.items()))
-    assert field in result.failed[0].explanation
+    assert cairo6.field(field).label in result.failed[0].explanation
+    assert field not in result.failed[0].explanation
 
 
 def test_missing_value_leaves_the_criterion_unassessed(cairo6: Protocol) -> None:
@@ -53,7 +55,7 @@ def test_missing_value_leaves_the_criterion_unassessed(cairo6: Protocol) -> None
     assert not result.eligible
     assert [r.criterion.id for r in result.unknown] == ["thrombocytopenia"]
     assert result.unknown[0].verdict is Verdict.UNKNOWN
-    assert "platelets_10e9_l" in result.unknown[0].explanation
+    assert "enter Platelet count (x10^9/L)" in result.unknown[0].explanation
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from cairo6.cli.common import DbOption, UserOption, console, open_trial_and_actor, parse_date
 from cairo6.cli.input import read_record
+from cairo6.protocol.eligibility import reads
 from cairo6.service import enrolment
 from cairo6.service.concealment import diagnostic_for
 
@@ -72,10 +73,14 @@ def eligibility_command(
     trial, actor = open_trial_and_actor(db, user, write=True)
     data = read_record(file)
     record = enrolment.assess_eligibility(trial, actor, screening_number, data, _date(date))
-    table = Table("criterion", "verdict", "why", title=f"Eligibility of {screening_number}")
-    for cid, verdict in record.verdicts.items():
+    table = Table("criterion", "verdict", "recorded", title=f"Eligibility of {screening_number}")
+    for criterion in trial.protocol.eligibility:
+        verdict = record.verdicts.get(criterion.id)
+        if verdict is None:
+            continue
         colour = {"met": "green", "not_met": "red"}.get(verdict["verdict"], "yellow")
-        table.add_row(cid, f"[{colour}]{verdict['verdict']}[/]", verdict["explanation"])
+        shown = reads(criterion.kind, verdict["verdict"])
+        table.add_row(criterion.text, f"[{colour}]{shown}[/]", verdict["explanation"])
     console.print(table)
     console.print("[green]eligible[/]" if record.eligible else "[red]not eligible[/]")
     if not record.eligible:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from cairo6.errors import FormError
+from cairo6.protocol.eligibility import reads
 from cairo6.service import admin, audit_view, enrolment, queries, web_support
 from cairo6.service.concealment import diagnostic_for
 from cairo6.service.participants import view
@@ -302,6 +303,9 @@ class VerdictOut(BaseModel):
     kind: str
     text: str
     verdict: str
+    reads: str
+    """The verdict as a clinician reads it: meets / does not meet (inclusion), excluded / not
+    excluded (exclusion), or not assessable."""
     explanation: str
 
 
@@ -335,6 +339,7 @@ def api_eligibility(web: Web, user: Signed, number: Number, body: EligibilityIn)
                 kind=criteria[cid].kind,
                 text=criteria[cid].text,
                 verdict=v["verdict"],
+                reads=reads(criteria[cid].kind, v["verdict"]),
                 explanation=v["explanation"],
             )
             for cid, v in record.verdicts.items()

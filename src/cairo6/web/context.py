@@ -21,7 +21,7 @@ from cairo6.errors import Cairo6Error
 from cairo6.service.setup import open_trial
 from cairo6.service.trial import Trial
 from cairo6.store.engine import Database
-from cairo6.web import auth
+from cairo6.web import auth, readable
 from cairo6.web.settings import WebSettings
 
 SESSION_COOKIE = "cairo6_session"
@@ -81,6 +81,8 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["when"] = readable.when
+    env.filters["day"] = readable.day
     return Jinja2Templates(env=env)
 
 

@@ -19,6 +19,8 @@ from cairo6.errors import (
     InvalidValueError,
     StateError,
 )
+from cairo6.protocol import Protocol
+from cairo6.protocol.eligibility import explain, reads
 from cairo6.schedule import Calendar, PlannedCycle, Status
 from cairo6.service import audit_view, enrolment, queries, web_support
 from cairo6.service.concealment import diagnostic_for
@@ -26,7 +28,7 @@ from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
 from cairo6.service.records import RECORD_ACTION
 from cairo6.store.schema import Screening
-from cairo6.web import auth
+from cairo6.web import auth, readable
 from cairo6.web.context import Form, Web, page_csrf, signed_in
 from cairo6.web.fields import (
     FieldSpec,
@@ -35,6 +37,7 @@ from cairo6.web.fields import (
     column_fields,
     parse_checklist,
 )
+from cairo6.web.listing import Filter, listing
 from cairo6.web.recordfields import display
 from cairo6.web.render import page, problems_by_field, redirect
 
@@ -103,6 +106,17 @@ def _screening_fields(web: Web) -> list[FieldSpec]:
     return [f for f in column_fields(Screening) if f.name != "screening_number"]
 
 
+def _progress(row: web_support.ScreeningRow) -> str:
+    """Where a screening entry got to, in the words the log's filter offers."""
+    if row.study_number:
+        return "randomised"
+    if not row.approached or row.refused:
+        return "not approached or refused"
+    if row.eligible is None:
+        return "eligibility not assessed"
+    return "eligible, not randomised" if row.eligible else "not eligible"
+
+
 def _screening_page(
     request: Request,
     web: Web,
@@ -112,7 +126,15 @@ def _screening_page(
 ) -> Response:
     trial = web.trial()
     fields = _screening_fields(web)
-    rows = web_support.screening_log(trial, user.actor)
+    rows = listing(
+        request,
+        web_support.screening_log(trial, user.actor, limit=None),
+        text=lambda r: " ".join((r.number, r.centre, r.study_number or "", _progress(r))),
+        filters=[
+            Filter("centre", "Centre", lambda r: r.centre),
+            Filter("progress", "Where it got to", _progress),
+        ],
+    )
     centres = web_support.centre_codes(trial, user.actor)
     errors, general = (
         problems_by_field(error, {f.name for f in fields} | {"centre"}) if error else ({}, [])
@@ -153,6 +175,27 @@ def screening_add(request: Request, web: Web, user: Signed, data: Form) -> Respo
     return redirect(f"/screening/{number}", msg="screened")
 
 
+def _criteria(protocol: Protocol, detail: web_support.ScreeningDetail) -> list[dict[str, str]]:
+    """Each assessed criterion as a clinician reads it: its words, "meets / does not meet"
+    (inclusion) or "excluded / not excluded" (exclusion), and the recorded values in labels."""
+    rows = []
+    for criterion in protocol.eligibility:
+        stored = detail.verdicts.get(criterion.id)
+        if stored is None:
+            continue
+        verdict = stored["verdict"]
+        rows.append(
+            {
+                "text": criterion.text,
+                "kind": criterion.kind,
+                "reads": reads(criterion.kind, verdict),
+                "why": explain(protocol, criterion, detail.data, assessable=verdict != "unknown"),
+                "class": {"met": "ok", "not_met": "bad"}.get(verdict, "wait"),
+            }
+        )
+    return rows
+
+
 def _screening_detail(
     request: Request,
     web: Web,
@@ -164,7 +207,7 @@ def _screening_detail(
 ) -> Response:
     trial = web.trial()
     detail = web_support.screening_detail(trial, user.actor, number, Action.ASSESS_ELIGIBILITY)
-    criteria = [(c, detail.verdicts.get(c.id)) for c in trial.protocol.eligibility]
+    criteria = _criteria(trial.protocol, detail)
     field_ids = {f.id for f in trial.protocol.fields} | {"assessed_on"}
     errors, general = problems_by_field(error, field_ids) if error else ({}, [])
     return page(
@@ -287,9 +330,24 @@ def randomise(request: Request, web: Web, user: Signed, number: str, data: Form)
 def participant_list(request: Request, web: Web, user: Signed) -> Response:
     """Participants the user may see."""
     trial = web.trial()
-    rows = web_support.participant_list(trial, user.actor)
     arms = {a.id: a.label for a in trial.protocol.arms}
-    return page(request, "participants.html", {"rows": rows, "arms": arms})
+    # Only roles that may see an allocation can search or filter by it.
+    shows_arm = web_support.may(user.actor, Action.VIEW_ALLOCATION)
+
+    def status(row: web_support.ParticipantRow) -> str:
+        return "off study" if row.off_study else "on study"
+
+    def text(row: web_support.ParticipantRow) -> str:
+        arm = arms.get(row.arm, row.arm) if shows_arm else ""
+        return f"{row.study_number} {row.centre} {status(row)} {arm}"
+
+    filters = [Filter("centre", "Centre", lambda r: r.centre), Filter("status", "Status", status)]
+    if shows_arm:
+        filters.append(Filter("arm", "Arm", lambda r: r.arm, lambda a: arms.get(a, a)))
+    rows = listing(
+        request, web_support.participant_list(trial, user.actor), text=text, filters=filters
+    )
+    return page(request, "participants.html", {"rows": rows, "arms": arms, "shows_arm": shows_arm})
 
 
 def _cycle_rows(cycles: tuple[PlannedCycle, ...]) -> list[dict[str, Any]]:
@@ -404,8 +462,31 @@ def participant_page(request: Request, web: Web, user: Signed, study_number: str
 @router.get("/participants/{study_number}/audit", name="participant_audit")
 def participant_audit(request: Request, web: Web, user: Signed, study_number: str) -> Response:
     """Who changed which field of this participant's record, when, and why."""
-    rows = audit_view.history(web.trial(), user.actor, study_number)
-    return page(request, "audit.html", {"study_number": study_number, "rows": rows})
+    trial = web.trial()
+    rows = readable.audit_rows(trial.study, audit_view.history(trial, user.actor, study_number))
+    shown = listing(
+        request,
+        rows,
+        text=lambda r: " ".join(
+            str(r[k] or "")
+            for k in (
+                "username",
+                "action",
+                "record",
+                "item",
+                "old_text",
+                "new_text",
+                "reason",
+                "field",
+            )
+        ),
+        filters=[
+            Filter("record", "Record", lambda r: str(r["record"])),
+            Filter("action", "Action", lambda r: str(r["action"])),
+            Filter("who", "Who", lambda r: str(r["username"])),
+        ],
+    )
+    return page(request, "audit.html", {"study_number": study_number, "rows": shown})
 
 
 # --- queries -----------------------------------------------------------------------------------
