@@ -87,6 +87,15 @@ def eligibility_command(
         raise typer.Exit(1)
 
 
+def _moment(iso: str) -> str:
+    """A stored UTC time as people read it: `3 Dec 2026, 15:02 UTC`."""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
 def randomise_command(
     screening_number: str,
     date: DateOption,
@@ -94,16 +103,24 @@ def randomise_command(
         str | None,
         typer.Option(help="Randomise an ineligible patient, recording this protocol deviation."),
     ] = None,
+    past_target: Annotated[
+        bool,
+        typer.Option(
+            "--past-target", help="Randomise although the accrual target is already reached."
+        ),
+    ] = False,
     db: DbOption = None,
     user: UserOption = None,
 ) -> None:
     """Enrol and randomise. The allocation is final and is shown once."""
     trial, actor = open_trial_and_actor(db, user, write=True)
-    result = enrolment.randomise(trial, actor, screening_number, _date(date), deviation=deviation)
+    result = enrolment.randomise(
+        trial, actor, screening_number, _date(date), deviation=deviation, past_target=past_target
+    )
     arm = trial.protocol.arm(result.arm)
     console.print(
         f"[bold]{result.study_number}[/] randomised to [bold]{arm.label}[/] "
-        f"(sequence {result.sequence_number}, {result.allocated_at})"
+        f"(sequence {result.sequence_number}, {_moment(result.allocated_at)})"
     )
     diagnostic = diagnostic_for(actor, result.diagnostic)
     if diagnostic is not None:

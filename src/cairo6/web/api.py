@@ -352,6 +352,8 @@ class RandomiseIn(_In):
 
     enrolled_on: dt.date
     deviation: Text | None = None
+    past_target: bool = False
+    """Randomise although the protocol's accrual target is reached (refused otherwise)."""
 
 
 class AllocationOut(BaseModel):
@@ -376,7 +378,12 @@ def api_randomise(web: Web, user: Signed, number: Number, body: RandomiseIn) -> 
     """Enrol and randomise; the allocation is final."""
     trial = web.trial()
     result = enrolment.randomise(
-        trial, user.actor, number, body.enrolled_on, deviation=body.deviation
+        trial,
+        user.actor,
+        number,
+        body.enrolled_on,
+        deviation=body.deviation,
+        past_target=body.past_target,
     )
     return AllocationOut(
         study_number=result.study_number,

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from cairo6.errors import FormError, InvalidValueError, StateError
+from cairo6.errors import InvalidValueError, StateError
 from cairo6.service import records
 from cairo6.service.trial import Trial
 from cairo6.study.models import Form as FormDef
@@ -82,9 +82,9 @@ def record_save(
     form = study.form(form_id)
     parsed, found = parse_record(study, form, data)
     try:
-        if found:
-            raise FormError(form.id, found)
-        saved = records.record_form(trial, user.actor, study_number, form.id, parsed)
+        # What the page could not read goes to the service with the rest, so the item checks
+        # and the edit checks of the whole record come back in one answer.
+        saved = records.record_form(trial, user.actor, study_number, form.id, parsed, found=found)
     except (InvalidValueError, StateError) as exc:
         return _record_page(request, trial, form, study_number, dict(data), error=exc)
     message = "saved" if not saved.queries else "saved; a check opened a query"
@@ -119,8 +119,6 @@ def record_update(
     key = data.get("record_key", "")
     parsed, found = parse_record(study, form, data)
     try:
-        if found:
-            raise FormError(form.id, found)
         records.update_form(
             trial,
             user.actor,
@@ -129,6 +127,7 @@ def record_update(
             parsed,
             reason=data.get("reason", "").strip(),
             record_key=key,
+            found=found,
         )
     except (InvalidValueError, StateError) as exc:
         return _record_page(

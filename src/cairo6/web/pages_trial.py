@@ -265,15 +265,18 @@ def _randomise_page(
     values: dict[str, str] | None = None,
     error: Exception | None = None,
 ) -> Response:
-    detail = web_support.screening_detail(web.trial(), user.actor, number, Action.RANDOMISE)
-    errors, general = (
-        problems_by_field(error, {"enrolled_on", "deviation", "confirm"}) if error else ({}, [])
-    )
+    trial = web.trial()
+    detail = web_support.screening_detail(trial, user.actor, number, Action.RANDOMISE)
+    accrual = web_support.accrual(trial, user.actor)
+    fields = {"enrolled_on", "deviation", "confirm", "past_target"}
+    errors, general = problems_by_field(error, fields) if error else ({}, [])
     return page(
         request,
         "randomise.html",
         {
             "detail": detail,
+            "next_number": accrual.total + 1,
+            "target": accrual.target,
             "values": values or {"enrolled_on": dt.date.today().isoformat()},
             "errors": errors,
             "general": general,
@@ -292,21 +295,40 @@ def randomise_confirm(request: Request, web: Web, user: Signed, number: str) -> 
 def randomise(request: Request, web: Web, user: Signed, number: str, data: Form) -> Response:
     """Randomise, then show the allocation once (reloading cannot allocate again)."""
     trial = web.trial()
-    values = {k: data.get(k, "") for k in ("enrolled_on", "deviation", "confirm")}
+    values = {k: data.get(k, "") for k in ("enrolled_on", "deviation", "confirm", "past_target")}
     web_support.screening_detail(trial, user.actor, number, Action.RANDOMISE)
     try:
+        # Every problem of the form at once, at its field.
+        problems = []
         if values["confirm"] != "yes":
-            raise InvalidValueError(
-                "confirm", None, "a ticked box", "tick the box to confirm the allocation is final"
+            problems.append(
+                FieldProblem("confirm", None, "tick the box to confirm the allocation is final")
+            )
+        accrual = web_support.accrual(trial, user.actor)
+        if accrual.total >= accrual.target and values["past_target"] != "yes":
+            problems.append(
+                FieldProblem(
+                    "past_target",
+                    None,
+                    f"this would be participant {accrual.total + 1} of a target of "
+                    f"{accrual.target}; tick the box to randomise past the target",
+                )
             )
         try:
             enrolled_on = dt.date.fromisoformat(values["enrolled_on"])
         except ValueError:
-            raise InvalidValueError(
-                "enrolled_on", values["enrolled_on"], "a date YYYY-MM-DD", "enter the date"
-            ) from None
+            problems.append(
+                FieldProblem("enrolled_on", values["enrolled_on"], "a date YYYY-MM-DD; enter it")
+            )
+        if problems:
+            raise FormError("randomise", problems)
         result = enrolment.randomise(
-            trial, user.actor, number, enrolled_on, deviation=values["deviation"].strip() or None
+            trial,
+            user.actor,
+            number,
+            enrolled_on,
+            deviation=values["deviation"].strip() or None,
+            past_target=values["past_target"] == "yes",
         )
     except (InvalidValueError, StateError) as exc:
         return _randomise_page(request, web, user, number, values, exc)
