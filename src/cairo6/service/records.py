@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cairo6.errors import FieldProblem, FormError, InvalidValueError, NotFoundError, StateError
+from cairo6.errors import FieldProblem, FormError, NotFoundError, StateError
 from cairo6.service.permissions import Action
 from cairo6.service.trial import Trial, allocation, participant
 from cairo6.store.audit import Actor
