@@ -142,7 +142,8 @@ def test_randomising_past_the_target_warns_and_needs_a_confirmation(tmp_path: Pa
     assert "participant 3 of a target of 2" in _error_at(refused.text, "past_target")
     assert _participants(toy) == 2
     done = _randomise_page(client, third, csrf, past_target="yes")
-    assert done.status_code == 200 and "data-study-number" in done.text
+    assert done.status_code == 200
+    assert "data-study-number" in done.text
     assert _participants(toy) == 3
 
 

@@ -54,7 +54,9 @@ def test_search_and_filters_narrow_the_rows_and_links_keep_them() -> None:
     assert _page({"centre": "H02", "q": "P00"}) == [n for n in h02 if n.startswith("P00")]
     assert _page({"centre": "H09"}) == []
     shown = paginate({"centre": "H01", "q": "p"}, ROWS, text=lambda r: r.name, filters=BY_CENTRE)
-    assert shown.narrowed and shown.total == 120 and shown.matched == 80
+    assert shown.narrowed
+    assert shown.total == 120
+    assert shown.matched == 80
     assert shown.url(page=2) == "?q=p&centre=H01&page=2"
     # The filter offers the values present, by their labels.
     assert shown.choices[0][1] == [("H01", "Hospital H01"), ("H02", "Hospital H02")]
@@ -106,10 +108,12 @@ def test_participants_are_filtered_by_centre_and_arm_label(toy: Toy) -> None:
     arms = {
         code: label for code, label in options if code in ("usual_care", "low_dose", "high_dose")
     }
-    assert arms and all(label[0].isupper() and "_" not in label for label in arms.values())
+    assert arms
+    assert all(label[0].isupper() and "_" not in label for label in arms.values())
     for code in arms:
         listed = _first_cells(client.get(f"/participants?arm={code}").text)
-        assert listed and set(listed) <= set(made)
+        assert listed
+        assert set(listed) <= set(made)
 
 
 def test_the_audit_trail_and_the_accounts_list_are_searchable(toy: Toy) -> None:
@@ -117,7 +121,8 @@ def test_the_audit_trail_and_the_accounts_list_are_searchable(toy: Toy) -> None:
     client, _ = login(toy.app, "dm")
     trail = client.get(f"/participants/{number}/audit")
     assert trail.status_code == 200
-    assert "changes" in trail.text and 'name="q"' in trail.text
+    assert "changes" in trail.text
+    assert 'name="q"' in trail.text
     allocation = client.get(f"/participants/{number}/audit?record=Allocation")
     rows = allocation.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0].count("<tr>")
     assert 0 < rows < trail.text.split("<tbody>", 1)[1].count("<tr>")
