@@ -32,6 +32,7 @@ from cairo6.web import auth, readable
 from cairo6.web.context import Form, Web, page_csrf, signed_in
 from cairo6.web.fields import (
     FieldSpec,
+    words,
     checklist_groups,
     checklist_text,
     column_fields,
@@ -372,7 +373,22 @@ def participant_list(request: Request, web: Web, user: Signed) -> Response:
     return page(request, "participants.html", {"rows": rows, "arms": arms, "shows_arm": shows_arm})
 
 
-def _cycle_rows(cycles: tuple[PlannedCycle, ...]) -> list[dict[str, Any]]:
+def _levels(protocol: Protocol, levels: dict[str, Any]) -> list[tuple[str, str]]:
+    """Minimisation levels as people read them: the factor's and the level's labels."""
+    factors = {f.id: f for f in protocol.randomization.factors}
+    shown = []
+    for key, value in levels.items():
+        factor = factors.get(key)
+        if factor is None:
+            shown.append((words(key).capitalize(), words(str(value))))
+            continue
+        level = next((lv.label for lv in factor.levels if lv.id == str(value)), str(value))
+        shown.append((factor.label, level))
+    return shown
+
+
+def _cycle_rows(protocol: Protocol, cycles: tuple[PlannedCycle, ...]) -> list[dict[str, Any]]:
+    regimens = {r.id: r.label for r in protocol.regimens}
     rows = []
     for c in cycles:
         shift = (c.actual - c.planned).days if c.actual and c.planned else None
@@ -380,7 +396,7 @@ def _cycle_rows(cycles: tuple[PlannedCycle, ...]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "number": c.number,
-                "regimen": c.regimen,
+                "regimen": regimens.get(c.regimen, c.regimen),
                 "planned": c.planned,
                 "actual": c.actual,
                 "flag": flag,
@@ -460,8 +476,9 @@ def _participant_page(
             "arm": trial.protocol.arm(record.arm),
             "on": on,
             "forms": forms,
-            "neoadjuvant": _cycle_rows(calendar.neoadjuvant) if calendar else [],
-            "adjuvant": _cycle_rows(calendar.adjuvant) if calendar else [],
+            "levels": _levels(trial.protocol, record.levels),
+            "neoadjuvant": _cycle_rows(trial.protocol, calendar.neoadjuvant) if calendar else [],
+            "adjuvant": _cycle_rows(trial.protocol, calendar.adjuvant) if calendar else [],
             "events": _event_rows(calendar) if calendar else [],
             "checks": record.compliance,
             "status_class": STATUS_CLASS,
