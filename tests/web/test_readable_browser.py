@@ -101,7 +101,8 @@ def _fits(page: Any, width: int) -> None:
     culprits = page.evaluate(
         """w => [...document.querySelectorAll('main *')]
             .filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.scroll'))
-            .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 40))""",
+            .slice(0, 5)
+            .map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 40))""",
         width,
     )
     assert wide <= width, f"{page.url} is {wide} px wide at {width} px: {culprits}"
@@ -114,7 +115,7 @@ def _link_stays_in_view(page: Any, region: str, width: int) -> None:
     link = scroller.locator("tbody th[scope=row] a").first
     box = link.bounding_box()
     assert box is not None
-    assert 0 <= box["x"]
+    assert box["x"] >= 0
     assert box["x"] + box["width"] <= width
 
 

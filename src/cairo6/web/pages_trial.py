@@ -32,11 +32,11 @@ from cairo6.web import auth, readable
 from cairo6.web.context import Form, Web, page_csrf, signed_in
 from cairo6.web.fields import (
     FieldSpec,
-    words,
     checklist_groups,
     checklist_text,
     column_fields,
     parse_checklist,
+    words,
 )
 from cairo6.web.listing import Filter, listing
 from cairo6.web.recordfields import display
