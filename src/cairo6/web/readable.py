@@ -17,6 +17,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from cairo6.study.models import DataType
 from cairo6.study.study import Study
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -108,9 +109,15 @@ def form_label(study: Study | None, form_id: str) -> str:
 def _value(study: Study | None, form_id: str | None, item_id: str, value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in value.items()) or "—"
+    if isinstance(value, list):
+        return "; ".join(_value(study, form_id, item_id, v) for v in value) or "—"
     if study is not None and form_id and study.has_form(form_id):
         item = study.form(form_id).item(item_id)
-        if item is not None and not isinstance(value, dict | list):
+        if item is not None and item.type is DataType.DATE:
+            return day(value)
+        if item is not None:
             return study.label_of(item, value)
     return str(value)
 
@@ -146,6 +153,9 @@ def audit_rows(study: Study | None, rows: Iterable[Mapping[str, Any]]) -> list[d
                 **row,
                 "record": record,
                 "item": item,
+                # The store's own columns of a form record (its id, key, version): kept for
+                # the data manager, shown quieter than the items people entered.
+                "bookkeeping": row["table_name"] == "form_record" and not field.startswith("data."),
                 "old_text": _value(study, form_id, item_id, row["old"]),
                 "new_text": _value(study, form_id, item_id, row["new"]),
             }
