@@ -24,7 +24,7 @@ from tests.web.toy_site import Toy, toy_site
 
 
 def _error_at(html: str, item: str) -> str:
-    found = re.search(rf'<span class="error" id="{item}-error">([^<]*)</span>', html)
+    found = re.search(rf'<span class="error" id="{item}-error">(.*?)</span>', html)
     assert found, f"no error shown at {item}"
     return found.group(1)
 
@@ -62,6 +62,8 @@ def test_a_cycle_form_reports_its_widget_item_and_cross_form_problems_at_once(
     assert answer.status_code == 422
     assert "drug = dose in mg" in _error_at(answer.text, "doses")
     assert "not one of the chosen phase" in _error_at(answer.text, "regimen")
+    # The summary at the top names each item to correct by its label, linked to it.
+    assert '<a href="#f-doses">Doses given per drug</a>' in answer.text
     assert "cannot be in the future" in _error_at(answer.text, "given_on")
     assert _records(world.site.trial.db, "cycle") == before
 
