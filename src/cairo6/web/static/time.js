@@ -3,7 +3,11 @@
 (function () {
   "use strict";
   var dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" });
-  var dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  // The zone is named: sites of one trial may work in different time zones.
+  var dateTime = new Intl.DateTimeFormat(undefined, {
+    day: "numeric", month: "short", year: "numeric",
+    hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+  });
   function show(root) {
     var found = root.querySelectorAll("time[data-local]:not([data-shown])");
     for (var i = 0; i < found.length; i++) {
