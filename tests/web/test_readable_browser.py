@@ -99,11 +99,13 @@ def _shot(page: Any, name: str, width: int) -> None:
 def _fits(page: Any, width: int) -> None:
     """Nothing makes the page wider than the window (tables scroll inside their region)."""
     wide = page.evaluate("document.scrollingElement.scrollWidth")
+    # What sticks out, for the message: each element, its width and its first words.
     culprits = page.evaluate(
         """w => [...document.querySelectorAll('body *')]
             .filter(e => e.getBoundingClientRect().right > w + 1)
             .slice(0, 8)
-            .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width) + ' ' + e.textContent.slice(0, 20))""",
+            .map(e => [e.tagName, e.className, Math.round(e.getBoundingClientRect().width),
+                       e.textContent.slice(0, 20)].join(' '))""",
         width,
     )
     assert wide <= width, f"{page.url} is {wide} px wide at {width} px: {culprits}"
