@@ -8,7 +8,7 @@ import pytest
 
 from cairo6.errors import InvalidValueError
 from cairo6.protocol import Protocol
-from cairo6.protocol.eligibility import Verdict, assess, validate_record
+from cairo6.protocol.eligibility import Verdict, assess, reads, validate_record
 from cairo6.studies.cairo6.examples import ELIGIBLE_CHECKLIST
 
 ELIGIBLE: dict[str, Any] = dict(ELIGIBLE_CHECKLIST)
@@ -81,3 +81,16 @@ def test_unknown_field_is_refused_not_ignored(cairo6: Protocol) -> None:
     # A misspelt field would otherwise leave a criterion silently unassessed.
     with pytest.raises(InvalidValueError, match="'favourite_colour' is not allowed"):
         validate_record(cairo6, {"favourite_colour": "blue"})
+
+
+def test_verdicts_read_as_clinicians_say_them(cairo6: Protocol) -> None:
+    """An exclusion criterion that applies reads "excluded", not "not met"."""
+    result = assess(cairo6, {**ELIGIBLE, "hemoglobin_mmol_l": 5.4})
+    by_id = {r.criterion.id: r for r in result.results}
+    anaemia, adult = by_id["anaemia"], by_id["adult"]
+    assert reads(anaemia.criterion.kind, anaemia.verdict.value) == "excluded"
+    assert reads(adult.criterion.kind, adult.verdict.value) == "meets"
+    assert reads("exclusion", "met") == "not excluded"
+    assert reads("inclusion", "not_met") == "does not meet"
+    assert reads("inclusion", "unknown") == "not assessable"
+    assert anaemia.explanation == "recorded: Haemoglobin: 5.4 mmol/L"
