@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from fastapi import FastAPI
+
 from cairo6.study.loader import read_study_texts, study_from_texts
 from cairo6.web.readable import audit_rows, day, when
+from tests.web.conftest import World, login
 from tests.web.toy_site import TOY
 
 
@@ -67,3 +70,13 @@ def test_audit_rows_name_the_form_the_item_and_the_codes_labels() -> None:
     assert rows[0]["bookkeeping"]
     assert not adherence["bookkeeping"]
     assert rows[4]["record"] == "Allocation"
+
+
+def test_queries_name_their_form_and_item_by_label(app: FastAPI, world: World) -> None:
+    study = world.site.trial.definition()
+    shown = f"Surgery · {study.form('surgery').item('cc_score').label}"  # type: ignore[union-attr]
+    client, _ = login(app, "dm")
+    for path in ("/", f"/participants/{world.p1}", "/queries"):
+        text = client.get(path).text
+        assert shown in text, path
+        assert "surgery.cc_score" not in text, path

@@ -59,6 +59,10 @@ class WebApp:
     _trial: Trial | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def opened(self) -> Trial | None:
+        """The trial if a request has opened it already (pages that need none never do)."""
+        return self._trial
+
     def trial(self) -> Trial:
         """The trial in the database, opened on the first request that needs it."""
         if self._trial is None:

@@ -99,6 +99,11 @@ def item_label(study: Study | None, form_id: str, item_id: str) -> str:
     return item.label if item is not None else item_id
 
 
+def where(study: Study | None, form_id: str, item_id: str) -> str:
+    """Where a query or a problem sits, in labels: `Surgery · Completeness of cytoreduction`."""
+    return f"{form_label(study, form_id)} · {item_label(study, form_id, item_id)}"
+
+
 def form_label(study: Study | None, form_id: str) -> str:
     """A form's label, or its id when the study lacks it."""
     if study is None or not study.has_form(form_id):
