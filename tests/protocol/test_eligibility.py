@@ -8,7 +8,7 @@ import pytest
 
 from cairo6.errors import InvalidValueError
 from cairo6.protocol import Protocol
-from cairo6.protocol.eligibility import Verdict, assess, validate_record
+from cairo6.protocol.eligibility import Verdict, assess, reads, validate_record
 from cairo6.studies.cairo6.examples import ELIGIBLE_CHECKLIST
 
 ELIGIBLE: dict[str, Any] = dict(ELIGIBLE_CHECKLIST)
@@ -43,8 +43,10 @@ def test_each_failed_criterion_is_explained(
     result = assess(cairo6, {**ELIGIBLE, **change})
     assert not result.eligible
     assert [r.criterion.id for r in result.failed] == [criterion]
+    # Explained in the protocol's words: the field's label, never its variable name.
     field, _value = next(iter(change.items()))
-    assert field in result.failed[0].explanation
+    assert cairo6.field(field).label in result.failed[0].explanation
+    assert field not in result.failed[0].explanation
 
 
 def test_missing_value_leaves_the_criterion_unassessed(cairo6: Protocol) -> None:
@@ -53,7 +55,7 @@ def test_missing_value_leaves_the_criterion_unassessed(cairo6: Protocol) -> None
     assert not result.eligible
     assert [r.criterion.id for r in result.unknown] == ["thrombocytopenia"]
     assert result.unknown[0].verdict is Verdict.UNKNOWN
-    assert "platelets_10e9_l" in result.unknown[0].explanation
+    assert "enter Platelet count (x10^9/L)" in result.unknown[0].explanation
 
 
 @pytest.mark.parametrize(
@@ -79,3 +81,16 @@ def test_unknown_field_is_refused_not_ignored(cairo6: Protocol) -> None:
     # A misspelt field would otherwise leave a criterion silently unassessed.
     with pytest.raises(InvalidValueError, match="'favourite_colour' is not allowed"):
         validate_record(cairo6, {"favourite_colour": "blue"})
+
+
+def test_verdicts_read_as_clinicians_say_them(cairo6: Protocol) -> None:
+    """An exclusion criterion that applies reads "excluded", not "not met"."""
+    result = assess(cairo6, {**ELIGIBLE, "hemoglobin_mmol_l": 5.4})
+    by_id = {r.criterion.id: r for r in result.results}
+    anaemia, adult = by_id["anaemia"], by_id["adult"]
+    assert reads(anaemia.criterion.kind, anaemia.verdict.value) == "excluded"
+    assert reads(adult.criterion.kind, adult.verdict.value) == "meets"
+    assert reads("exclusion", "met") == "not excluded"
+    assert reads("inclusion", "not_met") == "does not meet"
+    assert reads("inclusion", "unknown") == "not assessable"
+    assert anaemia.explanation == "recorded: Haemoglobin: 5.4 mmol/L"

@@ -102,7 +102,7 @@ def randomise_each(trial: Trial, actor: Actor, numbers: Sequence[str]) -> list[O
     """Randomise the patients one transaction each, in order."""
     out = []
     for number in numbers:
-        result = enrolment.randomise(trial, actor, number, ENROLLED_ON)
+        result = enrolment.randomise(trial, actor, number, ENROLLED_ON, past_target=True)
         out.append(Outcome(number, result.study_number, result.sequence_number, result.arm))
     return out
 
@@ -156,7 +156,7 @@ def randomise_until_killed(
 
         event.listen(StoreSession, "before_commit", stall)
     for number in numbers:
-        enrolment.randomise(trial, actor, number, ENROLLED_ON)
+        enrolment.randomise(trial, actor, number, ENROLLED_ON, past_target=True)
         done.value += 1
 
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from cairo6.cli.common import DbOption, UserOption, console, open_trial_and_actor, parse_date
 from cairo6.cli.input import read_record
+from cairo6.protocol.eligibility import reads
 from cairo6.service import enrolment
 from cairo6.service.concealment import diagnostic_for
 
@@ -72,14 +73,27 @@ def eligibility_command(
     trial, actor = open_trial_and_actor(db, user, write=True)
     data = read_record(file)
     record = enrolment.assess_eligibility(trial, actor, screening_number, data, _date(date))
-    table = Table("criterion", "verdict", "why", title=f"Eligibility of {screening_number}")
-    for cid, verdict in record.verdicts.items():
+    table = Table("criterion", "verdict", "recorded", title=f"Eligibility of {screening_number}")
+    for criterion in trial.protocol.eligibility:
+        verdict = record.verdicts.get(criterion.id)
+        if verdict is None:
+            continue
         colour = {"met": "green", "not_met": "red"}.get(verdict["verdict"], "yellow")
-        table.add_row(cid, f"[{colour}]{verdict['verdict']}[/]", verdict["explanation"])
+        shown = reads(criterion.kind, verdict["verdict"])
+        table.add_row(criterion.text, f"[{colour}]{shown}[/]", verdict["explanation"])
     console.print(table)
     console.print("[green]eligible[/]" if record.eligible else "[red]not eligible[/]")
     if not record.eligible:
         raise typer.Exit(1)
+
+
+def _moment(iso: str) -> str:
+    """A stored UTC time as people read it: `3 Dec 2026, 15:02 UTC`."""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
 def randomise_command(
@@ -89,16 +103,24 @@ def randomise_command(
         str | None,
         typer.Option(help="Randomise an ineligible patient, recording this protocol deviation."),
     ] = None,
+    past_target: Annotated[
+        bool,
+        typer.Option(
+            "--past-target", help="Randomise although the accrual target is already reached."
+        ),
+    ] = False,
     db: DbOption = None,
     user: UserOption = None,
 ) -> None:
     """Enrol and randomise. The allocation is final and is shown once."""
     trial, actor = open_trial_and_actor(db, user, write=True)
-    result = enrolment.randomise(trial, actor, screening_number, _date(date), deviation=deviation)
+    result = enrolment.randomise(
+        trial, actor, screening_number, _date(date), deviation=deviation, past_target=past_target
+    )
     arm = trial.protocol.arm(result.arm)
     console.print(
         f"[bold]{result.study_number}[/] randomised to [bold]{arm.label}[/] "
-        f"(sequence {result.sequence_number}, {result.allocated_at})"
+        f"(sequence {result.sequence_number}, {_moment(result.allocated_at)})"
     )
     diagnostic = diagnostic_for(actor, result.diagnostic)
     if diagnostic is not None:

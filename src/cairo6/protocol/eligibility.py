@@ -12,6 +12,13 @@ from cairo6.errors import InvalidValueError
 from cairo6.protocol.models import Criterion, Protocol
 from cairo6.protocol.rules import CrfField, FieldType
 
+_READS: dict[tuple[str, str], str] = {
+    ("inclusion", "met"): "meets",
+    ("inclusion", "not_met"): "does not meet",
+    ("exclusion", "met"): "not excluded",
+    ("exclusion", "not_met"): "excluded",
+}
+
 
 class Verdict(StrEnum):
     """Outcome of one criterion for one patient."""
@@ -101,6 +108,42 @@ def validate_record(protocol: Protocol, record: Mapping[str, Any]) -> dict[str, 
     return clean
 
 
+def reads(kind: str, verdict: str) -> str:
+    """A verdict as a clinician reads it: an inclusion criterion is met or not ("meets" /
+    "does not meet"), an exclusion criterion applies or not ("excluded" / "not excluded");
+    `verdict` is the stored one (met = the patient passes this criterion)."""
+    return _READS.get((kind, verdict), "not assessable")
+
+
+def _shown(spec: CrfField, value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        value = f"{value:g}"
+    text = str(value).replace("_", " ") if spec.type is FieldType.CATEGORY else str(value)
+    return f"{text} {spec.unit}" if spec.unit and spec.type is not FieldType.BOOLEAN else text
+
+
+def explain(
+    protocol: Protocol, criterion: Criterion, record: Mapping[str, Any], *, assessable: bool
+) -> str:
+    """Why a criterion came out as it did, in the protocol's words: the recorded values it
+    read (labels and units, never variable names), or which values are still to be entered."""
+    known = {f.id: f for f in protocol.fields}
+    names = [n for n in criterion.rule.fields() if n in known]
+    names.sort(key=list(known).index)
+    if not assessable:
+        missing = [known[n] for n in names if record.get(n) is None]
+        wanted = ", ".join(f.label + (f" ({f.unit})" if f.unit else "") for f in missing)
+        return f"not assessable: enter {wanted}"
+    seen = [
+        f"{known[n].label}: {_shown(known[n], record[n])}"
+        for n in names
+        if record.get(n) is not None
+    ]
+    return "recorded: " + "; ".join(seen)
+
+
 def assess(protocol: Protocol, record: Mapping[str, Any]) -> EligibilityAssessment:
     """Assess every eligibility criterion; unknown where a field it needs is missing."""
     clean = validate_record(protocol, record)
@@ -109,15 +152,9 @@ def assess(protocol: Protocol, record: Mapping[str, Any]) -> EligibilityAssessme
         outcome = crit.rule.evaluate(clean)
         if outcome is None:
             verdict = Verdict.UNKNOWN
-            missing = sorted(f for f in crit.rule.fields() if clean.get(f) is None)
-            explanation = f"not assessable: enter {', '.join(missing)}"
         else:
             holds = outcome if crit.kind == "inclusion" else not outcome
             verdict = Verdict.MET if holds else Verdict.NOT_MET
-            explanation = crit.rule.explain(clean)
-            if crit.kind == "exclusion":
-                explanation = (
-                    "exclusion " + ("applies: " if outcome else "does not apply: ") + (explanation)
-                )
+        explanation = explain(protocol, crit, clean, assessable=outcome is not None)
         results.append(CriterionResult(crit, verdict, explanation))
     return EligibilityAssessment(tuple(results))

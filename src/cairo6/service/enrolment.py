@@ -276,11 +276,14 @@ def randomise(
     *,
     deviation: str | None = None,
     draws: DrawSource | None = None,
+    past_target: bool = False,
 ) -> Enrolment:
     """Enrol and randomise an eligible patient; the allocation is final.
 
     An ineligible patient is randomised only with a recorded deviation, by a role allowed to;
-    the deviation is stored with the allocation in the same transaction.
+    the deviation is stored with the allocation in the same transaction. Once the protocol's
+    accrual target is reached, a further patient is randomised only with `past_target` (the
+    user confirmed it), judged under the write lock so two sites cannot both slip past it.
     """
     source = draws if draws is not None else SecureDrawSource()
     # Checks and factor levels are prepared before taking the write lock, so that the
@@ -300,6 +303,13 @@ def randomise(
                 session, trial, actor, screening_number, enrolled_on, deviation
             )
         state, allocated = _current_state(trial, session)
+        target = trial.protocol.accrual.target
+        if allocated >= target and not past_target:
+            raise StateError(
+                f"this would be participant {allocated + 1} of a target of {target}",
+                "confirm that the trial randomises past its accrual target (web: tick the box; "
+                "API: past_target true; CLI: --past-target)",
+            )
         result, _ = allocate(trial.protocol, state, prepared.levels, source)
         diagnostic = result.diagnostic.to_dict()
         return _write_enrolment(

@@ -10,13 +10,13 @@ after first entry needs a reason, and the audit trail keeps each item's old and 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
-from cairo6.errors import FieldProblem, FormError, InvalidValueError, NotFoundError, StateError
+from cairo6.errors import FieldProblem, FormError, NotFoundError, StateError
 from cairo6.service import lifecycle
 from cairo6.service.permissions import Action
 from cairo6.service.queries import CHECK_RAISER as CHECK_RAISER  # where tests and pages look
@@ -124,6 +124,15 @@ def _open_queries(
     return tuple(check.id for check in checks)
 
 
+def _refuse(form: Form, found: Sequence[FieldProblem], problems: list[FieldProblem]) -> None:
+    """Refuse the record when anything is wrong, naming every problem once: an item the caller
+    could not read is not also reported as missing."""
+    unread = {p.field for p in found}
+    every = [*found, *(p for p in problems if p.field not in unread or p.value is not None)]
+    if every:
+        raise FormError(form.id, every)
+
+
 def form_for_entry(trial: Trial, actor: Actor, study_number: str, form_id: str) -> Form:
     """The form, once the actor may record it for this participant (before a blank or saved
     form is shown: a refused role or another centre learns nothing from the page)."""
@@ -141,13 +150,20 @@ def record_form(
     values: Mapping[str, Any],
     *,
     today: dt.date | None = None,
+    found: Sequence[FieldProblem] = (),
 ) -> Saved:
-    """Enter a new record of a form; one transaction with its audit record and queries."""
+    """Enter a new record of a form; one transaction with its audit record and queries.
+
+    `found` are problems the caller already saw in the entry (a page's own widgets, such as a
+    dose list it could not read): the record is still checked whole, item checks and edit
+    checks alike, and every problem is reported in one answer, saving nothing.
+    """
     study = trial.definition()
     form = study.form(form_id)
     with trial.db.write(actor) as session:
         person = participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
-        return record_in(session, study, person, form, values, today or dt.date.today())
+        today = today or dt.date.today()
+        return record_in(session, study, person, form, values, today, found=found)
 
 
 def record_in(
@@ -157,6 +173,8 @@ def record_in(
     form: Form,
     values: Mapping[str, Any],
     today: dt.date,
+    *,
+    found: Sequence[FieldProblem] = (),
 ) -> Saved:
     """`record_form` inside the caller's transaction, for a participant already checked.
 
@@ -183,8 +201,7 @@ def record_in(
             "enter the forms it depends on first",
         )
     verdict = validate_record(study, form, values, context)
-    if verdict.problems:
-        raise FormError(form.id, verdict.problems)
+    _refuse(form, found, verdict.problems)
     key = _record_key(form, verdict.values, taken)
     if key in taken:
         raise FormError(
@@ -232,16 +249,18 @@ def update_form(
     reason: str,
     record_key: str = "",
     today: dt.date | None = None,
+    found: Sequence[FieldProblem] = (),
 ) -> Saved:
-    """Change items of a record; the whole record is checked again, as at first entry."""
-    if not reason or not reason.strip():
-        raise InvalidValueError(
-            "reason", reason, "a reason for a change after first entry", "say why it changed"
-        )
-    reason = reason.strip()
+    """Change items of a record; the whole record is checked again, as at first entry, and
+    every problem (with the caller's `found`, as in `record_form`) is reported at once."""
+    reason = (reason or "").strip()
+    if not reason:
+        # Reported with the record's own problems, so a correction is refused once, whole.
+        why = "allowed: a reason for a change after first entry; say why it changed"
+        found = [FieldProblem("reason", reason, why), *found]
     study = trial.definition()
     form = study.form(form_id)
-    with trial.db.write(actor, reason=reason) as session:
+    with trial.db.write(actor, reason=reason or None) as session:
         person = participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
         row = record_row(session, person, form, record_key)
         lifecycle.ensure_editable(session, study, row, study_number)
@@ -249,8 +268,7 @@ def update_form(
         merged = {**current, **changes}
         context = _context(study, session, person, form, today or dt.date.today(), row.id)
         verdict = validate_record(study, form, merged, context)
-        if verdict.problems:
-            raise FormError(form.id, verdict.problems)
+        _refuse(form, found, verdict.problems)
         row.data = {k: stored(v) for k, v in verdict.values.items()}
         session.flush()
         queries = _open_queries(session, person, row, verdict.soft)

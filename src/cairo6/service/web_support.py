@@ -209,8 +209,8 @@ def _latest_assessments(session: StoreSession, ids: list[int]) -> dict[int, Elig
     return found
 
 
-def screening_log(trial: Trial, actor: Actor, limit: int = 500) -> list[ScreeningRow]:
-    """The newest screening entries the actor may see."""
+def screening_log(trial: Trial, actor: Actor, limit: int | None = 500) -> list[ScreeningRow]:
+    """The newest screening entries the actor may see (all of them with `limit=None`)."""
     require(actor, Action.SCREEN)
     own = _own_centre_only(actor)
     with trial.db.read() as session:
@@ -219,8 +219,9 @@ def screening_log(trial: Trial, actor: Actor, limit: int = 500) -> list[Screenin
             .join(Centre, Centre.id == Screening.centre_id)
             .outerjoin(Participant, Participant.screening_id == Screening.id)
             .order_by(Screening.id.desc())
-            .limit(limit)
         )
+        if limit is not None:
+            stmt = stmt.limit(limit)
         if own is not None:
             stmt = stmt.where(Screening.centre_id == own)
         rows = session.execute(stmt).all()

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from cairo6.errors import FormError
+from cairo6.protocol.eligibility import reads
 from cairo6.service import admin, audit_view, enrolment, queries, web_support
 from cairo6.service.concealment import diagnostic_for
 from cairo6.service.participants import view
@@ -302,6 +303,9 @@ class VerdictOut(BaseModel):
     kind: str
     text: str
     verdict: str
+    reads: str
+    """The verdict as a clinician reads it: meets / does not meet (inclusion), excluded / not
+    excluded (exclusion), or not assessable."""
     explanation: str
 
 
@@ -335,6 +339,7 @@ def api_eligibility(web: Web, user: Signed, number: Number, body: EligibilityIn)
                 kind=criteria[cid].kind,
                 text=criteria[cid].text,
                 verdict=v["verdict"],
+                reads=reads(criteria[cid].kind, v["verdict"]),
                 explanation=v["explanation"],
             )
             for cid, v in record.verdicts.items()
@@ -347,6 +352,8 @@ class RandomiseIn(_In):
 
     enrolled_on: dt.date
     deviation: Text | None = None
+    past_target: bool = False
+    """Randomise although the protocol's accrual target is reached (refused otherwise)."""
 
 
 class AllocationOut(BaseModel):
@@ -371,7 +378,12 @@ def api_randomise(web: Web, user: Signed, number: Number, body: RandomiseIn) -> 
     """Enrol and randomise; the allocation is final."""
     trial = web.trial()
     result = enrolment.randomise(
-        trial, user.actor, number, body.enrolled_on, deviation=body.deviation
+        trial,
+        user.actor,
+        number,
+        body.enrolled_on,
+        deviation=body.deviation,
+        past_target=body.past_target,
     )
     return AllocationOut(
         study_number=result.study_number,

@@ -24,7 +24,7 @@ from cairo6.service.safety import utc_now
 from cairo6.service.setup import open_trial
 from cairo6.service.trial import Trial
 from cairo6.store.engine import Database
-from cairo6.web import auth
+from cairo6.web import auth, readable
 from cairo6.web.settings import WebSettings
 
 SESSION_COOKIE = "cairo6_session"
@@ -64,6 +64,10 @@ class WebApp:
     now: Callable[[], dt.datetime] = utc_now
     """The clock, read once per request where time matters (SAE deadlines); tests move it."""
 
+    def opened(self) -> Trial | None:
+        """The trial if a request has opened it already (pages that need none never do)."""
+        return self._trial
+
     def trial(self) -> Trial:
         """The trial in the database, opened on the first request that needs it."""
         if self._trial is None:
@@ -86,6 +90,8 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["when"] = readable.when
+    env.filters["day"] = readable.day
     return Jinja2Templates(env=env)
 
 

@@ -11,8 +11,11 @@ from fastapi.responses import Response
 from cairo6.errors import InvalidValueError, StateError
 from cairo6.service import admin, web_support
 from cairo6.service.permissions import Action, Role, require
+from cairo6.store.schema import User
 from cairo6.web import auth
 from cairo6.web.context import Form, Web, page_csrf, signed_in
+from cairo6.web.fields import words
+from cairo6.web.listing import Filter, listing
 from cairo6.web.render import page, problems_by_field, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -29,8 +32,24 @@ def _users_page(
     error: Exception | None = None,
 ) -> Response:
     trial = web.trial()
-    users = admin.list_users(trial, user.actor)
     centres = {c.id: c.code for c in admin.list_centres(trial)}
+
+    def centre(u: User) -> str:
+        return centres.get(u.centre_id, "") if u.centre_id else ""
+
+    def status(u: User) -> str:
+        return "active" if u.active else "switched off"
+
+    users = listing(
+        request,
+        admin.list_users(trial, user.actor),
+        text=lambda u: f"{u.username} {u.full_name} {words(u.role)} {centre(u)}",
+        filters=[
+            Filter("role", "Role", lambda u: u.role, words),
+            Filter("centre", "Centre", centre),
+            Filter("status", "Status", status),
+        ],
+    )
     errors, general = problems_by_field(error, set(USER_FIELDS)) if error else ({}, [])
     return page(
         request,
@@ -128,7 +147,11 @@ def _centres_page(
     error: Exception | None = None,
 ) -> Response:
     trial = web.trial()
-    centres = web_support.centres_for_admin(trial, user.actor)
+    centres = listing(
+        request,
+        web_support.centres_for_admin(trial, user.actor),
+        text=lambda c: f"{c.code} {c.name}",
+    )
     counts = {c.code: c for c in web_support.accrual(trial, user.actor).centres}
     errors, general = (
         problems_by_field(error, {"code", "name", "started", "reason"}) if error else ({}, [])

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from cairo6.errors import FormError, InvalidValueError, StateError
+from cairo6.errors import InvalidValueError, StateError
 from cairo6.service import lifecycle, queries, records, safety
 from cairo6.service.permissions import Action, allowed
 from cairo6.service.trial import Trial
@@ -87,9 +87,9 @@ def record_save(
     form = study.form(form_id)
     parsed, found = parse_record(study, form, data)
     try:
-        if found:
-            raise FormError(form.id, found)
-        saved = records.record_form(trial, user.actor, study_number, form.id, parsed)
+        # What the page could not read goes to the service with the rest, so the item checks
+        # and the edit checks of the whole record come back in one answer.
+        saved = records.record_form(trial, user.actor, study_number, form.id, parsed, found=found)
     except (InvalidValueError, StateError) as exc:
         return _record_page(request, trial, form, study_number, dict(data), error=exc)
     safety.notify_if_new(trial, user.actor, saved.record_id, web.now(), web.settings.mail)
@@ -145,8 +145,6 @@ def record_update(
     key = data.get("record_key", "")
     parsed, found = parse_record(study, form, data)
     try:
-        if found:
-            raise FormError(form.id, found)
         saved = records.update_form(
             trial,
             user.actor,
@@ -155,6 +153,7 @@ def record_update(
             parsed,
             reason=data.get("reason", "").strip(),
             record_key=key,
+            found=found,
         )
     except (InvalidValueError, StateError) as exc:
         return _record_page(

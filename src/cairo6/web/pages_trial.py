@@ -19,6 +19,8 @@ from cairo6.errors import (
     InvalidValueError,
     StateError,
 )
+from cairo6.protocol import Protocol
+from cairo6.protocol.eligibility import explain, reads
 from cairo6.schedule import Calendar, PlannedCycle, Status
 from cairo6.service import audit_view, enrolment, expected, queries, web_support
 from cairo6.service.concealment import diagnostic_for
@@ -26,7 +28,7 @@ from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
 from cairo6.service.records import RECORD_ACTION
 from cairo6.store.schema import Screening
-from cairo6.web import auth, pages_safety
+from cairo6.web import auth, pages_safety, readable
 from cairo6.web.context import Form, Web, page_csrf, signed_in
 from cairo6.web.fields import (
     FieldSpec,
@@ -34,7 +36,9 @@ from cairo6.web.fields import (
     checklist_text,
     column_fields,
     parse_checklist,
+    words,
 )
+from cairo6.web.listing import Filter, listing
 from cairo6.web.pages_lifecycle import participant_lifecycle
 from cairo6.web.recordfields import display
 from cairo6.web.render import page, problems_by_field, redirect
@@ -106,6 +110,17 @@ def _screening_fields(web: Web) -> list[FieldSpec]:
     return [f for f in column_fields(Screening) if f.name != "screening_number"]
 
 
+def _progress(row: web_support.ScreeningRow) -> str:
+    """Where a screening entry got to, in the words the log's filter offers."""
+    if row.study_number:
+        return "randomised"
+    if not row.approached or row.refused:
+        return "not approached or refused"
+    if row.eligible is None:
+        return "eligibility not assessed"
+    return "eligible, not randomised" if row.eligible else "not eligible"
+
+
 def _screening_page(
     request: Request,
     web: Web,
@@ -115,7 +130,15 @@ def _screening_page(
 ) -> Response:
     trial = web.trial()
     fields = _screening_fields(web)
-    rows = web_support.screening_log(trial, user.actor)
+    rows = listing(
+        request,
+        web_support.screening_log(trial, user.actor, limit=None),
+        text=lambda r: " ".join((r.number, r.centre, r.study_number or "", _progress(r))),
+        filters=[
+            Filter("centre", "Centre", lambda r: r.centre),
+            Filter("progress", "Where it got to", _progress),
+        ],
+    )
     centres = web_support.centre_codes(trial, user.actor)
     errors, general = (
         problems_by_field(error, {f.name for f in fields} | {"centre"}) if error else ({}, [])
@@ -156,6 +179,27 @@ def screening_add(request: Request, web: Web, user: Signed, data: Form) -> Respo
     return redirect(f"/screening/{number}", msg="screened")
 
 
+def _criteria(protocol: Protocol, detail: web_support.ScreeningDetail) -> list[dict[str, str]]:
+    """Each assessed criterion as a clinician reads it: its words, "meets / does not meet"
+    (inclusion) or "excluded / not excluded" (exclusion), and the recorded values in labels."""
+    rows = []
+    for criterion in protocol.eligibility:
+        stored = detail.verdicts.get(criterion.id)
+        if stored is None:
+            continue
+        verdict = stored["verdict"]
+        rows.append(
+            {
+                "text": criterion.text,
+                "kind": criterion.kind,
+                "reads": reads(criterion.kind, verdict),
+                "why": explain(protocol, criterion, detail.data, assessable=verdict != "unknown"),
+                "class": {"met": "ok", "not_met": "bad"}.get(verdict, "wait"),
+            }
+        )
+    return rows
+
+
 def _screening_detail(
     request: Request,
     web: Web,
@@ -167,7 +211,7 @@ def _screening_detail(
 ) -> Response:
     trial = web.trial()
     detail = web_support.screening_detail(trial, user.actor, number, Action.ASSESS_ELIGIBILITY)
-    criteria = [(c, detail.verdicts.get(c.id)) for c in trial.protocol.eligibility]
+    criteria = _criteria(trial.protocol, detail)
     field_ids = {f.id for f in trial.protocol.fields} | {"assessed_on"}
     errors, general = problems_by_field(error, field_ids) if error else ({}, [])
     return page(
@@ -225,15 +269,18 @@ def _randomise_page(
     values: dict[str, str] | None = None,
     error: Exception | None = None,
 ) -> Response:
-    detail = web_support.screening_detail(web.trial(), user.actor, number, Action.RANDOMISE)
-    errors, general = (
-        problems_by_field(error, {"enrolled_on", "deviation", "confirm"}) if error else ({}, [])
-    )
+    trial = web.trial()
+    detail = web_support.screening_detail(trial, user.actor, number, Action.RANDOMISE)
+    accrual = web_support.accrual(trial, user.actor)
+    fields = {"enrolled_on", "deviation", "confirm", "past_target"}
+    errors, general = problems_by_field(error, fields) if error else ({}, [])
     return page(
         request,
         "randomise.html",
         {
             "detail": detail,
+            "next_number": accrual.total + 1,
+            "target": accrual.target,
             "values": values or {"enrolled_on": dt.date.today().isoformat()},
             "errors": errors,
             "general": general,
@@ -252,21 +299,40 @@ def randomise_confirm(request: Request, web: Web, user: Signed, number: str) -> 
 def randomise(request: Request, web: Web, user: Signed, number: str, data: Form) -> Response:
     """Randomise, then show the allocation once (reloading cannot allocate again)."""
     trial = web.trial()
-    values = {k: data.get(k, "") for k in ("enrolled_on", "deviation", "confirm")}
+    values = {k: data.get(k, "") for k in ("enrolled_on", "deviation", "confirm", "past_target")}
     web_support.screening_detail(trial, user.actor, number, Action.RANDOMISE)
     try:
+        # Every problem of the form at once, at its field.
+        problems = []
         if values["confirm"] != "yes":
-            raise InvalidValueError(
-                "confirm", None, "a ticked box", "tick the box to confirm the allocation is final"
+            problems.append(
+                FieldProblem("confirm", None, "tick the box to confirm the allocation is final")
+            )
+        accrual = web_support.accrual(trial, user.actor)
+        if accrual.total >= accrual.target and values["past_target"] != "yes":
+            problems.append(
+                FieldProblem(
+                    "past_target",
+                    None,
+                    f"this would be participant {accrual.total + 1} of a target of "
+                    f"{accrual.target}; tick the box to randomise past the target",
+                )
             )
         try:
             enrolled_on = dt.date.fromisoformat(values["enrolled_on"])
         except ValueError:
-            raise InvalidValueError(
-                "enrolled_on", values["enrolled_on"], "a date YYYY-MM-DD", "enter the date"
-            ) from None
+            problems.append(
+                FieldProblem("enrolled_on", values["enrolled_on"], "a date YYYY-MM-DD; enter it")
+            )
+        if problems:
+            raise FormError("randomise", problems)
         result = enrolment.randomise(
-            trial, user.actor, number, enrolled_on, deviation=values["deviation"].strip() or None
+            trial,
+            user.actor,
+            number,
+            enrolled_on,
+            deviation=values["deviation"].strip() or None,
+            past_target=values["past_target"] == "yes",
         )
     except (InvalidValueError, StateError) as exc:
         return _randomise_page(request, web, user, number, values, exc)
@@ -290,12 +356,42 @@ def randomise(request: Request, web: Web, user: Signed, number: str, data: Form)
 def participant_list(request: Request, web: Web, user: Signed) -> Response:
     """Participants the user may see."""
     trial = web.trial()
-    rows = web_support.participant_list(trial, user.actor)
     arms = {a.id: a.label for a in trial.protocol.arms}
-    return page(request, "participants.html", {"rows": rows, "arms": arms})
+    # Only roles that may see an allocation can search or filter by it.
+    shows_arm = web_support.may(user.actor, Action.VIEW_ALLOCATION)
+
+    def status(row: web_support.ParticipantRow) -> str:
+        return "off study" if row.off_study else "on study"
+
+    def text(row: web_support.ParticipantRow) -> str:
+        arm = arms.get(row.arm, row.arm) if shows_arm else ""
+        return f"{row.study_number} {row.centre} {status(row)} {arm}"
+
+    filters = [Filter("centre", "Centre", lambda r: r.centre), Filter("status", "Status", status)]
+    if shows_arm:
+        filters.append(Filter("arm", "Arm", lambda r: r.arm, lambda a: arms.get(a, a)))
+    rows = listing(
+        request, web_support.participant_list(trial, user.actor), text=text, filters=filters
+    )
+    return page(request, "participants.html", {"rows": rows, "arms": arms, "shows_arm": shows_arm})
 
 
-def _cycle_rows(cycles: tuple[PlannedCycle, ...]) -> list[dict[str, Any]]:
+def _levels(protocol: Protocol, levels: dict[str, Any]) -> list[tuple[str, str]]:
+    """Minimisation levels as people read them: the factor's and the level's labels."""
+    factors = {f.id: f for f in protocol.randomization.factors}
+    shown = []
+    for key, value in levels.items():
+        factor = factors.get(key)
+        if factor is None:
+            shown.append((words(key).capitalize(), words(str(value))))
+            continue
+        level = next((lv.label for lv in factor.levels if lv.id == str(value)), str(value))
+        shown.append((factor.label, level))
+    return shown
+
+
+def _cycle_rows(protocol: Protocol, cycles: tuple[PlannedCycle, ...]) -> list[dict[str, Any]]:
+    regimens = {r.id: r.label for r in protocol.regimens}
     rows = []
     for c in cycles:
         shift = (c.actual - c.planned).days if c.actual and c.planned else None
@@ -303,7 +399,7 @@ def _cycle_rows(cycles: tuple[PlannedCycle, ...]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "number": c.number,
-                "regimen": c.regimen,
+                "regimen": regimens.get(c.regimen, c.regimen),
                 "planned": c.planned,
                 "actual": c.actual,
                 "flag": flag,
@@ -400,8 +496,9 @@ def _participant_page(
             "arm": trial.protocol.arm(record.arm),
             "on": on,
             "forms": forms,
-            "neoadjuvant": _cycle_rows(calendar.neoadjuvant) if calendar else [],
-            "adjuvant": _cycle_rows(calendar.adjuvant) if calendar else [],
+            "levels": _levels(trial.protocol, record.levels),
+            "neoadjuvant": _cycle_rows(trial.protocol, calendar.neoadjuvant) if calendar else [],
+            "adjuvant": _cycle_rows(trial.protocol, calendar.adjuvant) if calendar else [],
             "events": _event_rows(calendar) if calendar else [],
             "checks": record.compliance,
             "status_class": STATUS_CLASS,
@@ -428,8 +525,31 @@ def participant_page(request: Request, web: Web, user: Signed, study_number: str
 @router.get("/participants/{study_number}/audit", name="participant_audit")
 def participant_audit(request: Request, web: Web, user: Signed, study_number: str) -> Response:
     """Who changed which field of this participant's record, when, and why."""
-    rows = audit_view.history(web.trial(), user.actor, study_number)
-    return page(request, "audit.html", {"study_number": study_number, "rows": rows})
+    trial = web.trial()
+    rows = readable.audit_rows(trial.study, audit_view.history(trial, user.actor, study_number))
+    shown = listing(
+        request,
+        rows,
+        text=lambda r: " ".join(
+            str(r[k] or "")
+            for k in (
+                "username",
+                "action",
+                "record",
+                "item",
+                "old_text",
+                "new_text",
+                "reason",
+                "field",
+            )
+        ),
+        filters=[
+            Filter("record", "Record", lambda r: str(r["record"])),
+            Filter("action", "Action", lambda r: str(r["action"])),
+            Filter("who", "Who", lambda r: str(r["username"])),
+        ],
+    )
+    return page(request, "audit.html", {"study_number": study_number, "rows": shown})
 
 
 # --- queries -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from cairo6.errors import FieldProblem
 from cairo6.study.models import DataType, Form, Item, Widget
 from cairo6.study.study import Study
 from cairo6.study.validate import LONG_CODELIST, allowed_text, stored
+from cairo6.web import readable
 from cairo6.web.fields import YES_NO, FieldSpec, parse_form, raw_values
 
 
@@ -106,6 +107,17 @@ def shown_values(study: Study, form: Form, values: Mapping[str, Any]) -> dict[st
     return raw
 
 
+def _one_date(item: Item, value: Any) -> bool:
+    return item.type is DataType.DATE and not isinstance(value, list | dict)
+
+
 def display(study: Study, form: Form, values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(label, value people read) for every item with a value: labels, not codes."""
-    return study.shown(form, {k: stored(v) for k, v in values.items()})
+    """(label, value people read) for every item with a value: labels, not codes; dates as
+    `<time>` elements the browser shows in the reader's locale."""
+    kept = {k: stored(v) for k, v in values.items()}
+    items = [i for i in form.items() if kept.get(i.id) is not None]
+    shown = study.shown(form, kept)
+    return [
+        (label, readable.day(kept[item.id]) if _one_date(item, kept[item.id]) else text)
+        for item, (label, text) in zip(items, shown, strict=True)
+    ]

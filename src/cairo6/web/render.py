@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from cairo6.errors import FieldProblem, FormError, InvalidValueError
 from cairo6.service.permissions import Action, allowed
+from cairo6.web import readable
 from cairo6.web.auth import SignedIn
 from cairo6.web.context import CSRF_FIELD, get_web
 from cairo6.web.fields import field_of, words
@@ -69,6 +71,8 @@ def page(
         return bool(user) and allowed(role, Action(action))
 
     message = MESSAGES.get(request.query_params.get("msg", ""))
+    opened = get_web(request).opened()
+    study = opened.study if opened is not None else None
     shared: dict[str, Any] = {
         "user": user,
         "csrf_field": CSRF_FIELD,
@@ -80,6 +84,7 @@ def page(
         "path": request.url.path,
         "message": message,
         "words": words,
+        "where": partial(readable.where, study),
         "errors": {},
         "general": [],
         "problems": [],
