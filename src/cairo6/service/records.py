@@ -155,12 +155,14 @@ def record_form(
     *,
     today: dt.date | None = None,
 ) -> Saved:
-    """Enter a new record of a form; one transaction with its audit record and queries."""
-    study = trial.definition()
-    form = study.form(form_id)
+    """Enter a new record of a form under the version of the study definition in force
+    `today`; one transaction with its audit record and queries."""
+    today = today or dt.date.today()
     with trial.db.write(actor) as session:
+        study = trial.definition_on(today, session)
+        form = study.form(form_id)
         person = participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
-        return record_in(session, study, person, form, values, today or dt.date.today())
+        return record_in(session, study, person, form, values, today)
 
 
 def record_in(
@@ -171,11 +173,18 @@ def record_in(
     values: Mapping[str, Any],
     today: dt.date,
 ) -> Saved:
-    """`record_form` inside the caller's transaction, for a participant already checked.
+    """`record_form` inside the caller's transaction, for a participant already checked; the
+    record keeps the version of `study` it was entered under.
 
     Raises before writing anything when the record is refused, so a caller collecting the
     problems of many records (an import) can go on with the next one.
     """
+    if form.retired:
+        raise StateError(
+            f"{form.label} was retired by a protocol amendment (study version {study.version}); "
+            "its records are kept, no new ones are entered",
+            "enter the data on the forms of the amended protocol",
+        )
     taken = set(
         session.scalars(
             select(FormRecord.record_key).where(
@@ -209,7 +218,7 @@ def record_in(
         form=form.id,
         record_key=key,
         data={k: stored(v) for k, v in verdict.values.items()},
-        study_version=1,
+        study_version=study.version,
     )
     session.add(row)
     session.flush()
@@ -228,7 +237,8 @@ def update_form(
     record_key: str = "",
     today: dt.date | None = None,
 ) -> Saved:
-    """Change items of a record; the whole record is checked again, as at first entry."""
+    """Change items of a record; the whole record is checked again, as at first entry, against
+    the version of the study definition it was entered under."""
     if not reason or not reason.strip():
         raise InvalidValueError(
             "reason", reason, "a reason for a change after first entry", "say why it changed"
@@ -251,6 +261,8 @@ def update_form(
                 record_key or "(the participant's one record)",
                 "list the participant's records with `cairo6 participant show`",
             )
+        study = trial.definition_of(row.study_version, session)
+        form = study.form(form_id)
         current = {k: v for k, v in row.data.items() if form.item(k) and not form.item(k).derived}  # type: ignore[union-attr]
         merged = {**current, **changes}
         context = _context(study, session, person, form, today or dt.date.today(), row.id)
