@@ -248,3 +248,25 @@ def read_amendment_folder(folder: str | Path) -> dict[str, str]:
             "check the path",
         )
     return files
+
+
+def shipped_amendments(study_id: str) -> dict[str, Path]:
+    """The amendments a bundled study ships for its trials (`amendments/NAME/*.toml` in its
+    folder), by name: what an administrator may apply without uploading files."""
+    from cairo6.study.loader import bundled_studies, bundled_study_folder
+
+    found: dict[str, Path] = {}
+    for name in bundled_studies():
+        folder = bundled_study_folder(name)
+        if _manifest_id(folder) != study_id:
+            continue
+        for sub in sorted((folder / "amendments").glob("*")):
+            if sub.is_dir() and any(sub.glob("*.toml")):
+                found[f"{name}/{sub.name}"] = sub
+    return found
+
+
+def _manifest_id(folder: Path) -> str:
+    import tomllib
+
+    return str(tomllib.loads((folder / "study.toml").read_text(encoding="utf-8")).get("id", ""))

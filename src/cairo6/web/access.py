@@ -81,6 +81,9 @@ ROUTE_ACCESS: dict[str, Access] = {
     "api_centre_add": Action.MANAGE_CENTRES,
     "api_users": Action.MANAGE_USERS,
     "api_user_add": Action.MANAGE_USERS,
+    # P5 amendments
+    "admin_versions": Action.AMEND_PROTOCOL,
+    "admin_version_add": Action.AMEND_PROTOCOL,
 }
 """Route name -> the action it needs; "form" means the form's own action (`records.RECORD_ACTION`
 of its `recorded_by`),

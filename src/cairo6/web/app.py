@@ -24,6 +24,7 @@ from cairo6.web import (
     errors,
     pages_account,
     pages_admin,
+    pages_amend,
     pages_records,
     pages_reports,
     pages_trial,
@@ -181,6 +182,8 @@ def create_app(target: str | Path | Database, settings: WebSettings | None = Non
     app.include_router(api.public)
     app.include_router(api.router)
     app.include_router(api_records.router)
+    app.include_router(pages_amend.router)
+    app.include_router(pages_amend.writes)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.add_middleware(GuardMiddleware)
     # X-Forwarded-For/-Proto are believed only from the proxies the settings name (none by

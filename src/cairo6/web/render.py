@@ -24,6 +24,7 @@ NAV: tuple[tuple[str, str, Action | None], ...] = (
     ("Queries", "/queries", Action.VIEW_QUERIES),
     ("Users", "/admin/users", Action.MANAGE_USERS),
     ("Centres", "/admin/centres", Action.MANAGE_CENTRES),
+    ("Protocol versions", "/admin/versions", Action.AMEND_PROTOCOL),
 )
 MESSAGES = {
     "saved": "Saved.",
@@ -39,6 +40,7 @@ MESSAGES = {
     "password": "Password changed.",
     "user": "Account saved.",
     "centre": "Centre saved.",
+    "version": "Amendment recorded as a new version of the study definition, with its reason.",
 }
 
 
