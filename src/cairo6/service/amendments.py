@@ -17,13 +17,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 
 from cairo6.errors import AmendmentError, InvalidValueError, StateError
 from cairo6.service.permissions import Action, require
 from cairo6.service.trial import Trial
+from cairo6.service.versions import VersionBook
 from cairo6.store.audit import Actor, now_iso
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import EligibilityAssessment, FormRecord, Randomisation, StudyVersion
@@ -121,7 +121,7 @@ def amend(
     return _view(row, row.effective_on <= dt.date.today())
 
 
-def _book(trial: Trial) -> Any:
+def _book(trial: Trial) -> VersionBook:
     if trial.versions is None:
         raise StateError(
             "this database was created from a protocol file alone, without a study definition, "
