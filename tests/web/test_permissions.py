@@ -125,6 +125,7 @@ CASES: list[Case] = [
     Case("pathology_worklist", "GET", _get("/review/pathology")),
     Case("admin_users", "GET", _get("/admin/users")),
     Case("admin_centres", "GET", _get("/admin/centres")),
+    Case("admin_versions", "GET", _get("/admin/versions")),  # P5 amendments
     # pages, writes
     Case(
         "screening_add",
@@ -238,6 +239,14 @@ CASES: list[Case] = [
         "admin_centre_start",
         "POST",
         lambda _w: ("/admin/centres/C02/start", {"started": "2018-03-02", "reason": "contract"}),
+    ),
+    Case(  # P5 amendments: a check records nothing, so every role can be walked over it
+        "admin_version_add",
+        "POST",
+        lambda _w: (
+            "/admin/versions",
+            {"shipped": "cairo6/phase3", "effective": "2020-01-01", "reason": "x", "do": "check"},
+        ),
     ),
     Case(
         "account_password",

@@ -322,22 +322,18 @@ def versions(
 ) -> None:
     """List the versions of the trial's study definition: number, effective date, reason,
     who recorded it and when, SHA-256; the one in force today is marked."""
-    from rich.markup import escape
-    from rich.table import Table
-
     from cairo6.cli.common import console, open_trial_and_actor
     from cairo6.service import amendments
 
     trial, actor = open_trial_and_actor(db, user)
-    table = Table("version", "effective", "in force", "reason", "by", "at", "SHA-256")
+    # One line per version and its reason below: readable at any terminal width.
     for v in amendments.versions(trial, actor):
-        table.add_row(
-            str(v.number),
-            v.effective_on.isoformat(),
-            "yes" if v.in_force else "",
-            escape(v.reason),
-            escape(v.created_by),
-            v.created_at[:19].replace("T", " "),
-            v.sha256[:12],
+        console.print(
+            f"version {v.number}{' (in force)' if v.in_force else ''}: effective "
+            f"{v.effective_on.isoformat()}, recorded by {v.created_by} at "
+            f"{v.created_at[:16].replace('T', ' ')} UTC, SHA-256 {v.sha256}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
-    console.print(table)
+        console.print(f"  reason: {v.reason}", markup=False, highlight=False)

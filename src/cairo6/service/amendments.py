@@ -45,6 +45,8 @@ class VersionView:
     sha256: str
     files: tuple[str, ...]
     in_force: bool
+    changed: tuple[str, ...] = ()
+    """The files that differ from the version before (every file for version 1)."""
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,16 @@ def versions(trial: Trial, actor: Actor, today: dt.date | None = None) -> list[V
     with trial.db.read() as session:
         in_force = book.number_on(day, session)
         rows = session.scalars(select(StudyVersion).order_by(StudyVersion.number)).all()
-        return [_view(v, v.number == in_force) for v in rows]
+        before: dict[str, str] = {}
+        out = []
+        for row in rows:
+            changed = tuple(sorted(n for n in row.files if before.get(n) != row.files[n]))
+            out.append(_view(row, row.number == in_force, changed))
+            before = row.files
+        return out
 
 
-def _view(row: StudyVersion, in_force: bool) -> VersionView:
+def _view(row: StudyVersion, in_force: bool, changed: tuple[str, ...] = ()) -> VersionView:
     return VersionView(
         number=row.number,
         effective_on=row.effective_on,
@@ -82,6 +90,7 @@ def _view(row: StudyVersion, in_force: bool) -> VersionView:
         sha256=row.sha256,
         files=tuple(sorted(row.files)),
         in_force=in_force,
+        changed=changed,
     )
 
 

@@ -49,12 +49,12 @@ class VersionBook:
     def rows(self, session: StoreSession | None = None) -> list[VersionRow]:
         """Every version, oldest first; with `session`, read afresh inside its transaction."""
         if session is not None:
-            rows = version_rows(session.connection())
+            rows = version_rows(session.connection(), table_known=bool(self._rows))
             self._keep(rows)
             return rows
         if time.monotonic() - self._read_at > FRESH_FOR_S:
             with self._db.engine.connect() as conn:
-                self._keep(version_rows(conn))
+                self._keep(version_rows(conn, table_known=bool(self._rows)))
         return self._rows
 
     def _keep(self, rows: list[VersionRow]) -> None:

@@ -48,9 +48,10 @@ def has_versions(conn: Connection) -> bool:
     return inspect(conn).has_table(StudyVersion.__tablename__)
 
 
-def version_rows(conn: Connection) -> list[VersionRow]:
-    """Every version, oldest first (none for a database without the table or a study)."""
-    if not has_versions(conn):
+def version_rows(conn: Connection, *, table_known: bool = False) -> list[VersionRow]:
+    """Every version, oldest first (none for a database without the table or a study);
+    `table_known` skips asking the schema whether the table exists (a caller that saw it)."""
+    if not table_known and not has_versions(conn):
         return []
     rows = conn.execute(
         select(StudyVersion.number, StudyVersion.effective_on, StudyVersion.sha256).order_by(
