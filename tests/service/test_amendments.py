@@ -184,6 +184,11 @@ def test_phase3_amendment_on_the_demo_database(demo: dict[str, str]) -> None:
         p.field == "planned_hipec" and "retired" in p.message for p in refused.value.problems
     )
     assert new_arm in arms
+    category = now.codelist("deviation_category").codes[0].value
+    noted = {"noted_on": today.isoformat(), "category": category, "description": "under v2"}
+    saved = records.record_form(trial, DM, enrolled[0], "deviation", noted, today=today)
+    with trial.db.read() as session:
+        assert session.get_one(FormRecord, saved.record_id).study_version == 2
 
     with trial.db.read() as session:
         old = session.scalars(

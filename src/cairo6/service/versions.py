@@ -45,6 +45,7 @@ class VersionBook:
         self._studies: dict[int, Study] = {}
         self._read_at = float("-inf")
         self._lock = threading.Lock()
+        self._memo: tuple[list[VersionRow], dt.date, Study] | None = None
 
     def rows(self, session: StoreSession | None = None) -> list[VersionRow]:
         """Every version, oldest first; with `session`, read afresh inside its transaction."""
@@ -72,6 +73,15 @@ class VersionBook:
 
     def on(self, day: dt.date, session: StoreSession | None = None) -> Study:
         """The definition in force on `day`."""
+        if session is None:
+            rows = self.rows()
+            # `trial.protocol` is read many times a request: the answer for this list and day.
+            memo = self._memo
+            if memo is not None and memo[0] is rows and memo[1] == day:
+                return memo[2]
+            study = self.of(in_force(rows, day))
+            self._memo = (rows, day, study)
+            return study
         return self.of(self.number_on(day, session), session)
 
     def of(self, number: int, session: StoreSession | None = None) -> Study:
