@@ -34,7 +34,7 @@ from cairo6.store.audit import Actor
 from cairo6.store.engine import Database
 from cairo6.store.schema import AuditRecord, FormRecord, Participant, Randomisation, StudyVersion
 from cairo6.study.loader import bundled_study_folder
-from tests.service.conftest import ELIGIBLE
+from tests.service.conftest import ELIGIBLE, PATIENT, Site, enrol
 
 SOURCE = str(Path(cairo6_package.__file__).resolve().parents[1])
 PHASE3 = bundled_study_folder("cairo6") / "amendments" / "phase3"
@@ -278,3 +278,53 @@ def test_refused_amendments_change_nothing(demo: dict[str, str]) -> None:
 
 def _file(name: str) -> str:
     return (bundled_study_folder("cairo6") / name).read_text(encoding="utf-8")
+
+
+def _allocations(trial: Trial) -> dict[str, Randomisation]:
+    with trial.db.read() as session:
+        return {
+            p.study_number: r
+            for p, r in session.execute(
+                select(Participant, Randomisation).join(
+                    Randomisation, Randomisation.participant_id == Participant.id
+                )
+            )
+        }
+
+
+def test_an_amendment_effective_tomorrow_changes_nothing_today(site: Site) -> None:
+    """On SQLite and PostgreSQL: today's allocation still follows version 1."""
+    trial = site.trial
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    amendments.amend(
+        trial, site.admin, amendments.read_amendment_folder(PHASE3), tomorrow, "from tomorrow"
+    )
+    assert trial.definition().version == 1
+    assert trial.definition_on(tomorrow).version == 2
+    second = enrol(site, site.dm)
+    allocation = _allocations(trial)[second.study_number]
+    assert "hipec_drug" in allocation.levels
+    assert allocation.diagnostic["study_version"] == 1
+
+
+def test_an_amendment_effective_today_randomises_the_next_patient(site: Site) -> None:
+    """On SQLite and PostgreSQL: the next allocation, made under the write lock, follows the
+    amended factors and counts the earlier allocations at the factors kept."""
+    trial = site.trial
+    first = enrol(site, site.dm)
+    amendments.amend(
+        trial, site.admin, amendments.read_amendment_folder(PHASE3), dt.date.today(), "phase 3"
+    )
+    without_drug = {k: v for k, v in PATIENT.items() if k != "planned_hipec"}
+    second = enrol(site, site.dm, record=without_drug)
+    made = _allocations(trial)
+    assert set(made[second.study_number].levels) == {"pci", "onset", "previous_systemic_therapy"}
+    diagnostic = made[second.study_number].diagnostic
+    assert diagnostic["study_version"] == 2
+    arms = [a.id for a in trial.protocol.arms]
+    for factor in diagnostic["levels"]:
+        assert [diagnostic["counts"][factor][arm] for arm in arms] == [
+            1 if arm == first.arm else 0 for arm in arms
+        ]
+    assert verify_trail(trial.db).ok
+    assert replay_trail(trial.db) == []
