@@ -166,12 +166,14 @@ def _propose(
         )
     rows = book.rows(session)
     latest = rows[-1]
-    if effective_on <= latest.effective_on:
+    # The same day as the last version is allowed: on a day, the highest-numbered version
+    # effective on or before it is in force.
+    if effective_on < latest.effective_on:
         raise InvalidValueError(
             "effective",
             effective_on.isoformat(),
-            f"a date after {latest.effective_on.isoformat()}, when version {latest.number} "
-            "took effect",
+            f"a date on or after {latest.effective_on.isoformat()}, when version "
+            f"{latest.number} took effect",
             "give the date the amendment takes effect (its approval)",
         )
     if not given:
