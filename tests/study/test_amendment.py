@@ -10,6 +10,7 @@ import pytest
 from cairo6.errors import StudyError
 from cairo6.study import Study, study_from_texts
 from cairo6.study.amendment import DataInUse, review
+from cairo6.study.dictionary import dictionary
 from cairo6.study.loader import read_study_texts
 from cairo6.study.validate import validate_record
 
@@ -65,6 +66,9 @@ def test_an_item_that_holds_data_is_retired_not_removed(texts: dict[str, str]) -
         ("cigarettes_per_day", True)
     ]
     assert not validate_record(retired, form, entry, {}, checks=False).problems
+    # The data dictionary still describes it, for the records that hold it.
+    row = next(r for r in dictionary(retired) if r.item == "cigarettes_per_day")
+    assert row.help.startswith("Retired by a protocol amendment")
 
 
 def test_a_code_that_is_stored_is_retired_not_removed(texts: dict[str, str]) -> None:
@@ -86,6 +90,8 @@ def test_a_code_that_is_stored_is_retired_not_removed(texts: dict[str, str]) -> 
     assert "former" not in refused.problems[0].message.split("allowed:")[1]
     accepted = validate_record(retired, form, {**entry, "smoking": "never"}, {}, checks=False)
     assert not accepted.problems
+    row = next(r for r in dictionary(retired) if r.item == "smoking")
+    assert row.allowed.endswith("retired (earlier records only): former (Former smoker)")
 
 
 def test_types_keys_arms_and_factors_keep_what_was_collected(texts: dict[str, str]) -> None:
