@@ -1,4 +1,5 @@
-"""`cairo6 study ...`: check and show a study definition, start one from REDCap or ODM files.
+"""`cairo6 study ...`: check and show a study definition, start one from REDCap or ODM files,
+and amend the definition a trial database runs under (its versions).
 
 Imports of the study package happen inside the commands, so that `cairo6 --help` stays fast.
 """
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
     from cairo6.study.imported import ImportResult
 
 study_app = typer.Typer(
-    help="Check and show study definitions; start one from a REDCap or ODM file.",
+    help="Check and show study definitions; start one from a REDCap or ODM file; amend a "
+    "trial's definition (protocol amendments, its versions).",
     no_args_is_help=True,
 )
 
