@@ -184,3 +184,22 @@ class DatabaseLockedError(StateError):
             "randomisation, query or import can be written, and nothing was saved",
             "ask the data manager to unlock it, with a reason (`cairo6 db unlock --reason ...`)",
         )
+
+
+# --- P5 amendments ------------------------------------------------------------------------------
+
+
+class AmendmentError(Cairo6Error):
+    """A protocol amendment refused: every problem found against the data already collected
+    (a form, item, code or field that holds data removed, an arm with allocations dropped ...).
+    Nothing was recorded."""
+
+    def __init__(self, study: str, issues: Sequence[StudyIssue]) -> None:
+        self.issues = list(issues)
+        lines = "\n".join(f"  - {issue}" for issue in self.issues)
+        super().__init__(
+            f"the amendment of study {study} is refused; nothing was recorded. "
+            f"{len(self.issues)} problem(s):\n{lines}\n"
+            "What to do: keep what holds data (mark forms, items, codes and fields "
+            "`retired = true` instead of removing them) and try again."
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from cairo6.service import admin, enrolment
 from cairo6.service.audit_view import verify_trail
 from cairo6.service.backup import backup, restore
 from cairo6.service.setup import initialise
+from cairo6.service.trial import Trial
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database
 from cairo6.store.schema import FormRecord, Participant, Randomisation, Screening
@@ -67,7 +67,7 @@ def test_a_patient_is_randomised_once(site: Site) -> None:
 
 def test_ineligible_needs_a_deviation_by_the_trial_office(site: Site) -> None:
     # The deviation is a record of the study's deviation form (protocol [deviation_record]).
-    site.trial = replace(site.trial, study=read_study(STUDY))
+    site.trial = Trial(site.trial.db, site.trial.protocol, read_study(STUDY))
     on = dt.date(2018, 2, 1)
     number = enrolment.add_screening(
         site.trial, site.inv1, "C01", {"screened_on": on, "approached": True, "refused": False}
@@ -90,7 +90,7 @@ def test_ineligible_needs_a_deviation_by_the_trial_office(site: Site) -> None:
 
 def test_without_a_deviation_record_the_allocation_keeps_the_text(site: Site) -> None:
     protocol = site.trial.protocol.model_copy(update={"deviation_record": None})
-    site.trial = replace(site.trial, protocol=protocol, study=read_study(STUDY))
+    site.trial = Trial(site.trial.db, protocol, read_study(STUDY))
     on = dt.date(2018, 2, 1)
     number = enrolment.add_screening(
         site.trial, site.dm, "C01", {"screened_on": on, "approached": True, "refused": False}

@@ -167,6 +167,7 @@ CASES: list[Case] = [
     Case("casebook_list", "GET", _get("/casebooks")),
     Case("casebook_participant", "GET", _get("/participants/{w.p1}/casebook.pdf"), True),
     Case("casebook_centre", "GET", _get("/centres/C01/casebooks.zip"), True),
+    Case("admin_versions", "GET", _get("/admin/versions")),  # P5 amendments
     # pages, writes
     Case(
         "screening_add",
@@ -294,6 +295,14 @@ CASES: list[Case] = [
         "admin_centre_start",
         "POST",
         lambda _w: ("/admin/centres/C02/start", {"started": "2018-03-02", "reason": "contract"}),
+    ),
+    Case(  # P5 amendments: a check records nothing, so every role can be walked over it
+        "admin_version_add",
+        "POST",
+        lambda _w: (
+            "/admin/versions",
+            {"shipped": "cairo6/phase3", "effective": "2020-01-01", "reason": "x", "do": "check"},
+        ),
     ),
     Case(
         "account_password",

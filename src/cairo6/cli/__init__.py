@@ -35,7 +35,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "study": LazyCommand(
         "study",
         "study_app",
-        "Check and show study definitions; start one from a REDCap or ODM file.",
+        "Check and show study definitions; start one from a REDCap or ODM file; amend a "
+        "trial's definition (protocol amendments, its versions).",
     ),
     "calendar": LazyCommand(
         "calendar",

@@ -1,4 +1,5 @@
-"""`cairo6 study ...`: check and show a study definition, start one from REDCap or ODM files.
+"""`cairo6 study ...`: check and show a study definition, start one from REDCap or ODM files,
+and amend the definition a trial database runs under (its versions).
 
 Imports of the study package happen inside the commands, so that `cairo6 --help` stays fast.
 """
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
     from cairo6.study.imported import ImportResult
 
 study_app = typer.Typer(
-    help="Check and show study definitions; start one from a REDCap or ODM file.",
+    help="Check and show study definitions; start one from a REDCap or ODM file; amend a "
+    "trial's definition (protocol amendments, its versions).",
     no_args_is_help=True,
 )
 
@@ -246,3 +248,94 @@ def import_odm(
 ) -> None:
     """Turn ODM 1.3 study metadata (OpenClinica, Castor) into forms.toml; list what did not map."""
     _import("ODM", metadata, out, study_id, title, force)
+
+
+# --- protocol amendments: versions of the definition a trial database runs under ----------------
+
+# As in cli.common, whose import (the services) this module leaves to the commands.
+_Db = Annotated[
+    str | None,
+    typer.Option("--db", "--database-url", help="SQLite file or postgresql:// URL of the trial."),
+]
+_User = Annotated[str | None, typer.Option("--user", "-u", help="Acting user.")]
+
+
+@study_app.command("amend")
+def amend(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder of the amended definition files (*.toml); they replace the files of "
+            "the same name, the others are carried over.",
+            file_okay=False,
+        ),
+    ],
+    effective: Annotated[
+        str, typer.Option("--effective", help="Date the amendment takes effect (YYYY-MM-DD).")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why (e.g. the approval).")],
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Check and show the changes; record nothing.")
+    ] = False,
+    db: _Db = None,
+    user: _User = None,
+) -> None:
+    """Record a protocol amendment as the next version of the trial's study definition.
+
+    The new version is checked against the data already collected: a form, item, code or
+    eligibility field that holds data must be kept (mark it `retired = true`), an arm with
+    allocations kept, the randomisation method and the levels counted so far kept. From the
+    effective date on, new records, their checks and windows, and new allocations follow it;
+    records keep the version they were entered under. Exit 2 when refused (nothing recorded).
+    """
+    from cairo6.cli.common import console, open_trial_and_actor, parse_date
+    from cairo6.errors import AmendmentError
+    from cairo6.service import amendments
+
+    on = parse_date("--effective", effective)
+    files = amendments.read_amendment_folder(folder)
+    trial, actor = open_trial_and_actor(db, user, write=not check_only)
+    proposal = amendments.check_amendment(trial, actor, files, on, reason)
+    console.print(
+        f"version {proposal.number}, effective {on.isoformat()}; files changed: "
+        + (", ".join(proposal.changed_files) or "none"),
+        markup=False,
+        highlight=False,
+    )
+    for change in proposal.review.changes:
+        console.print(f"  {change}", markup=False, highlight=False)
+    if not proposal.review.ok:
+        raise AmendmentError(trial.protocol.trial.id, proposal.review.problems)
+    if check_only:
+        console.print("checked: the amendment may be recorded (nothing recorded: --check)")
+        return
+    recorded = amendments.amend(trial, actor, files, on, reason)
+    console.print(
+        f"[green]recorded[/] version {recorded.number} (SHA-256 {recorded.sha256[:12]}…), "
+        f"effective {recorded.effective_on.isoformat()}, by {actor.username}",
+        highlight=False,
+    )
+
+
+@study_app.command("versions")
+def versions(
+    db: _Db = None,
+    user: _User = None,
+) -> None:
+    """List the versions of the trial's study definition: number, effective date, reason,
+    who recorded it and when, SHA-256; the one in force today is marked."""
+    from cairo6.cli.common import console, open_trial_and_actor
+    from cairo6.service import amendments
+
+    trial, actor = open_trial_and_actor(db, user)
+    # One line per version and its reason below: readable at any terminal width.
+    for v in amendments.versions(trial, actor):
+        console.print(
+            f"version {v.number}{' (in force)' if v.in_force else ''}: effective "
+            f"{v.effective_on.isoformat()}, recorded by {v.created_by} at "
+            f"{v.created_at[:16].replace('T', ' ')} UTC, SHA-256 {v.sha256}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(f"  reason: {v.reason}", markup=False, highlight=False)

@@ -55,6 +55,8 @@ class CrfField(BaseModel):
     max: float | None = None
     form: str = "eligibility"
     description: str = ""
+    retired: bool = False
+    """Retired by an amendment: kept for the assessments that hold it, no longer entered."""
 
     @model_validator(mode="after")
     def _levels_only_for_categories(self) -> CrfField:

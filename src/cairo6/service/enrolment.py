@@ -14,14 +14,17 @@ from typing import Any
 from sqlalchemy import func, select
 
 from cairo6.errors import InvalidValueError, NotFoundError, StateError
+from cairo6.protocol import Protocol
 from cairo6.protocol.eligibility import assess, validate_record
 from cairo6.randomization import (
+    CENTRE,
     AllocationState,
     DrawSource,
     HistoryItem,
     SecureDrawSource,
     allocate,
     derive_levels,
+    design_from_protocol,
     state_from_history,
 )
 from cairo6.service.event_order import check_dates, check_not_future
@@ -159,6 +162,16 @@ def assess_eligibility_in(
     assessed_on: dt.date,
 ) -> EligibilityAssessment:
     """`assess_eligibility` inside the caller's transaction."""
+    retired = sorted(
+        f.id for f in trial.protocol.fields if f.retired and data.get(f.id) not in (None, "")
+    )
+    if retired:
+        raise InvalidValueError(
+            "field",
+            ", ".join(retired),
+            "fields in force (retired by a protocol amendment: no longer entered)",
+            "leave them empty",
+        )
     clean = validate_record(trial.protocol, data)
     result = assess(trial.protocol, clean)
     screening = _screening(session, actor, screening_number, Action.ASSESS_ELIGIBILITY)
@@ -186,15 +199,20 @@ def _latest_assessment(session: StoreSession, screening_id: int) -> EligibilityA
     ).first()
 
 
-def _history_items(rows: Sequence[Any]) -> list[HistoryItem]:
+def _history_items(rows: Sequence[Any], protocol: Protocol) -> list[HistoryItem]:
+    """Past allocations as the protocol in force counts them: the levels of the factors it
+    still has (an amendment that drops a factor carries the counts of the others on)."""
+    design = design_from_protocol(protocol)
+    kept = {f.id for f in design.factors} | ({CENTRE} if design.uses_centre else set())
     items: list[HistoryItem] = []
     for levels, arm, diagnostic in rows:
+        counted = {k: v for k, v in levels.items() if k in kept}
         block = diagnostic.get("block_size") if isinstance(diagnostic, dict) else None
-        items.append((dict(levels), arm, int(block)) if block else (dict(levels), arm))
+        items.append((counted, arm, int(block)) if block else (counted, arm))
     return items
 
 
-def _history(session: StoreSession, after: int = 0) -> list[HistoryItem]:
+def _history(session: StoreSession, protocol: Protocol, after: int = 0) -> list[HistoryItem]:
     """Allocations after sequence `after`, in order; a permuted-block allocation carries its
     block size, without which a stratum's tally cannot tell a finished block of 2 from half a
     block of 4."""
@@ -203,7 +221,22 @@ def _history(session: StoreSession, after: int = 0) -> list[HistoryItem]:
         .where(Randomisation.sequence_number > after)
         .order_by(Randomisation.sequence_number)
     ).all()
-    return _history_items(rows)
+    return _history_items(rows, protocol)
+
+
+@dataclass(frozen=True)
+class _InForce:
+    """The protocol that randomises on a day, and the number of its study version."""
+
+    protocol: Protocol
+    version: int
+
+
+def _in_force(trial: Trial, session: StoreSession, day: dt.date) -> _InForce:
+    if trial.versions is None:
+        return _InForce(trial.protocol, 1)
+    study = trial.definition_on(day, session)
+    return _InForce(study.trial_protocol, study.version)
 
 
 @dataclass(frozen=True)
@@ -219,19 +252,23 @@ class _Counted:
         return (self.sequence, self.last_arm, self.last_at)
 
 
-# Per process and database: the minimisation state as of a committed sequence number. Rebuilding
-# it from every allocation inside the write lock made each randomisation slower as the trial grew
-# and made concurrent clients queue; now each call reads only the allocations it has not seen.
-_STATE_CACHE: dict[tuple[str, str], _Counted] = {}
+# Per process, database and study version: the minimisation state as of a committed sequence
+# number. Rebuilding it from every allocation inside the write lock made each randomisation
+# slower as the trial grew and made concurrent clients queue; now each call reads only the
+# allocations it has not seen.
+_STATE_CACHE: dict[tuple[str, str, int], _Counted] = {}
 
 
-def _current_state(trial: Trial, session: StoreSession) -> tuple[AllocationState, int]:
+def _current_state(
+    trial: Trial, session: StoreSession, rules: _InForce
+) -> tuple[AllocationState, int]:
     """The state and the number of allocations so far, read under the write lock.
 
     One query: the allocation the cached state ends with (to check it is still there) and
     every allocation after it, in order; the last row read is the newest.
     """
-    key = (trial.db.url, trial.protocol.trial.id)
+    protocol = rules.protocol
+    key = (trial.db.url, protocol.trial.id, rules.version)
     cached = _STATE_CACHE.get(key)
     rows = _allocations_from(session, cached.sequence if cached else 0)
     start: AllocationState | None = None
@@ -240,13 +277,13 @@ def _current_state(trial: Trial, session: StoreSession) -> tuple[AllocationState
         start, rows = cached.state, rows[1:]
     if start is None and cached is not None:
         rows = _allocations_from(session, 0)
-    history = _history_items([(r.levels, r.arm, r.diagnostic) for r in rows])
-    state = state_from_history(trial.protocol, history, start=start)
+    history = _history_items([(r.levels, r.arm, r.diagnostic) for r in rows], protocol)
+    state = state_from_history(protocol, history, start=start)
     if rows:
         newest = rows[-1]
         if newest.sequence_number != state.allocated:
             # Gaps or reordering: never trust an incremental count; rebuild from every one.
-            state = state_from_history(trial.protocol, _history(session))
+            state = state_from_history(protocol, _history(session, protocol))
         _STATE_CACHE[key] = _Counted(newest.sequence_number, newest.arm, newest.allocated_at, state)
     return state, state.allocated
 
@@ -286,32 +323,45 @@ def randomise(
     user confirmed it), judged under the write lock so two sites cannot both slip past it.
     """
     source = draws if draws is not None else SecureDrawSource()
+    # The protocol in force on the day of the allocation randomises (a protocol amendment may
+    # change the factors); the clock is read once, here.
+    today = dt.date.today()
     # Checks and factor levels are prepared before taking the write lock, so that the
     # serialised section only confirms nothing changed, reads new allocations, allocates, writes.
     with trial.db.read() as session:
+        rules = _in_force(trial, session, today)
         prepared = _prepare_enrolment(
-            session, trial, actor, screening_number, enrolled_on, deviation
+            session, rules.protocol, actor, screening_number, enrolled_on, deviation
         )
         # Brings this process's counts up to date outside the lock (the first call of a process
         # reads the whole history here), so that inside it only the allocations made since are
         # read.
-        _current_state(trial, session)
+        _current_state(trial, session, rules)
     with trial.db.write(actor) as session:
-        if _fingerprint(session, prepared.screening.id) != prepared.fingerprint:
-            # Changed meanwhile (randomised, re-assessed, edited): check again, under the lock.
+        now_in_force = _in_force(trial, session, today)
+        if (
+            now_in_force.version != rules.version
+            or _fingerprint(session, prepared.screening.id) != prepared.fingerprint
+        ):
+            # Changed meanwhile (randomised, re-assessed, edited, amended): check again, under
+            # the lock.
+            rules = now_in_force
             prepared = _prepare_enrolment(
-                session, trial, actor, screening_number, enrolled_on, deviation
+                session, rules.protocol, actor, screening_number, enrolled_on, deviation
             )
-        state, allocated = _current_state(trial, session)
-        target = trial.protocol.accrual.target
+        state, allocated = _current_state(trial, session, rules)
+        target = rules.protocol.accrual.target
         if allocated >= target and not past_target:
             raise StateError(
                 f"this would be participant {allocated + 1} of a target of {target}",
                 "confirm that the trial randomises past its accrual target (web: tick the box; "
                 "API: past_target true; CLI: --past-target)",
             )
-        result, _ = allocate(trial.protocol, state, prepared.levels, source)
+        result, _ = allocate(rules.protocol, state, prepared.levels, source)
         diagnostic = result.diagnostic.to_dict()
+        if trial.versions is not None:
+            # Which version's factors and rules made it, for whoever replays the allocation.
+            diagnostic["study_version"] = rules.version
         return _write_enrolment(
             trial,
             session,
@@ -366,7 +416,7 @@ def _fingerprint(session: StoreSession, screening_id: int) -> tuple[Any, ...]:
 
 def _prepare_enrolment(
     session: StoreSession,
-    trial: Trial,
+    protocol: Protocol,
     actor: Actor,
     screening_number: str,
     enrolled_on: dt.date,
@@ -375,7 +425,7 @@ def _prepare_enrolment(
     screening = _screening(session, actor, screening_number, Action.RANDOMISE)
     centre = session.get_one(Centre, screening.centre_id)
     assessment = _enrolment_checks(session, actor, screening, enrolled_on, deviation)
-    levels = derive_levels(trial.protocol, {**assessment.data, "centre": centre.code})
+    levels = derive_levels(protocol, {**assessment.data, "centre": centre.code})
     return _Prepared(screening, centre, dict(levels), _fingerprint(session, screening.id))
 
 

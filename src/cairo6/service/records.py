@@ -152,17 +152,18 @@ def record_form(
     today: dt.date | None = None,
     found: Sequence[FieldProblem] = (),
 ) -> Saved:
-    """Enter a new record of a form; one transaction with its audit record and queries.
+    """Enter a new record of a form under the version of the study definition in force
+    `today`; one transaction with its audit record and queries.
 
     `found` are problems the caller already saw in the entry (a page's own widgets, such as a
     dose list it could not read): the record is still checked whole, item checks and edit
     checks alike, and every problem is reported in one answer, saving nothing.
     """
-    study = trial.definition()
-    form = study.form(form_id)
+    today = today or dt.date.today()
     with trial.db.write(actor) as session:
+        study = trial.definition_on(today, session)
+        form = study.form(form_id)
         person = participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
-        today = today or dt.date.today()
         return record_in(session, study, person, form, values, today, found=found)
 
 
@@ -176,11 +177,18 @@ def record_in(
     *,
     found: Sequence[FieldProblem] = (),
 ) -> Saved:
-    """`record_form` inside the caller's transaction, for a participant already checked.
+    """`record_form` inside the caller's transaction, for a participant already checked; the
+    record keeps the version of `study` it was entered under.
 
     Raises before writing anything when the record is refused, so a caller collecting the
     problems of many records (an import) can go on with the next one.
     """
+    if form.retired:
+        raise StateError(
+            f"{form.label} was retired by a protocol amendment (study version {study.version}); "
+            "its records are kept, no new ones are entered",
+            "enter the data on the forms of the amended protocol",
+        )
     taken = set(
         session.scalars(
             select(FormRecord.record_key).where(
@@ -213,7 +221,7 @@ def record_in(
         form=form.id,
         record_key=key,
         data={k: stored(v) for k, v in verdict.values.items()},
-        study_version=1,
+        study_version=study.version,
     )
     session.add(row)
     session.flush()
@@ -251,8 +259,9 @@ def update_form(
     today: dt.date | None = None,
     found: Sequence[FieldProblem] = (),
 ) -> Saved:
-    """Change items of a record; the whole record is checked again, as at first entry, and
-    every problem (with the caller's `found`, as in `record_form`) is reported at once."""
+    """Change items of a record; the whole record is checked again, as at first entry, against
+    the version of the study definition it was entered under, and every problem (with the
+    caller's `found`, as in `record_form`) is reported at once."""
     reason = (reason or "").strip()
     if not reason:
         # Reported with the record's own problems, so a correction is refused once, whole.
@@ -263,6 +272,8 @@ def update_form(
     with trial.db.write(actor, reason=reason or None) as session:
         person = participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
         row = record_row(session, person, form, record_key)
+        study = trial.definition_of(row.study_version, session)
+        form = study.form(form_id)
         lifecycle.ensure_editable(session, study, row, study_number)
         current = {k: v for k, v in row.data.items() if form.item(k) and not form.item(k).derived}  # type: ignore[union-attr]
         merged = {**current, **changes}

@@ -6,8 +6,11 @@ from cairo6.errors import ProtocolError
 from cairo6.protocol import Protocol, parse_protocol
 from cairo6.service.event_order import unknown_points
 from cairo6.service.trial import Trial
+from cairo6.service.versions import VersionBook
+from cairo6.store.audit import Actor
 from cairo6.store.engine import Database
 from cairo6.store.meta import bind_protocol, bind_study, protocol_text, study_files
+from cairo6.store.versions import first_effective_date, write_first_version
 from cairo6.study import Study, study_from_texts
 
 
@@ -49,14 +52,24 @@ def initialise_study(db: Database, study: Study, files: dict[str, str]) -> Trial
     upgrade(db)
     bind_protocol(db, files[study.manifest.protocol])
     bind_study(db, files)
-    return Trial(db, study.trial_protocol, study)
+    with db.write(SYSTEM) as session:
+        # Version 1 of the definition, from the accrual start on (`store.versions`).
+        conn = session.connection()
+        start = first_effective_date(conn, study.trial_protocol.accrual.start)
+        write_first_version(conn, files, start, SYSTEM, "the definition the trial was created with")
+    return open_trial(db)
+
+
+SYSTEM = Actor(username="db-init", role="system")
+"""Who records version 1 of a new trial's definition."""
 
 
 def open_trial(db: Database) -> Trial:
-    """The trial in a database, governed by the protocol (and study) stored in it."""
+    """The trial in a database, governed by the protocol (and study) stored in it: the version
+    of the study definition in force today, and every other version by date or number."""
     text = protocol_text(db)
     files = study_files(db)
     if files is not None:
-        study = study_from_texts(files, "study stored in the database")
-        return Trial(db, study.trial_protocol, study)
+        bound = study_from_texts(files, "study stored in the database")
+        return Trial(db, bound.trial_protocol, bound, versions=VersionBook(db, bound))
     return Trial(db, parse_protocol(text, "protocol stored in the database"))

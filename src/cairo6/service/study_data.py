@@ -102,7 +102,7 @@ def import_study_data(
                             form=form_id,
                             record_key=str(number) if form.repeating else "",
                             data={k: stored(v) for k, v in verdict.values.items()},
-                            study_version=1,
+                            study_version=study.version,
                         )
                     )
             if len(problems) > 200:

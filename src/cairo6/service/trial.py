@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
 
 from sqlalchemy import select
 
@@ -10,33 +10,75 @@ from cairo6.errors import NotFoundError, StateError
 from cairo6.protocol import Protocol
 from cairo6.service.permissions import CENTRE_BOUND, Action, require
 from cairo6.service.usernames import normalise
+from cairo6.service.versions import VersionBook
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database, StoreSession
 from cairo6.store.schema import Centre, Participant, Randomisation, User
 from cairo6.study import Study
 
 
-@dataclass(frozen=True)
 class Trial:
     """What every use case needs: where the data live and which protocol governs them.
 
     `study` is the whole study definition (forms, checks, populations, endpoints) when the
-    database was created from one; the protocol is always its protocol part.
+    database was created from one; the protocol is always its protocol part. A trial whose
+    definition has versions (protocol amendments) answers with the version in force today;
+    `definition_on` and `definition_of` look up another day's or a record's own version.
     """
 
-    db: Database
-    protocol: Protocol
-    study: Study | None = None
+    def __init__(
+        self,
+        db: Database,
+        protocol: Protocol,
+        study: Study | None = None,
+        *,
+        versions: VersionBook | None = None,
+    ) -> None:
+        self.db = db
+        self._protocol = protocol
+        self._study = study
+        self.versions = versions
+
+    @property
+    def study(self) -> Study | None:
+        """The study definition in force today (None for a protocol-only database)."""
+        if self.versions is not None:
+            return self.versions.on(dt.date.today())
+        return self._study
+
+    @property
+    def protocol(self) -> Protocol:
+        """The protocol in force today."""
+        if self.versions is not None:
+            return self.versions.on(dt.date.today()).trial_protocol
+        return self._protocol
 
     def definition(self) -> Study:
-        """The study definition; a clear error for a database created from a protocol alone."""
-        if self.study is None:
+        """The study definition in force today; a clear error for a database created from a
+        protocol file alone."""
+        return self.definition_on(dt.date.today())
+
+    def definition_on(self, day: dt.date, session: StoreSession | None = None) -> Study:
+        """The study definition in force on `day` (with `session`, read inside its
+        transaction, as a write that depends on it must)."""
+        if self.versions is not None:
+            return self.versions.on(day, session)
+        return self._static()
+
+    def definition_of(self, number: int, session: StoreSession | None = None) -> Study:
+        """Version `number` of the study definition (the one a record was entered under)."""
+        if self.versions is not None:
+            return self.versions.of(number, session)
+        return self._static()
+
+    def _static(self) -> Study:
+        if self._study is None:
             raise StateError(
                 "this database was created from a protocol file alone, without a study "
                 "definition (forms, endpoints)",
                 "create it with `cairo6 db init --study DIR`",
             )
-        return self.study
+        return self._study
 
 
 def centre_by_code(session: StoreSession, code: str) -> Centre:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import tomllib
@@ -76,11 +77,20 @@ def study_files(db: Database) -> dict[str, str] | None:
 
 
 def bound_study(db: Database) -> Study:
-    """The study definition the database runs under: the one bound to it, or, for a database
-    created from a protocol file alone, the bundled study with that trial id."""
+    """The study definition the database runs under: the version in force today, or, for a
+    database created from a protocol file alone, the bundled study with that trial id."""
     protocol_text(db)  # a clear error for a database that is not a trial's
+    from cairo6.store.versions import in_force, version_files, version_rows
+
     with db.engine.connect() as conn:
-        return study_on(conn)
+        rows = version_rows(conn)
+        if not rows:
+            return study_on(conn)
+        # The version of the definition in force today (protocol amendments add versions).
+        number = in_force(rows, dt.date.today())
+        files = version_files(conn, number) or {}
+    study = _study(json.dumps(files, sort_keys=True, ensure_ascii=False), "")
+    return study.as_version(number)
 
 
 def study_on(conn: Connection) -> Study:

@@ -465,3 +465,29 @@ class QueryEvent(Base):
     role: Mapped[str] = mapped_column(String(32))
     at: Mapped[str] = mapped_column(String(40))
     text: Mapped[str | None] = mapped_column(Text)
+
+
+# --- P5 amendments: the versions of the study definition -------------------------------------
+
+
+class StudyVersion(Base):
+    """One version of the study definition the trial runs under: version 1 is the definition
+    bound at creation, each protocol amendment adds the next. Written once, never changed; the
+    audit trail records who added it, when and why.
+
+    The version in force on a day is the highest-numbered one whose `effective_on` is on or
+    before it (version 1 before any); records keep the version they were entered under
+    (`form_record.study_version`), allocations theirs (`diagnostic.study_version`).
+    """
+
+    __tablename__ = "study_version"
+    __form__ = "study_version"
+    number: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False, info=field("Version number")
+    )
+    files: Mapped[dict[str, Any]] = mapped_column(info=field("Definition files (name -> text)"))
+    sha256: Mapped[str] = mapped_column(String(64), info=field("SHA-256 of the definition's files"))
+    effective_on: Mapped[dt.date] = mapped_column(Date, info=field("Effective from"))
+    reason: Mapped[str] = mapped_column(Text, info=field("Reason for the amendment"))
+    created_by: Mapped[str] = mapped_column(String(64), info=field("Recorded by"))
+    created_at: Mapped[str] = mapped_column(String(40), info=field("Recorded at (UTC, ISO 8601)"))

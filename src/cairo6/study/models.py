@@ -45,6 +45,8 @@ class Code(_Model):
 
     value: str = Field(pattern=_CODE)
     label: str = Field(min_length=1)
+    retired: bool = False
+    """Kept by an amendment for the records that hold it, no longer entered."""
 
 
 class CodeList(_Model):
@@ -72,6 +74,10 @@ class CodeList(_Model):
     def values(self) -> tuple[str, ...]:
         """The stored codes, in list order."""
         return tuple(c.value for c in self.codes)
+
+    def current(self) -> list[Code]:
+        """The codes that may still be entered (not retired by an amendment)."""
+        return [c for c in self.codes if not c.retired]
 
 
 class Derivation(_Model):
@@ -135,6 +141,9 @@ class Item(_Model):
     """A list of values (one per biopsy, lesion, region ...), each of the item's type."""
     sdtm: str | None = None
     """The SDTM variable the item maps to, when there is one (for exports)."""
+    retired: bool = False
+    """Retired by an amendment: shown and exported on the records that hold it, no longer
+    entered (a definition may not drop an item that holds data)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Item:
@@ -151,6 +160,8 @@ class Item(_Model):
             raise ValueError("min/max are only for integer and decimal items")
         if self.derived is not None and self.required:
             raise ValueError("a derived item is computed, so it cannot be required input")
+        if self.retired and self.required:
+            raise ValueError("a retired item is no longer entered, so it cannot be required")
         return self
 
 
@@ -220,6 +231,8 @@ class Form(_Model):
     """A record is expected once the forms it `requires` exist (a discharge after the
     operation), though no visit of the schedule names the form; an event-driven form (an
     adverse event, a stroke) leaves it false."""
+    retired: bool = False
+    """Retired by an amendment: its records are kept, shown and exported; no new ones."""
     groups: list[ItemGroup] = Field(min_length=1)
     adverse_event: AdverseEventItems | None = None
     """The form records adverse events; which items say what (see `AdverseEventItems`)."""

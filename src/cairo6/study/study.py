@@ -106,10 +106,16 @@ class Study:
     folder: Path | None = None
     course: CourseMap | None = None
     """Where the treatment calendar reads what was given (None: no calendar)."""
+    version: int = 1
+    """Which version of the trial's definition this is (1 until a protocol amendment)."""
 
     def with_folder(self, folder: Path) -> Study:
         """The same study, remembering the folder it was read from (for its data)."""
         return dataclasses.replace(self, folder=folder)
+
+    def as_version(self, number: int) -> Study:
+        """The same study, as version `number` of a trial's definition."""
+        return dataclasses.replace(self, version=number)
 
     @property
     def id(self) -> str:

@@ -35,9 +35,10 @@ def allowed_text(study: Study, item: Item) -> str:
     """The item's allowed values in words (labels for code lists)."""
     if item.type is DataType.CODED:
         codelist = study.codelist(item.codelist or "")
-        if len(codelist.codes) > LONG_CODELIST:
-            return f"a term of {codelist.label or codelist.id} ({len(codelist.codes)} terms)"
-        return "one of " + ", ".join(f"{c.value} ({c.label})" for c in codelist.codes)
+        codes = codelist.current()
+        if len(codes) > LONG_CODELIST:
+            return f"a term of {codelist.label or codelist.id} ({len(codes)} terms)"
+        return "one of " + ", ".join(f"{c.value} ({c.label})" for c in codes)
     if item.type in (DataType.INTEGER, DataType.DECIMAL):
         kind = "a whole number" if item.type is DataType.INTEGER else "a number"
         lo = "" if item.min is None else f" from {item.min:g}"
@@ -214,6 +215,23 @@ def regimen_facts(study: Study, form: Form, own: Mapping[str, Any]) -> dict[str,
     return {}
 
 
+def _retired(study: Study, item: Item, value: Any) -> str | None:
+    """Why a value may no longer be entered: its item or its code was retired by an amendment
+    (records entered before keep theirs; they are checked against their own version)."""
+    if item.retired:
+        return "was retired by a protocol amendment and is no longer entered; leave it empty"
+    if item.type is DataType.CODED and item.codelist:
+        gone = {c.value for c in study.codelist(item.codelist).codes if c.retired}
+        values = value if isinstance(value, list) else [value]
+        used = sorted(str(v) for v in values if str(v) in gone)
+        if used:
+            return (
+                f"{', '.join(used)} was retired by a protocol amendment; allowed: "
+                + allowed_text(study, item)
+            )
+    return None
+
+
 def validate_record(
     study: Study,
     form: Form,
@@ -250,6 +268,10 @@ def validate_record(
             verdict.problems.append(FieldProblem(item.id, raw[item.id], f"allowed: {exc}"))
             continue
         if value is not None:
+            retired = _retired(study, item, value)
+            if retired:
+                verdict.problems.append(FieldProblem(item.id, raw[item.id], retired))
+                continue
             own[item.id] = value
     for item in form.items():
         if item.validate_with is not None and item.id in own:

@@ -112,6 +112,9 @@ ROUTE_ACCESS: dict[str, Access] = {
     "api_query_reopen": Action.REOPEN_QUERY,
     "api_query": Action.VIEW_QUERIES,
     "api_expected": Action.VIEW_EXPECTED_FORMS,
+    # P5 amendments
+    "admin_versions": Action.AMEND_PROTOCOL,
+    "admin_version_add": Action.AMEND_PROTOCOL,
 }
 """Route name -> the action it needs; "form" means the form's own action (`records.RECORD_ACTION`
 of its `recorded_by`),

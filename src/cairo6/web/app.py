@@ -27,6 +27,7 @@ from cairo6.web import (
     errors,
     pages_account,
     pages_admin,
+    pages_amend,
     pages_casebook,
     pages_expected,
     pages_lifecycle,
@@ -204,6 +205,8 @@ def create_app(
     app.include_router(pages_casebook.router)
     app.include_router(pages_expected.router)
     app.include_router(pages_expected.api)
+    app.include_router(pages_amend.router)
+    app.include_router(pages_amend.writes)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.add_middleware(GuardMiddleware)
     # X-Forwarded-For/-Proto are believed only from the proxies the settings name (none by

@@ -261,10 +261,12 @@ def field_of(problem_field: str) -> str:
 
 
 def checklist_groups(protocol: Protocol) -> list[tuple[str, list[CrfField]]]:
-    """The protocol's case-report fields grouped by the form they belong to."""
+    """The protocol's case-report fields grouped by the form they belong to (a field retired
+    by an amendment is no longer asked)."""
     groups: dict[str, list[CrfField]] = {}
     for spec in protocol.fields:
-        groups.setdefault(spec.form, []).append(spec)
+        if not spec.retired:
+            groups.setdefault(spec.form, []).append(spec)
     return list(groups.items())
 
 

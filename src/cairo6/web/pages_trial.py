@@ -475,7 +475,7 @@ def _participant_page(
                 (key, study.key_label(form, key), _item_rows(study, form, key, values, on_items))
                 for key, values in saved
             ],
-            "can_add": form.repeating or not saved,
+            "can_add": (form.repeating or not saved) and not form.retired,
             "editable": web_support.may(actor, RECORD_ACTION[form.recorded_by]),
         }
         for form in study.forms

@@ -54,7 +54,8 @@ def _plain_spec(study: Study, item: Item) -> FieldSpec:
         return FieldSpec(item.id, item.label, "prgs", item.required, hint=hint)
     # A list or a date picker shows what is allowed; only the definition's help is added.
     if item.type is DataType.CODED:
-        codes = study.codelist(item.codelist or "").codes
+        # A code retired by an amendment is no longer offered (records that hold it keep it).
+        codes = study.codelist(item.codelist or "").current()
         options = tuple((c.value, c.label) for c in codes)
         # A terminology of hundreds of terms is searched by typing: the browser's own list
         # filters as one types, and the service refuses anything not on it with suggestions.
@@ -85,8 +86,13 @@ def _plain_spec(study: Study, item: Item) -> FieldSpec:
 
 
 def record_fields(study: Study, form: Form) -> list[FieldSpec]:
-    """The inputs of a form (derived items are computed, so they have none)."""
-    return [_spec(study, form, item) for item in form.items() if item.derived is None]
+    """The inputs of a form (derived items are computed, and items retired by an amendment no
+    longer entered, so they have none; a record's page still shows their values)."""
+    return [
+        _spec(study, form, item)
+        for item in form.items()
+        if item.derived is None and not item.retired
+    ]
 
 
 def parse_record(

@@ -27,6 +27,7 @@ NAV: tuple[tuple[str, str, Action | None], ...] = (
     ("Casebooks", "/casebooks", Action.PRINT_CASEBOOK),
     ("Users", "/admin/users", Action.MANAGE_USERS),
     ("Centres", "/admin/centres", Action.MANAGE_CENTRES),
+    ("Protocol versions", "/admin/versions", Action.AMEND_PROTOCOL),
 )
 MESSAGES = {
     "saved": "Saved.",
@@ -53,6 +54,7 @@ MESSAGES = {
     "unlock": "Unlocked, with the reason in the audit trail.",
     "centre": "Centre saved.",
     "reported": "Report sent; the e-mail notification is listed below.",
+    "version": "Amendment recorded as a new version of the study definition, with its reason.",
 }
 
 
