@@ -181,6 +181,9 @@ class Form(_Model):
     ends: bool = False
     """A record of this form ends the participant's time in the trial (off study, withdrawn):
     nothing more is due for them."""
+    reveals_allocation: bool = False
+    """The form's records (or their very existence) tell which arm a participant is in (e.g.
+    the treatment only one arm gets): blinded roles see neither the records nor their audit."""
     groups: list[ItemGroup] = Field(min_length=1)
 
     def items(self) -> list[Item]:

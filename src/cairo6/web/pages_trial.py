@@ -20,8 +20,8 @@ from cairo6.errors import (
     StateError,
 )
 from cairo6.schedule import Calendar, PlannedCycle, Status
-from cairo6.service import audit_view, enrolment, queries, web_support
-from cairo6.service.concealment import diagnostic_for
+from cairo6.service import audit_view, enrolment, queries, review, web_support
+from cairo6.service.concealment import BLINDED, diagnostic_for, may_see_allocation
 from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
 from cairo6.service.records import RECORD_ACTION
@@ -74,7 +74,7 @@ def dashboard(request: Request, web: Web, user: Signed) -> Response:
     on = reference_date(request)
     due = (
         web_support.due_worklist(trial, actor, on)
-        if web_support.may(actor, Action.VIEW_PARTICIPANT)
+        if web_support.may(actor, Action.VIEW_PARTICIPANT) and may_see_allocation(actor)
         else None
     )
     open_queries = (
@@ -91,6 +91,7 @@ def dashboard(request: Request, web: Web, user: Signed) -> Response:
             "due": due,
             "queries": open_queries,
             "on": on,
+            "reviews": review.review_panel(trial, actor),
         },
     )
 
@@ -289,7 +290,8 @@ def participant_list(request: Request, web: Web, user: Signed) -> Response:
     trial = web.trial()
     rows = web_support.participant_list(trial, user.actor)
     arms = {a.id: a.label for a in trial.protocol.arms}
-    return page(request, "participants.html", {"rows": rows, "arms": arms})
+    blinded = not may_see_allocation(user.actor)
+    return page(request, "participants.html", {"rows": rows, "arms": arms, "blinded": blinded})
 
 
 def _cycle_rows(cycles: tuple[PlannedCycle, ...]) -> list[dict[str, Any]]:
@@ -358,6 +360,7 @@ def _participant_page(
             "editable": web_support.may(actor, RECORD_ACTION[form.recorded_by]),
         }
         for form in study.forms
+        if form.id in record.records  # a blinded reader gets no form that reveals the arm
         for saved in [record.records[form.id]]
     ]
     calendar = record.calendar
@@ -377,7 +380,8 @@ def _participant_page(
         {
             "p": record,
             "study": study,
-            "arm": trial.protocol.arm(record.arm),
+            "arm": trial.protocol.arm(record.arm) if record.arm else None,
+            "blinded_text": BLINDED,
             "on": on,
             "forms": forms,
             "neoadjuvant": _cycle_rows(calendar.neoadjuvant) if calendar else [],
@@ -387,7 +391,7 @@ def _participant_page(
             "status_class": STATUS_CLASS,
             "query_rows": query_rows,
             "query_values": query_values or {},
-            "query_forms": [(f.id, f.label) for f in study.forms],
+            "query_forms": [(f.id, f.label) for f in study.forms if f.id in record.records],
             "errors": errors,
             "general": general,
         },
