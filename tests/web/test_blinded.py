@@ -3,8 +3,9 @@
 Every GET route of the app, pages and JSON API alike (walked from `app.routes`, so routes added
 later are covered), is read by each blinded account with every participant, form, screening
 entry and query of the database filled in; no body may name an arm (its code or its label) or
-show a record of a form that reveals the allocation. The same walk by an unblinded account
-finds the arm, so the check can fail. The command line and the exports are checked too.
+show a record of a form that reveals the allocation; nor may any route of the permission matrix,
+writes included. The same walk by an unblinded account finds the arm, so the check can fail.
+The command line and the exports are checked too.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from cairo6.service.web_support import participant_list, review_worklist
 from cairo6.store.schema import AuditRecord, FormRecord, Participant
 from tests.web.conftest import SECRET_TERM, USERS, World, login
 from tests.web.routes import get_paths, route_data
+from tests.web.test_permissions import CASES, _send
 
 BLINDED = ("radiologist", "pathologist")
 
@@ -184,3 +186,27 @@ def test_the_review_worklist_and_dashboard_show_what_is_to_review(
     assert 'data-pending="pathology"' in page.text
     assert "Windows due or overdue" not in page.text
     client.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("user", BLINDED)
+def test_no_write_route_answers_a_blinded_reviewer_with_an_arm(
+    app: FastAPI, world: World, user: str
+) -> None:
+    """Every route of the permission matrix, writes included (pages and API), as a reviewer:
+    what it answers (and the page a saved form leads to) names no arm."""
+    client, csrf = login(app, user)
+    pattern = arm_pattern(world.site.trial)
+    leaks = []
+    for case in CASES:
+        path, body = case.build(world)
+        answer = _send(client, csrf, case, path, body)
+        if answer.status_code == 303:
+            answer = client.get(answer.headers["location"])
+        text = answer.text
+        for title in titles(world.site.trial):
+            text = text.replace(title, "")
+        if pattern.search(text) or SECRET_TERM in text:
+            leaks.append(f"{case.method} {path}")
+    client.close()
+    assert not leaks, f"{user} was shown the allocation by: {leaks}"
