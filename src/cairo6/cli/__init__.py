@@ -132,6 +132,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "demo_command",
         "Run a study from its definition and data: check, database, import, audit, report.",
     ),
+    "demo-accounts": LazyCommand(
+        "demo",
+        "demo_accounts_command",
+        "Add an account for every role to a demonstration database (published password).",
+    ),
 }
 
 

@@ -16,6 +16,7 @@ from cairo6.config import MailSettings
 from cairo6.errors import InvalidValueError
 from cairo6.schedule import Status
 from cairo6.service import queries, records, safety
+from cairo6.service.concealment import BLINDED
 from cairo6.service.participants import view
 
 participant_app = typer.Typer(help="Participants.", no_args_is_help=True)
@@ -103,10 +104,10 @@ def participant_show(
     today = parse_date("--on", on) if on else dt.date.today()
     page = view(trial, actor, study_number, today)
     study = trial.definition()
-    arm = trial.protocol.arm(page.arm)
+    arm = trial.protocol.arm(page.arm).label if page.arm else BLINDED
     console.print(
         f"[bold]{page.study_number}[/] centre {page.centre}; enrolled {page.enrolled_on}; "
-        f"arm [bold]{arm.label}[/] (sequence {page.sequence_number}); levels {page.levels}"
+        f"arm [bold]{arm}[/] (sequence {page.sequence_number}); levels {page.levels}"
     )
     if page.diagnostic is not None:
         console.print_json(data=page.diagnostic)

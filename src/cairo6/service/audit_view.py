@@ -9,14 +9,20 @@ from typing import Any
 from sqlalchemy import select
 
 from cairo6.errors import NotFoundError, StateError
-from cairo6.service.concealment import audit_value
+from cairo6.service.concealment import (
+    ALLOCATION_TABLES,
+    audit_value,
+    hidden_forms,
+    may_see_allocation,
+    require_unblinded_for,
+)
 from cairo6.service.permissions import Action
 from cairo6.service.trial import Trial, participant
 from cairo6.store.anchor import Anchor
 from cairo6.store.audit import GENESIS, Actor, Verification, verify
-from cairo6.store.engine import Database
+from cairo6.store.engine import Database, StoreSession
 from cairo6.store.replay import MOVED_FROM, Difference, replay
-from cairo6.store.schema import AuditRecord, FormRecord, Participant
+from cairo6.store.schema import AuditRecord, FormRecord, Participant, Query
 
 
 def verify_trail(db: Database) -> Verification:
@@ -54,13 +60,40 @@ def anchor_head(db: Database) -> Anchor:
 def history(trial: Trial, actor: Actor, study_number: str) -> list[dict[str, Any]]:
     """One row per changed field, oldest first, for one participant."""
     with trial.db.read() as session:
-        participant(session, actor, study_number, Action.VIEW_AUDIT)
+        person = participant(session, actor, study_number, Action.VIEW_AUDIT)
         records = session.scalars(
             select(AuditRecord)
             .where(AuditRecord.participant == study_number)
             .order_by(AuditRecord.seq)
         ).all()
-    return _rows(actor, records)
+        shown = _unblinding_removed(session, actor, trial, person.id, records)
+    return _rows(actor, shown)
+
+
+def _unblinding_removed(
+    session: StoreSession,
+    actor: Actor,
+    trial: Trial,
+    participant_id: int,
+    records: Sequence[AuditRecord],
+) -> list[AuditRecord]:
+    """The audit records less what a blinded reader may not see: the randomisation, and the
+    records (and queries) of the forms that reveal the allocation. All for an unblinded one."""
+    if may_see_allocation(actor):
+        return list(records)
+    hidden = hidden_forms(actor, trial.study)
+    withheld = {
+        (table.__tablename__, str(i))
+        for table in (FormRecord, Query)
+        for i in session.scalars(
+            select(table.id).where(table.participant_id == participant_id, table.form.in_(hidden))
+        )
+    }
+    return [
+        r
+        for r in records
+        if r.table_name not in ALLOCATION_TABLES and (r.table_name, r.record_id) not in withheld
+    ]
 
 
 def record_history(trial: Trial, actor: Actor, record_id: int) -> list[dict[str, Any]]:
@@ -77,6 +110,7 @@ def record_history(trial: Trial, actor: Actor, record_id: int) -> list[dict[str,
         person = session.get(Participant, row.participant_id)
         assert person is not None
         participant(session, actor, person.study_number, Action.VIEW_AUDIT)
+        require_unblinded_for(actor, trial.definition().form(row.form))
         own = session.scalars(
             select(AuditRecord)
             .where(AuditRecord.table_name == FormRecord.__tablename__)

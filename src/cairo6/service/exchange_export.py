@@ -29,6 +29,7 @@ _ARROW_TYPES = {
 def snapshot(trial: Trial, actor: Actor) -> dict[str, list[Row]]:
     """Every exchange table, read in one transaction so the files agree with each other."""
     require(actor, Action.EXPORT)
+    require(actor, Action.VIEW_ALLOCATION)  # the randomisation file names every arm
     centre = actor.centre_id if actor.role in CENTRE_BOUND else None
     with trial.db.read() as session:
         return read_tables(session, trial.protocol, trial.study, centre)

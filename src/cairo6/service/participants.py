@@ -27,7 +27,7 @@ from cairo6.schedule import (
     check_compliance,
     due_or_overdue,
 )
-from cairo6.service.concealment import diagnostic_for
+from cairo6.service.concealment import arm_for, diagnostic_for, hidden_forms
 from cairo6.service.permissions import Action
 from cairo6.service.records import Records, records_in
 from cairo6.service.trial import Trial, allocation, participant
@@ -44,7 +44,8 @@ class ParticipantView:
     study_number: str
     centre: str
     enrolled_on: dt.date
-    arm: str
+    arm: str | None
+    """None for a blinded reader (no `VIEW_ALLOCATION`), who gets no calendar either."""
     sequence_number: int
     levels: dict[str, Any]
     diagnostic: dict[str, Any] | None
@@ -140,13 +141,16 @@ def view(trial: Trial, actor: Actor, study_number: str, on: dt.date) -> Particip
             study_number=person.study_number,
             centre=centre.code,
             enrolled_on=person.enrolled_on,
-            arm=alloc.arm,
+            arm=arm_for(actor, alloc.arm),
             sequence_number=alloc.sequence_number,
             levels=dict(alloc.levels),
             diagnostic=diagnostic_for(actor, alloc.diagnostic),
-            records=records_in(session, study, person),
+            records=records_in(session, study, person, hidden_forms(actor, study)),
         )
-    course = course_of(study, result.records, alloc.arm, person.enrolled_on)
+    if result.arm is None:
+        # The calendar follows the arm (which treatment, which windows): it would unblind.
+        return result
+    course = course_of(study, result.records, result.arm, person.enrolled_on)
     if course is None or not trial.protocol.regimens:
         return result
     try:

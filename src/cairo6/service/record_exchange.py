@@ -49,6 +49,7 @@ def export_records_odm(trial: Trial, actor: Actor, out_file: Path) -> int:
     from cairo6.study.odm_export import study_to_odm
 
     require(actor, Action.EXPORT)
+    require(actor, Action.VIEW_ALLOCATION)  # forms that reveal the allocation are in it
     study = trial.definition()
     with trial.db.read() as session:
         numbers = dict(session.execute(select(Participant.id, Participant.study_number)).all())

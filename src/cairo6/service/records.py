@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from cairo6.errors import FieldProblem, FormError, NotFoundError, StateError
 from cairo6.service import lifecycle
+from cairo6.service.concealment import hidden_forms, require_unblinded_for
 from cairo6.service.permissions import Action
 from cairo6.service.queries import CHECK_RAISER as CHECK_RAISER  # where tests and pages look
 from cairo6.service.queries import check_queries
@@ -137,6 +138,7 @@ def form_for_entry(trial: Trial, actor: Actor, study_number: str, form_id: str) 
     """The form, once the actor may record it for this participant (before a blank or saved
     form is shown: a refused role or another centre learns nothing from the page)."""
     form = trial.definition().form(form_id)
+    require_unblinded_for(actor, form)
     with trial.db.read() as session:
         participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
     return form
@@ -163,6 +165,7 @@ def record_form(
     with trial.db.write(actor) as session:
         study = trial.definition_on(today, session)
         form = study.form(form_id)
+        require_unblinded_for(actor, form)
         person = participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
         return record_in(session, study, person, form, values, today, found=found)
 
@@ -269,6 +272,7 @@ def update_form(
         found = [FieldProblem("reason", reason, why), *found]
     study = trial.definition()
     form = study.form(form_id)
+    require_unblinded_for(actor, form)
     with trial.db.write(actor, reason=reason or None) as session:
         person = participant(session, actor, study_number, RECORD_ACTION[form.recorded_by])
         row = record_row(session, person, form, record_key)
@@ -290,12 +294,17 @@ Records = dict[str, list[tuple[str, dict[str, Any]]]]
 """A participant's records: form id -> [(record key, typed items)], in form order."""
 
 
-def records_in(session: StoreSession, study: Study, person: Participant) -> Records:
-    """Every record of a participant, read inside the caller's transaction."""
+def records_in(
+    session: StoreSession, study: Study, person: Participant, hidden: frozenset[str] = frozenset()
+) -> Records:
+    """Every record of a participant, read inside the caller's transaction; the forms named in
+    `hidden` (those a blinded reader may not see) are left out altogether."""
     rows = session.scalars(
-        select(FormRecord).where(FormRecord.participant_id == person.id).order_by(FormRecord.id)
+        select(FormRecord)
+        .where(FormRecord.participant_id == person.id, FormRecord.form.not_in(hidden))
+        .order_by(FormRecord.id)
     ).all()
-    out: Records = {f.id: [] for f in study.forms}
+    out: Records = {f.id: [] for f in study.forms if f.id not in hidden}
     for row in rows:
         if study.has_form(row.form):
             out[row.form].append(
@@ -309,4 +318,4 @@ def records_of(trial: Trial, actor: Actor, study_number: str) -> Records:
     study = trial.definition()
     with trial.db.read() as session:
         person = participant(session, actor, study_number, Action.VIEW_PARTICIPANT)
-        return records_in(session, study, person)
+        return records_in(session, study, person, hidden_forms(actor, study))

@@ -17,6 +17,7 @@ from cairo6.errors import Cairo6Error, InvalidValueError, NotFoundError, StateEr
 from cairo6.schedule import ActionItem, build_calendar, due_or_overdue
 from cairo6.service import queries
 from cairo6.service.admin import refuse_look_alike
+from cairo6.service.concealment import arm_for, hidden_forms, may_see_allocation
 from cairo6.service.participants import course_of
 from cairo6.service.passwords import verify_password
 from cairo6.service.permissions import CENTRE_BOUND, Action, Role, allowed, require
@@ -140,7 +141,8 @@ def due_worklist(trial: Trial, actor: Actor, on: dt.date) -> list[DueItem]:
     """Every visible participant's due and overdue items, most overdue first."""
     require(actor, Action.VIEW_PARTICIPANT)
     study = trial.definition()
-    if study.course is None or not trial.protocol.regimens:
+    if study.course is None or not trial.protocol.regimens or not may_see_allocation(actor):
+        # The windows follow the arm (which treatment, when): a blinded reader gets none.
         return []
     course = study.course
     forms = {course.cycles} | {
@@ -294,7 +296,8 @@ class ParticipantRow:
     study_number: str
     centre: str
     enrolled_on: dt.date
-    arm: str
+    arm: str | None
+    """None for a blinded reader."""
     off_study: bool
 
 
@@ -316,7 +319,7 @@ def _participants(session: StoreSession, actor: Actor, study: Study | None) -> l
         )
     )
     return [
-        ParticipantRow(p.study_number, code, p.enrolled_on, arm, p.id in ended)
+        ParticipantRow(p.study_number, code, p.enrolled_on, arm_for(actor, arm), p.id in ended)
         for p, code, arm in session.execute(stmt).all()
     ]
 
@@ -345,7 +348,9 @@ def review_forms(study: Study, recorded_by: str) -> list[Form]:
     return [f for f in study.forms if f.recorded_by == recorded_by]
 
 
-def _wanted(study: Study, form: Form, present: Records) -> tuple[list[str], str]:
+def _wanted(
+    study: Study, form: Form, present: Records, hidden: frozenset[str] = frozenset()
+) -> tuple[list[str], str]:
     """The keys a review form still needs for a participant, and what they hang on.
 
     A review form keyed by a coded item wants one record per code; a code that names a
@@ -361,6 +366,8 @@ def _wanted(study: Study, form: Form, present: Records) -> tuple[list[str], str]
     notes = []
     for need in [*form.requires, *(events[c] for c in wanted if c in events)]:
         follows = study.form(need or "")
+        if follows.id in hidden:
+            continue  # a blinded reviewer is not told the date of a form that reveals the arm
         if follows.date_item and present.get(follows.id):
             notes.append(f"{follows.label} {present[follows.id][0][1].get(follows.date_item)}")
     return wanted, "; ".join(dict.fromkeys(notes))
@@ -386,7 +393,7 @@ def review_worklist(trial: Trial, actor: Actor, recorded_by: str) -> list[Review
     for form in review_forms(study, recorded_by):
         for p in people:
             present = records[ids[p.study_number]]
-            wanted, note = _wanted(study, form, present)
+            wanted, note = _wanted(study, form, present, hidden_forms(actor, study))
             have = {key or form.label: key for key, _ in present.get(form.id, [])}
             if not wanted and not have:
                 continue

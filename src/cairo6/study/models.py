@@ -233,6 +233,9 @@ class Form(_Model):
     adverse event, a stroke) leaves it false."""
     retired: bool = False
     """Retired by an amendment: its records are kept, shown and exported; no new ones."""
+    reveals_allocation: bool = False
+    """The form's records (or their very existence) tell which arm a participant is in (e.g.
+    the treatment only one arm gets): blinded roles see neither the records nor their audit."""
     groups: list[ItemGroup] = Field(min_length=1)
     adverse_event: AdverseEventItems | None = None
     """The form records adverse events; which items say what (see `AdverseEventItems`)."""

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from cairo6.errors import FormError
 from cairo6.protocol.eligibility import reads
 from cairo6.service import admin, audit_view, enrolment, queries, web_support
-from cairo6.service.concealment import diagnostic_for
+from cairo6.service.concealment import diagnostic_for, may_see_allocation
 from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
 from cairo6.web import auth, pages_trial
@@ -201,7 +201,7 @@ def api_dashboard(web: Web, user: Signed, on: dt.date | None = None) -> Dashboar
     actor = user.actor
     acc = web_support.accrual(trial, actor)
     due = None
-    if web_support.may(actor, Action.VIEW_PARTICIPANT):
+    if web_support.may(actor, Action.VIEW_PARTICIPANT) and may_see_allocation(actor):
         due = [
             DueOut(
                 study_number=d.study_number,
@@ -404,7 +404,7 @@ class ParticipantRowOut(BaseModel):
     study_number: str
     centre: str
     enrolled_on: dt.date
-    arm: str
+    arm: str | None = Field(description="null for a blinded reviewer")
     off_study: bool
 
 

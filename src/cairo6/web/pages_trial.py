@@ -22,8 +22,8 @@ from cairo6.errors import (
 from cairo6.protocol import Protocol
 from cairo6.protocol.eligibility import explain, reads
 from cairo6.schedule import Calendar, PlannedCycle, Status
-from cairo6.service import audit_view, enrolment, expected, queries, web_support
-from cairo6.service.concealment import diagnostic_for
+from cairo6.service import audit_view, enrolment, expected, queries, review, web_support
+from cairo6.service.concealment import BLINDED, diagnostic_for, may_see_allocation
 from cairo6.service.participants import view
 from cairo6.service.permissions import Action, require
 from cairo6.service.records import RECORD_ACTION
@@ -79,7 +79,7 @@ def dashboard(request: Request, web: Web, user: Signed) -> Response:
     on = reference_date(request)
     due = (
         web_support.due_worklist(trial, actor, on)
-        if web_support.may(actor, Action.VIEW_PARTICIPANT)
+        if web_support.may(actor, Action.VIEW_PARTICIPANT) and may_see_allocation(actor)
         else None
     )
     open_queries = (
@@ -98,6 +98,7 @@ def dashboard(request: Request, web: Web, user: Signed) -> Response:
             "on": on,
             "safety": pages_safety.dashboard_panel(web, trial, actor),
             "expected": expected.dashboard_panel(trial, actor, on),
+            "reviews": review.review_panel(trial, actor),
         },
     )
 
@@ -479,6 +480,7 @@ def _participant_page(
             "editable": web_support.may(actor, RECORD_ACTION[form.recorded_by]),
         }
         for form in study.forms
+        if form.id in record.records  # a blinded reader gets no form that reveals the arm
         for saved in [record.records[form.id]]
     ]
     calendar = record.calendar
@@ -493,7 +495,8 @@ def _participant_page(
         {
             "p": record,
             "study": study,
-            "arm": trial.protocol.arm(record.arm),
+            "arm": trial.protocol.arm(record.arm) if record.arm else None,
+            "blinded_text": BLINDED,
             "on": on,
             "forms": forms,
             "levels": _levels(trial.protocol, record.levels),
@@ -507,7 +510,7 @@ def _participant_page(
             if web_support.may(actor, Action.VIEW_EXPECTED_FORMS)
             else None,
             "query_values": query_values or {},
-            "query_forms": [(f.id, f.label) for f in study.forms],
+            "query_forms": [(f.id, f.label) for f in study.forms if f.id in record.records],
             "lifecycle": participant_lifecycle(trial, actor, study_number),
             "errors": errors,
             "general": general,
