@@ -37,9 +37,13 @@ def _refused(env: dict[str, str], *args: str) -> str:
     return f"{result.output}{getattr(result, 'stderr', '')}{result.exception}"
 
 
+CTCAE = {"Nausea": "Nausea", "Fatigue": "Fatigue", "Diarrhoea": "Diarrhea"}
+"""The CTCAE v5.0 term each verbatim term is coded to."""
+
+
 def _toxicity(env: dict[str, str], participant: str, term: str) -> None:
     run(env, "record", "toxicity", participant, "--set", f"term={term}", "--set", "grade=2",
-        "--set", "phase=neoadjuvant")  # fmt: skip
+        "--set", f"ctcae_term={CTCAE[term]}", "--set", "phase=neoadjuvant")  # fmt: skip
 
 
 def test_queries_and_expected_forms_from_the_command_line(tmp_path: Path) -> None:

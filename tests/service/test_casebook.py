@@ -295,7 +295,7 @@ def test_the_bundled_study_prints_through_the_same_code(site: Site) -> None:
     number = enrol(site).study_number
     record_form(trial, site.inv1, number, "surgery", surgery(dt.date(2018, 4, 20)))
     record_form(trial, site.inv1, number, "toxicity", {"term": "Nausea", "grade": 2,
-                "phase": "neoadjuvant"})  # fmt: skip
+                "ctcae_term": "Nausea", "phase": "neoadjuvant"})  # fmt: skip
     book = participant_casebook(trial, site.inv1, number, printed_at=PRINTED)
     text = pdf_text(render_casebook(book))
     study = trial.definition()

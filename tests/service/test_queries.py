@@ -30,7 +30,7 @@ def _with_records(site: Site, centre: str = "C01") -> str:
             who,
             sn,
             "complication",
-            {"term": f"Ileus {k}", "grade": "II", "onset_date": day},
+            {"term": f"Ileus {k}", "ctcae_term": "Ileus", "grade": "II", "onset_date": day},
             today=TODAY,
         )
     return sn

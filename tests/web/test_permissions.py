@@ -74,8 +74,8 @@ def _completed(w: World) -> str:
 
 def _all_queries_closed(w: World) -> str:
     """Close every open query (CAIRO6's plan locks only then); returns the lock's reason."""
-    for query, _ in queries.open_queries(w.site.trial, w.site.dm):
-        queries.close_query(w.site.trial, w.site.dm, query.id, "resolved for the lock")
+    for row in queries.query_list(w.site.trial, w.site.dm):
+        queries.close_query(w.site.trial, w.site.dm, row.id, "resolved for the lock")
     return "final analysis"
 
 
