@@ -28,6 +28,8 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/cairo6 audit verify --data
 	$(DEMO_ENV) $(BIN)/cairo6 report --out demo-output/report
 	$(DEMO_ENV) $(BIN)/cairo6 demo-accounts
+	$(DEMO_ENV) $(BIN)/cairo6 study amend src/cairo6/studies/cairo6/amendments/phase3 --effective $$(date +%F) --reason "Phase 3: 358 patients, overall survival primary, mitomycin C HIPEC only"
+	$(DEMO_ENV) $(BIN)/cairo6 audit verify --data
 	$(DEMO_ENV) $(BIN)/cairo6 participant show CAIRO6-C01-001 --on 2019-10-01 --user statistician
 	$(BIN)/cairo6 calendar --regimen CAPOX-B --randomised 2018-03-01 --cycle-dates 2018-03-12,2018-04-02,2018-04-23 --procedure 2018-06-20 --on 2018-06-01
 	$(BIN)/cairo6 design sample-size

@@ -2,7 +2,8 @@
 
 Walks `app.routes`, so a page or API route added later (by any part of the app) is visited too.
 A path parameter is filled with every value the data offer for its name (every participant,
-every form of the study, every screening entry, every query); a route whose parameter this
+every form of the study, every screening entry, every query, every centre, every adverse
+event); a route whose parameter this
 module has no values for is reported, so the walk can never quietly skip a new route.
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from starlette.routing import Route
 
 from cairo6.service.trial import Trial
-from cairo6.store.schema import FormRecord, Participant, Query, Screening
+from cairo6.store.schema import Centre, FormRecord, Participant, Query, Screening
 
 PARAM = re.compile(r"{([a-z_]+)(?::[a-z]+)?}")
 SKIPPED = {"logout"}
@@ -46,6 +47,15 @@ def route_data(trial: Trial) -> RouteData:
         records = session.execute(
             select(FormRecord.participant_id, FormRecord.form, FormRecord.record_key)
         ).all()
+        events = [
+            str(i)
+            for i in session.scalars(
+                select(FormRecord.id).where(
+                    FormRecord.form.in_([f.id for f in study.forms if f.adverse_event])
+                )
+            )
+        ]
+        centres = list(session.scalars(select(Centre.code)))
         screening = list(session.scalars(select(Screening.screening_number)))
         queries = [str(q) for q in session.scalars(select(Query.id))]
     keys: dict[tuple[str, str], list[str]] = {}
@@ -57,6 +67,8 @@ def route_data(trial: Trial) -> RouteData:
             "number": screening,
             "form_id": [f.id for f in study.forms],
             "query_id": queries,
+            "code": centres,
+            "record_id": events,  # the adverse events (the safety pages' records)
         },
         keys,
     )
@@ -91,9 +103,11 @@ def get_paths(app: FastAPI, data: RouteData) -> list[tuple[str, str]]:
         for combo in itertools.product(*(data.values[n] for n in names)):
             filled = dict(zip(names, combo, strict=True))
             path = PARAM.sub(lambda m, f=filled: quote(f[m.group(1)], safe=""), full)
-            if isinstance(route, APIRoute) and "key" in {
-                q.name for q in route.dependant.query_params
-            }:
+            if (
+                isinstance(route, APIRoute)
+                and "form_id" in filled
+                and "key" in {q.name for q in route.dependant.query_params}
+            ):
                 # A page of one saved record: one visit per record the participant has.
                 found = data.keys.get((filled["study_number"], filled["form_id"]), [])
                 out += [(route.name, f"{path}?key={quote(k, safe='')}") for k in found]

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from cairo6.errors import InvalidValueError, StateError
 from cairo6.service import records
+from cairo6.service.concealment import hidden_forms, require_unblinded_for
 from cairo6.service.passwords import verify_password
 from cairo6.service.permissions import Action, require
 from cairo6.service.trial import Trial, participant
@@ -410,8 +411,13 @@ def casebook(trial: Trial, actor: Actor, study_number: str) -> Casebook:
     study = trial.definition()
     with trial.db.read() as session:
         person = participant(session, actor, study_number, Action.VIEW_PARTICIPANT)
+        # A blinded reviewer learns nothing, not even that a record exists, of a form that
+        # reveals the arm.
         ids = session.scalars(
-            select(FormRecord.id).where(FormRecord.participant_id == person.id)
+            select(FormRecord.id).where(
+                FormRecord.participant_id == person.id,
+                FormRecord.form.not_in(hidden_forms(actor, study)),
+            )
         ).all()
         states = record_states(session, ids, study)
         views = signatures_of(session, person.id, study)
@@ -554,6 +560,7 @@ def take_step(
         raise InvalidValueError("step", step, ", ".join(ACTIONS), "choose one of the steps")
     study = trial.definition()
     form = study.form(form_id)
+    require_unblinded_for(actor, form)
     if step in ("unfreeze", "unlock"):
         reason = reason_for(reason, f"{step} the record")
     with trial.db.write(actor, insert_reason=reason) as session:

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from cairo6.errors import InvalidValueError, StateError
 from cairo6.service import lifecycle, records
+from cairo6.service.concealment import require_unblinded_for
 from cairo6.service.permissions import Action, require
 from cairo6.service.trial import Trial
 from cairo6.study.models import Form as FormDef
@@ -46,6 +47,7 @@ def _record(
 ) -> tuple[FormDef, dict[str, Any], lifecycle.Casebook, lifecycle.RecordState]:
     study = trial.definition()
     form = study.form(form_id)
+    require_unblinded_for(user.actor, form)
     saved = dict(records.records_of(trial, user.actor, study_number)[form.id])
     book = lifecycle.casebook(trial, user.actor, study_number)
     state = book.state(form.id, key)
