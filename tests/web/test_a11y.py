@@ -120,8 +120,12 @@ def browser() -> Iterator[Any]:
 
 
 def _is_page(path: str) -> bool:
-    """HTML pages only: the JSON API and the htmx fragments are parts of pages, not pages."""
-    return not path.startswith(("/api/", "/fragments/"))
+    """HTML pages only: the JSON API and the htmx fragments are parts of pages, not pages, and
+    a download (CSV, PDF, zip) is a file, not a page."""
+    downloads = (".csv", ".pdf", ".zip", ".xlsx", ".docx")
+    return not path.startswith(("/api/", "/fragments/")) and not path.split("?")[0].endswith(
+        downloads
+    )
 
 
 def _sign_in(page: Any, username: str) -> None:
