@@ -365,12 +365,12 @@ def participant_list(request: Request, web: Web, user: Signed) -> Response:
         return "off study" if row.off_study else "on study"
 
     def text(row: web_support.ParticipantRow) -> str:
-        arm = arms.get(row.arm, row.arm) if shows_arm else ""
+        arm = arms.get(row.arm, row.arm) if shows_arm and row.arm else ""
         return f"{row.study_number} {row.centre} {status(row)} {arm}"
 
     filters = [Filter("centre", "Centre", lambda r: r.centre), Filter("status", "Status", status)]
     if shows_arm:
-        filters.append(Filter("arm", "Arm", lambda r: r.arm, lambda a: arms.get(a, a)))
+        filters.append(Filter("arm", "Arm", lambda r: r.arm or "", lambda a: arms.get(a, a)))
     rows = listing(
         request, web_support.participant_list(trial, user.actor), text=text, filters=filters
     )

@@ -134,8 +134,12 @@ def _fill(conn: sa.Connection) -> None:
     queries = conn.execute(sa.select(_QUERY).order_by(_QUERY.c.id)).all()
     if not queries:
         return
-    keys = dict(conn.execute(sa.text("SELECT id, record_key FROM form_record")).all())
-    labels = dict(conn.execute(sa.text("SELECT id, study_number FROM participant")).all())
+    keys: dict[int, str] = dict(
+        conn.execute(sa.text("SELECT id, record_key FROM form_record")).all()
+    )
+    labels: dict[int, str] = dict(
+        conn.execute(sa.text("SELECT id, study_number FROM participant")).all()
+    )
     trails = _steps(conn)
     entries: list[Entry] = []
     event_rows: list[dict[str, Any]] = []
