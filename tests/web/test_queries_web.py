@@ -204,3 +204,14 @@ def test_expected_forms_page_csv_and_api_show_the_services_rows(app: FastAPI, wo
     stat, _ = login(app, "stat")
     assert "Expected forms on" not in stat.get("/").text
     assert stat.get("/expected").status_code == 403
+
+
+def test_expected_forms_list_is_searched_and_counted(app: FastAPI, world: World) -> None:
+    on = dt.date(2019, 1, 1)
+    rows = expected.expected_rows(world.site.trial, world.site.dm, on)
+    dm, _ = login(app, "dm")
+    page = dm.get(f"/expected?on={on}&q={world.p2}").text
+    shown = re.findall(r'data-expected="[a-z]+">\s*<td><a href="/participants/([^"]+)"', page)
+    assert shown == [r.study_number for r in rows if r.study_number == world.p2]
+    assert f"Per participant ({len(shown)})" in page
+    assert world.p1 not in shown

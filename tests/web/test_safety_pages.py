@@ -123,6 +123,11 @@ def test_an_sae_is_mailed_turns_overdue_after_24_hours_and_is_reported(
     assert f"{world.p1}: Diarrhea</a> — initial overdue by 1 h" in board
     listing = dm.get("/safety?overdue=1").text
     (record_id,) = {int(i) for i in re.findall(r'href="/safety/(\d+)"', listing)}
+    # The list is searched and filtered like every list: a search that names nothing of the
+    # event shows no event, the overdue filter the one event.
+    assert not re.findall(r'href="/safety/(\d+)"', dm.get("/safety?q=no-such-term").text)
+    only = dm.get("/safety?reporting=overdue").text
+    assert {int(i) for i in re.findall(r'href="/safety/(\d+)"', only)} == {record_id}
 
     reported = client.post(
         f"/safety/{record_id}/report",

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from cairo6.service import expected
 from cairo6.web import auth
 from cairo6.web.context import Web, api_csrf, signed_in
+from cairo6.web.listing import listing
 from cairo6.web.pages_trial import reference_date
 from cairo6.web.render import page
 
@@ -33,11 +34,15 @@ def expected_list(request: Request, web: Web, user: Signed) -> Response:
     on = reference_date(request)
     wanted = _filters(request)
     rows = expected.expected_rows(trial, user.actor, on, **wanted)
+    # Searched and paged like every list; the per-centre counts are of everything filtered.
+    shown = listing(
+        request, rows, text=lambda r: f"{r.study_number} {r.centre} {r.form_label} {r.what}"
+    )
     return page(
         request,
         "expected.html",
         {
-            "rows": rows,
+            "rows": shown,
             "centres": expected.per_centre(rows),
             "on": on,
             "wanted": wanted,

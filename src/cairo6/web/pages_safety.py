@@ -18,6 +18,7 @@ from cairo6.service.trial import Trial
 from cairo6.store.audit import Actor
 from cairo6.web import auth
 from cairo6.web.context import Form, Web, WebApp, page_csrf, signed_in
+from cairo6.web.listing import Filter, listing
 from cairo6.web.render import page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -43,15 +44,31 @@ def _download(body: bytes | str, media_type: str, name: str) -> Response:
 
 @router.get("/safety", name="safety_list")
 def safety_list(request: Request, web: Web, user: Signed, overdue: str = "") -> Response:
-    """Every serious adverse event the user may see, overdue reports first when asked."""
+    """Every serious adverse event the user may see, overdue reports first when asked;
+    searched, filtered and paged like every list."""
     now = web.now()
     events = safety.serious_events(web.trial(), user.actor, now)
     shown = [e for e in events if e.clock.overdue] if overdue else events
+
+    def reporting(e: safety.SaeView) -> str:
+        return "overdue" if e.clock.overdue else e.clock.state
+
+    rows = listing(
+        request,
+        shown,
+        text=lambda e: f"{e.study_number} {e.term} {e.form_label} {e.centre} {e.outcome}",
+        filters=[
+            Filter("centre", "Centre", lambda e: e.centre),
+            Filter("reporting", "Reporting", reporting),
+            Filter("form", "Form", lambda e: e.form_label),
+        ],
+    )
     return page(
         request,
         "safety.html",
-        {"events": shown, "total": len(events), "overdue_only": bool(overdue), "now": now},
-    )
+        {"events": rows.rows, "rows": rows, "total": len(events), "overdue_only": bool(overdue),
+         "now": now},
+    )  # fmt: skip
 
 
 @router.get("/safety.csv", name="safety_csv")
