@@ -42,6 +42,7 @@ from cairo6.service.enrolment import (
 )
 from cairo6.service.exchange_csv import CsvRow, ImportProblem, cell_value, problem, read_file
 from cairo6.service.exchange_tables import parse_cell
+from cairo6.service.import_screening import ScreeningBatch, prepare
 from cairo6.service.permissions import Action, require
 from cairo6.service.records import RECORD_ACTION, record_in
 from cairo6.service.trial import Trial, participant
@@ -57,6 +58,8 @@ Progress = Callable[[int, int], None]
 """Called as progress(rows_done, rows_total) while rows are applied."""
 
 MAX_SHOWN = 20
+PROGRESS_EVERY = 500
+"""Rows between two calls of `progress` (a call per row would cost more than the row)."""
 
 # The column to blame for an error about the order of events, which names no field itself
 # (a study form's row blames its date item).
@@ -382,13 +385,14 @@ def import_directory(
         require(actor, Action.IMPORT_HISTORY)
     variables = exchange_variables(trial.protocol, trial.study)
     rows: dict[str, list[CsvRow]] = {}
+    study = trial.study  # looked up once: the version in force is the same for every row
     for form, file in sorted(present.items(), key=lambda item: order.index(item[0])):
         rows[form] = read_file(form, file, variables[form], problems)
         missing = {p.field for p in problems if p.file == file.name and p.row_number == 1}
         for row in rows[form]:
             if not row.valid:
                 continue
-            found = _check_row(row, variables[form], trial.study)
+            found = _check_row(row, variables[form], study)
             row.valid = not found
             problems += [
                 problem(form, row.number, p.field, p.value, p.message)
@@ -400,32 +404,75 @@ def import_directory(
     counts = dict.fromkeys(present, 0)
     spoilt: set[tuple[str, str]] = set()
     done = 0
+    reason = f"imported from {directory}"
+    with trial.db.read() as session:
+        # What a screening row says on its own is checked before the writer lock is taken,
+        # against the protocol in force today, looked up once rather than once per row.
+        today = Trial(trial.db, trial.protocol)
+        prepared = {
+            row.number: prepare(today, session, row)
+            for row in rows.get("screening", [])
+            if row.valid
+        }
+    screening = ScreeningBatch(actor, reason, prepared)
 
-    def apply(session: StoreSession, batch: list[CsvRow], last: bool) -> list[CsvRow]:
-        """Apply rows in order; return the form rows to try again (unless this is the last try)."""
-        nonlocal done, spoilt, problems
-        again: list[CsvRow] = []
-        for row in batch:
-            if not row.valid or _needs(trial, row) & spoilt:
-                # What a refused or skipped row would have created is missing for later rows.
-                spoilt |= _provides(row)
+    def attempt(session: StoreSession, row: CsvRow, last: bool, again: list[CsvRow]) -> None:
+        """Apply one row in a savepoint (or, for a screening row, check it and keep it for the
+        bulk write); a refusal becomes problems, or a retry for a form row on the first pass."""
+        nonlocal spoilt, problems
+        try:
+            if row.form == "screening":
+                screening.add(session, row)
+                return
+            with session.begin_nested():
+                _apply(session, trial, actor, row)
+            counts[row.form] += 1
+        except (Cairo6Error, SQLAlchemyError) as exc:
+            if not last and row.form not in ENROLMENT_FILES:
+                again.append(row)
             else:
+                problems += _refusal(trial, row, exc)
+                spoilt |= _provides(row)
+
+    def write_screening(session: StoreSession) -> None:
+        """Write the screening rows kept so far in bulk; should the database refuse the batch,
+        apply them one by one instead, so that each refused row is named as before."""
+        if not screening.pending:
+            return
+        try:
+            with session.begin_nested():
+                counts["screening"] += len(screening.flush(session))
+        except SQLAlchemyError:
+            for row in screening.forget():
                 try:
                     with session.begin_nested():
                         _apply(session, trial, actor, row)
                     counts[row.form] += 1
                 except (Cairo6Error, SQLAlchemyError) as exc:
-                    if not last and row.form not in ENROLMENT_FILES:
-                        again.append(row)
-                    else:
-                        problems += _refusal(trial, row, exc)
-                        spoilt |= _provides(row)
-            if progress is not None and (last or row not in again):
+                    problems.extend(_refusal(trial, row, exc))
+                    spoilt.update(_provides(row))
+
+    def apply(session: StoreSession, batch: list[CsvRow], last: bool) -> list[CsvRow]:
+        """Apply rows in order; return the form rows to try again (unless this is the last try)."""
+        nonlocal done, spoilt
+        again: list[CsvRow] = []
+        for row in batch:
+            if row.form != "screening":
+                write_screening(session)  # later files may need the screening entries
+            tried = len(again)
+            if not row.valid or _needs(trial, row) & spoilt:
+                # What a refused or skipped row would have created is missing for later rows.
+                spoilt |= _provides(row)
+            else:
+                attempt(session, row, last, again)
+            if last or len(again) == tried:
                 done += 1
-                progress(done, len(ordered))
+                if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(ordered)):
+                    progress(done, len(ordered))
+        write_screening(session)
         return again
 
-    with trial.db.write(actor, insert_reason=f"imported from {directory}") as session:
+    with trial.db.write(actor, insert_reason=reason) as session:
         # Form rows refused on the first pass are tried again once every file is applied.
         apply(session, apply(session, ordered, last=False), last=True)
         if problems:
