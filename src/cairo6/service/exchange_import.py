@@ -42,7 +42,7 @@ from cairo6.service.enrolment import (
 )
 from cairo6.service.exchange_csv import CsvRow, ImportProblem, cell_value, problem, read_file
 from cairo6.service.exchange_tables import parse_cell
-from cairo6.service.import_screening import ScreeningBatch, prepare
+from cairo6.service.import_screening import ScreeningBatch, date_memo, prepare
 from cairo6.service.permissions import Action, require
 from cairo6.service.records import RECORD_ACTION, record_in
 from cairo6.service.trial import Trial, participant
@@ -409,8 +409,9 @@ def import_directory(
         # What a screening row says on its own is checked before the writer lock is taken,
         # against the protocol in force today, looked up once rather than once per row.
         today = Trial(trial.db, trial.protocol)
+        memo = date_memo(today)
         prepared = {
-            row.number: prepare(today, session, row)
+            row.number: prepare(today, session, row, memo)
             for row in rows.get("screening", [])
             if row.valid
         }

@@ -29,7 +29,12 @@ from cairo6.store.engine import StoreSession
 from cairo6.store.schema import Centre, Screening
 
 
-def prepare(trial: Trial, session: StoreSession, row: CsvRow) -> dict[str, Any] | Cairo6Error:
+def prepare(
+    trial: Trial,
+    session: StoreSession,
+    row: CsvRow,
+    memo: dict[tuple[Any, ...], Cairo6Error | None] | None = None,
+) -> dict[str, Any] | Cairo6Error:
     """The row's values as `add_screening_in` cleans them, or the error it would raise before
     reading the database (the record's own values and dates; a screening entry's order of
     events reads nothing stored).
@@ -41,10 +46,43 @@ def prepare(trial: Trial, session: StoreSession, row: CsvRow) -> dict[str, Any] 
     values = {k: x for k, x in row.values.items() if k != "centre"}
     try:
         _check_screening(values)
-        check_dates(trial, session, "screening", values)
+        _check_dates(trial, session, values, memo)
     except Cairo6Error as exc:
         return exc
     return values
+
+
+def _check_dates(
+    trial: Trial,
+    session: StoreSession,
+    values: dict[str, Any],
+    memo: dict[tuple[Any, ...], Cairo6Error | None] | None,
+) -> None:
+    """`check_dates` of a new screening entry, which reads only the entry's own values: rows
+    that differ only in their (unique) number get the same answer, found once. The number is
+    left out of the key only when no rule of the order of events names it."""
+    if memo is None:
+        check_dates(trial, session, "screening", values)
+        return
+    key = tuple(sorted((k, repr(v)) for k, v in values.items() if k != "screening_number"))
+    if key not in memo:
+        try:
+            check_dates(trial, session, "screening", values)
+            memo[key] = None
+        except Cairo6Error as exc:
+            memo[key] = exc
+    found = memo[key]
+    if found is not None:
+        raise found.with_traceback(None)  # the same error for each row, without a growing trace
+
+
+def date_memo(trial: Trial) -> dict[tuple[Any, ...], Cairo6Error | None] | None:
+    """A memo for `prepare`, or None when a rule of the order of events reads the number."""
+    for rule in trial.protocol.date_order:
+        named = {*rule.earlier, *rule.later, *rule.earlier_when, *rule.later_when}
+        if any("screening_number" in name for name in named):
+            return None
+    return {}
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """Writing checked import rows in bulk: one executemany per table, then their audit records.
 
 The rows arrive checked (every check a single save would make has passed); they are inserted
-with one statement executed over all of them (SQLAlchemy batches it into multi-row INSERTs with
-RETURNING, on SQLite and PostgreSQL alike), and the ids the database gave are used to build the
-audit records in bulk, with the same content and hash chain as one flush per row.
+with one statement executed over all of them (on SQLite the driver's executemany with the ids
+the store would give; elsewhere SQLAlchemy's multi-row INSERTs with RETURNING), and their ids
+are used to build the audit records in bulk, with the same content and hash chain as one flush
+per row.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, func, insert, select
 
 from cairo6.store.audit import Actor
-from cairo6.store.audit_bulk import audit_inserts
+from cairo6.store.audit_bulk import audit_inserts, insert_plain
 from cairo6.store.engine import StoreSession
 from cairo6.store.schema import Base
 
@@ -52,9 +53,18 @@ def insert_audited(
     session.flush()
     conn = session.connection()
     full = [_as_flushed(table, row) for row in rows]
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids = [int(i) for i in conn.execute(statement, full).scalars()]
-    for row, new_id in zip(full, ids, strict=True):
-        row["id"] = new_id
+    if conn.dialect.name == "sqlite" and not table.kwargs.get("sqlite_autoincrement"):
+        # SQLite gives a new row the highest id plus one; the writer lock is held, so the ids
+        # are known beforehand and the rows go in with the driver's executemany.
+        first = (conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+        ids = list(range(first, first + len(full)))
+        for row, new_id in zip(full, ids, strict=True):
+            row["id"] = new_id
+        insert_plain(conn, table, full)
+    else:
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = [int(i) for i in conn.execute(statement, full).scalars()]
+        for row, new_id in zip(full, ids, strict=True):
+            row["id"] = new_id
     audit_inserts(conn, actor, table, full, reason=reason)
     return ids

@@ -16,13 +16,14 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, insert
 
 from cairo6.store.audit import HEAD_KEY, Actor, _head, insert_changes, now_iso
 from cairo6.store.schema import AuditRecord
 
+_AUDIT = cast(Table, AuditRecord.__table__)
 CHUNK = 5_000
 """Audit records per INSERT statement (bounds the memory a large import holds at once)."""
 
@@ -38,6 +39,34 @@ def canonical(value: Any) -> str:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_iso
     )
+
+
+def insert_plain(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows with the driver's own executemany: the statement is written once and each
+    row's values go through the columns' bind processors only, skipping the per-row parameter
+    building of a compiled statement (a third of the time of a large import)."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    if mark is None:
+        conn.execute(insert(table), list(rows))
+        return
+    quote = dialect.identifier_preparer.quote
+    columns = list(table.columns)
+    processors = [column.type.bind_processor(dialect) for column in columns]
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    values = [
+        tuple(
+            row.get(c.key) if p is None else p(row.get(c.key))
+            for c, p in zip(columns, processors, strict=True)
+        )
+        for row in rows
+    ]
+    conn.exec_driver_sql(statement, values)
 
 
 def audit_inserts(
@@ -73,10 +102,9 @@ def audit_inserts(
         prev = record["hash"] = hashlib.sha256(canonical(record).encode("utf-8")).hexdigest()
         batch.append(record)
         if len(batch) == CHUNK:
-            conn.execute(insert(AuditRecord), batch)
+            insert_plain(conn, _AUDIT, batch)
             batch = []
-    if batch:
-        conn.execute(insert(AuditRecord), batch)
+    insert_plain(conn, _AUDIT, batch)
     if rows:
         conn.info[HEAD_KEY] = (seq, prev)
     return len(rows)
