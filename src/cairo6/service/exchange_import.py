@@ -42,6 +42,7 @@ from cairo6.service.enrolment import (
 )
 from cairo6.service.exchange_csv import CsvRow, ImportProblem, cell_value, problem, read_file
 from cairo6.service.exchange_tables import parse_cell
+from cairo6.service.import_forms import FormBatch
 from cairo6.service.import_screening import ScreeningBatch, date_memo, prepare
 from cairo6.service.permissions import Action, require
 from cairo6.service.records import RECORD_ACTION, record_in
@@ -308,7 +309,7 @@ def _provides(row: CsvRow) -> set[tuple[str, str]]:
     return {("form", f"{row.key('study_number')}/{form}")}
 
 
-def _needs(trial: Trial, row: CsvRow) -> set[tuple[str, str]]:
+def _needs(study: Study | None, row: CsvRow) -> set[tuple[str, str]]:
     form = row.form
     if form == "screening":
         return {("centre", row.key("centre").upper())}
@@ -320,7 +321,8 @@ def _needs(trial: Trial, row: CsvRow) -> set[tuple[str, str]]:
     # would only repeat the same problem. A form needs the forms it requires and those its
     # edit checks read (a post-operative cycle is checked against the operation).
     number = row.key("study_number")
-    study = trial.definition()
+    if study is None:  # no study definition, no form files (`file_order`)
+        return {("study", number)}
     needed = set(study.form(form).requires) | _read_by_checks(study, form)
     return {("study", number)} | {("form", f"{number}/{need}") for need in needed}
 
@@ -417,41 +419,62 @@ def import_directory(
         }
     screening = ScreeningBatch(actor, reason, prepared)
 
-    def attempt(session: StoreSession, row: CsvRow, last: bool, again: list[CsvRow]) -> None:
-        """Apply one row in a savepoint (or, for a screening row, check it and keep it for the
-        bulk write); a refusal becomes problems, or a retry for a form row on the first pass."""
+    forms = FormBatch(study, actor, reason, dt.date.today()) if study is not None else None
+
+    def refuse(row: CsvRow, exc: Exception, last: bool, again: list[CsvRow]) -> None:
+        """A refused row: its problems, or, for a form row on the first pass, a retry."""
         nonlocal spoilt, problems
+        if not last and row.form not in ENROLMENT_FILES:
+            again.append(row)
+        else:
+            problems += _refusal(trial, row, exc)
+            spoilt |= _provides(row)
+
+    def apply_one(session: StoreSession, row: CsvRow, last: bool, again: list[CsvRow]) -> bool:
+        """Apply one row through the services, in a savepoint; whether it was saved."""
         try:
-            if row.form == "screening":
-                screening.add(session, row)
-                return
             with session.begin_nested():
                 _apply(session, trial, actor, row)
-            counts[row.form] += 1
         except (Cairo6Error, SQLAlchemyError) as exc:
-            if not last and row.form not in ENROLMENT_FILES:
-                again.append(row)
-            else:
-                problems += _refusal(trial, row, exc)
-                spoilt |= _provides(row)
+            refuse(row, exc, last, again)
+            return False
+        counts[row.form] += 1
+        return True
 
-    def write_screening(session: StoreSession) -> None:
-        """Write the screening rows kept so far in bulk; should the database refuse the batch,
-        apply them one by one instead, so that each refused row is named as before."""
-        if not screening.pending:
+    def write(
+        session: StoreSession,
+        batch: ScreeningBatch | FormBatch | None,
+        last: bool,
+        again: list[CsvRow],
+    ) -> None:
+        """Write the rows a batch kept, in bulk; should the database refuse them, apply them one
+        by one instead, so that each refused row is named as before."""
+        if batch is None or not batch.pending:
             return
         try:
             with session.begin_nested():
-                counts["screening"] += len(screening.flush(session))
-        except SQLAlchemyError:
-            for row in screening.forget():
-                try:
-                    with session.begin_nested():
-                        _apply(session, trial, actor, row)
+                for row in batch.flush(session):
                     counts[row.form] += 1
-                except (Cairo6Error, SQLAlchemyError) as exc:
-                    problems.extend(_refusal(trial, row, exc))
-                    spoilt.update(_provides(row))
+        except SQLAlchemyError:
+            for row in batch.forget():
+                apply_one(session, row, last, again)
+
+    def attempt(session: StoreSession, row: CsvRow, last: bool, again: list[CsvRow]) -> None:
+        """Check a screening or study-form row and keep it for the bulk write, or apply it
+        through the services (a centre, eligibility or randomisation row; a form row that is
+        refused or opens a query); a refusal becomes problems, or a retry."""
+        batch: ScreeningBatch | FormBatch | None = screening if row.form == "screening" else None
+        if forms is not None and row.form not in ENROLMENT_FILES and row.form != "centre":
+            batch = forms
+        try:
+            if batch is not None and batch.add(session, row):
+                return
+        except (Cairo6Error, SQLAlchemyError) as exc:
+            refuse(row, exc, last, again)
+            return
+        write(session, forms, last, again)  # the record service reads what was kept
+        if apply_one(session, row, last, again) and forms is not None and batch is forms:
+            forms.saved(session, row)
 
     def apply(session: StoreSession, batch: list[CsvRow], last: bool) -> list[CsvRow]:
         """Apply rows in order; return the form rows to try again (unless this is the last try)."""
@@ -459,9 +482,9 @@ def import_directory(
         again: list[CsvRow] = []
         for row in batch:
             if row.form != "screening":
-                write_screening(session)  # later files may need the screening entries
+                write(session, screening, last, again)  # later files read the screening log
             tried = len(again)
-            if not row.valid or _needs(trial, row) & spoilt:
+            if not row.valid or _needs(study, row) & spoilt:
                 # What a refused or skipped row would have created is missing for later rows.
                 spoilt |= _provides(row)
             else:
@@ -470,7 +493,8 @@ def import_directory(
                 done += 1
                 if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(ordered)):
                     progress(done, len(ordered))
-        write_screening(session)
+        write(session, screening, last, again)
+        write(session, forms, last, again)
         return again
 
     with trial.db.write(actor, insert_reason=reason) as session:

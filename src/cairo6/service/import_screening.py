@@ -97,7 +97,7 @@ class ScreeningBatch:
     _centres: dict[str, Centre] = field(default_factory=dict)
     _numbers: set[str] | None = None
 
-    def add(self, session: StoreSession, row: CsvRow) -> None:
+    def add(self, session: StoreSession, row: CsvRow) -> bool:
         """Check one row as `add_screening_in` would; raise its error, or keep it to write."""
         found = self.prepared[row.number]
         if isinstance(found, Cairo6Error):
@@ -114,6 +114,7 @@ class ScreeningBatch:
             raise StateError(f"screening number {number} already exists", "use a new number")
         self._numbers.add(number)
         self.pending.append((row, {"centre_id": centre.id, **found}))
+        return True
 
     def flush(self, session: StoreSession) -> list[CsvRow]:
         """Write the pending rows, audited; return them. Raises what the database refuses."""

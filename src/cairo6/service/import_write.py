@@ -41,6 +41,7 @@ def insert_audited(
     rows: Sequence[Mapping[str, Any]],
     *,
     reason: str | None = None,
+    participants: Sequence[str | None] | None = None,
 ) -> list[int]:
     """Insert rows of an audited table in bulk, with one audit record each; returns their ids.
 
@@ -66,5 +67,5 @@ def insert_audited(
         ids = [int(i) for i in conn.execute(statement, full).scalars()]
         for row, new_id in zip(full, ids, strict=True):
             row["id"] = new_id
-    audit_inserts(conn, actor, table, full, reason=reason)
+    audit_inserts(conn, actor, table, full, reason=reason, participants=participants)
     return ids

@@ -21,9 +21,10 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, insert
 
 from cairo6.store.audit import HEAD_KEY, Actor, _head, insert_changes, now_iso
-from cairo6.store.schema import AuditRecord
+from cairo6.store.schema import AuditRecord, FormRecord
 
 _AUDIT = cast(Table, AuditRecord.__table__)
+_FORM_RECORD = cast(Table, FormRecord.__table__)
 CHUNK = 5_000
 """Audit records per INSERT statement (bounds the memory a large import holds at once)."""
 
@@ -39,6 +40,17 @@ def canonical(value: Any) -> str:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_iso
     )
+
+
+def form_record_changes(values: dict[str, Any]) -> dict[str, list[Any]]:
+    """A new form record's changes as the flush hook records them: its keys and version as
+    they are (None included), the document as created empty, then filled item by item."""
+    out: dict[str, list[Any]] = {
+        key: [None, values.get(key)]
+        for key in ("id", "participant_id", "form", "record_key", "study_version")
+    }
+    out.update(insert_changes({"data": values["data"]}))
+    return out
 
 
 def insert_plain(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -82,6 +94,7 @@ def audit_inserts(
     in row order; `participants` labels each row as the trail does (a study number). The caller
     holds the write lock. Returns the records appended."""
     key = [column.key for column in table.primary_key.columns]
+    changes = form_record_changes if table is _FORM_RECORD else insert_changes
     seq, prev = _head(conn)
     batch: list[dict[str, Any]] = []
     for i, values in enumerate(rows):
@@ -95,7 +108,7 @@ def audit_inserts(
             "table_name": table.name,
             "record_id": ",".join(str(values[k]) for k in key),
             "participant": participants[i] if participants is not None else None,
-            "changes": canonical(insert_changes(dict(values))),
+            "changes": canonical(changes(dict(values))),
             "reason": reason,
             "prev_hash": prev,
         }
