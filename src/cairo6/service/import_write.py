@@ -1,10 +1,10 @@
-"""Writing checked import rows in bulk: one executemany per table, then their audit records.
+"""Writing checked import rows in bulk: one COPY or executemany per table, then their audit.
 
 The rows arrive checked (every check a single save would make has passed); they are inserted
-with one statement executed over all of them (on SQLite the driver's executemany with the ids
-the store would give; elsewhere SQLAlchemy's multi-row INSERTs with RETURNING), and their ids
-are used to build the audit records in bulk, with the same content and hash chain as one flush
-per row.
+with the ids the store would give them one by one (taken under the writer lock), by COPY on
+PostgreSQL and the driver's executemany on SQLite (elsewhere SQLAlchemy's multi-row INSERTs
+with RETURNING); their audit records are then built in bulk, with the same content and hash
+chain as one flush per row.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, text
 
 from cairo6.store.audit import Actor
 from cairo6.store.audit_bulk import audit_inserts, insert_plain
@@ -32,6 +32,28 @@ def _as_flushed(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
         elif not column.primary_key:
             row[column.key] = None
     return row
+
+
+def _new_ids(session: StoreSession, table: Table, count: int) -> list[int] | None:
+    """The ids the store would give `count` new rows one by one, taken now (the writer lock is
+    held, so nothing else takes them): SQLite's highest id plus one each, PostgreSQL's next
+    values of the column's sequence. None when neither applies."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not table.kwargs.get("sqlite_autoincrement"):
+        first = (conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+        return list(range(first, first + count))
+    if conn.dialect.name == "postgresql":
+        sequence = conn.execute(
+            text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+        ).scalar()
+        if sequence is None:
+            return None
+        taken = conn.execute(
+            text("SELECT nextval(:seq) FROM generate_series(1, :n)"),
+            {"seq": sequence, "n": count},
+        ).scalars()
+        return sorted(int(i) for i in taken)
+    return None
 
 
 def insert_audited(
@@ -54,11 +76,8 @@ def insert_audited(
     session.flush()
     conn = session.connection()
     full = [_as_flushed(table, row) for row in rows]
-    if conn.dialect.name == "sqlite" and not table.kwargs.get("sqlite_autoincrement"):
-        # SQLite gives a new row the highest id plus one; the writer lock is held, so the ids
-        # are known beforehand and the rows go in with the driver's executemany.
-        first = (conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
-        ids = list(range(first, first + len(full)))
+    ids = _new_ids(session, table, len(full))
+    if ids is not None:
         for row, new_id in zip(full, ids, strict=True):
             row["id"] = new_id
         insert_plain(conn, table, full)

@@ -54,9 +54,10 @@ def form_record_changes(values: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def insert_plain(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert rows with the driver's own executemany: the statement is written once and each
-    row's values go through the columns' bind processors only, skipping the per-row parameter
-    building of a compiled statement (a third of the time of a large import)."""
+    """Insert rows with every column given, by the driver's fastest bulk path: COPY on
+    PostgreSQL (psycopg), else the driver's own executemany. The statement is written once and
+    each row's values go through the columns' bind processors only, skipping the per-row
+    parameter building of a compiled statement (a third of the time of a large import)."""
     if not rows:
         return
     dialect = conn.dialect
@@ -67,10 +68,7 @@ def insert_plain(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any
     quote = dialect.identifier_preparer.quote
     columns = list(table.columns)
     processors = [column.type.bind_processor(dialect) for column in columns]
-    statement = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
+    names = ", ".join(quote(c.name) for c in columns)
     values = [
         tuple(
             row.get(c.key) if p is None else p(row.get(c.key))
@@ -78,6 +76,15 @@ def insert_plain(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any
         )
         for row in rows
     ]
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([mark] * len(columns))})"
+    )
     conn.exec_driver_sql(statement, values)
 
 
