@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import JSON, Column, Connection, Dialect, Table, insert
 
 from cairo6.store.audit import HEAD_KEY, Actor, _head, insert_changes, now_iso
 from cairo6.store.schema import AuditRecord, FormRecord
@@ -67,8 +67,9 @@ def insert_plain(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any
         return
     quote = dialect.identifier_preparer.quote
     columns = list(table.columns)
-    processors = [column.type.bind_processor(dialect) for column in columns]
     names = ", ".join(quote(c.name) for c in columns)
+    copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
+    processors = [_processor(dialect, column, copy) for column in columns]
     values = [
         tuple(
             row.get(c.key) if p is None else p(row.get(c.key))
@@ -76,16 +77,28 @@ def insert_plain(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any
         )
         for row in rows
     ]
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+    if copy:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as stream:
             for row in values:
-                copy.write_row(row)
+                stream.write_row(row)
         return
     statement = (
         f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([mark] * len(columns))})"
     )
     conn.exec_driver_sql(statement, values)
+
+
+def _processor(dialect: Dialect, column: Column[Any], copy: bool) -> Callable[[Any], Any] | None:
+    """How a value of the column is handed to the driver, as SQLAlchemy hands it for an
+    INSERT; COPY takes a JSON document as its text, written by the same serializer."""
+    if copy and isinstance(column.type, JSON):
+        dump = getattr(dialect, "_json_serializer", None) or json.dumps
+        return lambda value: None if value is None else dump(value)
+    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
+        dialect
+    )
+    return processor
 
 
 def audit_inserts(
