@@ -59,7 +59,7 @@ Progress = Callable[[int, int], None]
 """Called as progress(rows_done, rows_total) while rows are applied."""
 
 MAX_SHOWN = 20
-PROGRESS_EVERY = 500
+PROGRESS_EVERY = 100
 """Rows between two calls of `progress` (a call per row would cost more than the row)."""
 
 # The column to blame for an error about the order of events, which names no field itself
