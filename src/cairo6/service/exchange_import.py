@@ -1,13 +1,17 @@
 """Importing a directory of exchange CSV files: check every row, then apply all or nothing.
 
-The trial's own files (centres, screening, eligibility, randomisation) are checked on their
-own first; then all rows are applied through the same service functions a user's entries go
-through (a study form's row is saved by `records.record_in`, with every check of the
-definition), inside one audited transaction. Each row runs in a savepoint, so that a refused
-row does not stop the others from being checked; a form row refused because a record of a
-later file is not there yet (a post-operative cycle before the operation) is tried again once every
-file has been applied. If anything at all was refused, the transaction is rolled back and the
-full list of problems is raised.
+Every row is first checked on its own (types, codes, required items), outside the writer lock.
+Then, inside one audited transaction, the rows are applied in file order with every check a
+user's entry gets. The bulk of a directory, the screening log and the study forms, is checked
+in memory exactly as `enrolment.add_screening_in` and `records.record_in` check a row
+(`import_screening`, `import_forms`) and written in bulk with its audit records
+(`import_write`); centres, eligibility and randomisation rows, and any form row that would be
+refused or opens a query, go through the service functions themselves, each in a savepoint, so
+that a refused row does not stop the others from being checked and its error is the one the
+service raises. A form row refused because a record of a later file is not there yet (a
+post-operative cycle before the operation) is tried again once every file has been applied. If
+anything at all was refused, the transaction is rolled back and the full list of problems is
+raised.
 """
 
 from __future__ import annotations
