@@ -124,3 +124,19 @@ def test_import_needs_a_data_manager(source: str, tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", str(out), "--db", source, "--user", "admin"])
     assert result.exit_code != 0
     assert "may not import" in str(result.exception)
+
+
+def test_the_progress_bar_shows_the_rate_it_measured() -> None:
+    from rich.progress import Progress
+
+    from cairo6.cli.exchange import RateColumn
+
+    now = [0.0]  # the bar's reading of the time, moved by hand
+    column = RateColumn()
+    with Progress(column, disable=True, get_time=lambda: now[0]) as bar:
+        task = bar.add_task("import", total=1_000)
+        assert column.render(bar.tasks[0]).plain == ""  # nothing measured yet
+        bar.update(task, completed=100)
+        now[0] = 2.0
+        bar.update(task, completed=700)  # 600 rows in 2 seconds
+        assert column.render(bar.tasks[0]).plain == "300 rows/s"

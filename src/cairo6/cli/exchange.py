@@ -11,7 +11,15 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -35,6 +43,15 @@ from cairo6.service.exchange import (
     import_directory,
 )
 from cairo6.service.record_exchange import export_records_odm
+
+
+class RateColumn(ProgressColumn):
+    """Rows per second, as the progress bar has measured them so far."""
+
+    def render(self, task: Task) -> Text:
+        """The rate, once there is one."""
+        speed = task.speed
+        return Text("" if speed is None else f"{speed:,.0f} rows/s", style="progress.data.speed")
 
 
 class ExportFormat(StrEnum):
@@ -144,6 +161,7 @@ def import_command(
         TextColumn("importing"),
         BarColumn(),
         MofNCompleteColumn(),
+        RateColumn(),
         TimeRemainingColumn(),
         console=err_console,
         transient=True,

@@ -1,13 +1,17 @@
 """Importing a directory of exchange CSV files: check every row, then apply all or nothing.
 
-The trial's own files (centres, screening, eligibility, randomisation) are checked on their
-own first; then all rows are applied through the same service functions a user's entries go
-through (a study form's row is saved by `records.record_in`, with every check of the
-definition), inside one audited transaction. Each row runs in a savepoint, so that a refused
-row does not stop the others from being checked; a form row refused because a record of a
-later file is not there yet (a post-operative cycle before the operation) is tried again once every
-file has been applied. If anything at all was refused, the transaction is rolled back and the
-full list of problems is raised.
+Every row is first checked on its own (types, codes, required items), outside the writer lock.
+Then, inside one audited transaction, the rows are applied in file order with every check a
+user's entry gets. The bulk of a directory, the screening log and the study forms, is checked
+in memory exactly as `enrolment.add_screening_in` and `records.record_in` check a row
+(`import_screening`, `import_forms`) and written in bulk with its audit records
+(`import_write`); centres, eligibility and randomisation rows, and any form row that would be
+refused or opens a query, go through the service functions themselves, each in a savepoint, so
+that a refused row does not stop the others from being checked and its error is the one the
+service raises. A form row refused because a record of a later file is not there yet (a
+post-operative cycle before the operation) is tried again once every file has been applied. If
+anything at all was refused, the transaction is rolled back and the full list of problems is
+raised.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ from cairo6.service.enrolment import (
 )
 from cairo6.service.exchange_csv import CsvRow, ImportProblem, cell_value, problem, read_file
 from cairo6.service.exchange_tables import parse_cell
+from cairo6.service.import_forms import FormBatch
+from cairo6.service.import_screening import ScreeningBatch, date_memo, prepare
 from cairo6.service.permissions import Action, require
 from cairo6.service.records import RECORD_ACTION, record_in
 from cairo6.service.trial import Trial, participant
@@ -57,6 +63,8 @@ Progress = Callable[[int, int], None]
 """Called as progress(rows_done, rows_total) while rows are applied."""
 
 MAX_SHOWN = 20
+PROGRESS_EVERY = 100
+"""Rows between two calls of `progress` (a call per row would cost more than the row)."""
 
 # The column to blame for an error about the order of events, which names no field itself
 # (a study form's row blames its date item).
@@ -305,7 +313,7 @@ def _provides(row: CsvRow) -> set[tuple[str, str]]:
     return {("form", f"{row.key('study_number')}/{form}")}
 
 
-def _needs(trial: Trial, row: CsvRow) -> set[tuple[str, str]]:
+def _needs(study: Study | None, row: CsvRow) -> set[tuple[str, str]]:
     form = row.form
     if form == "screening":
         return {("centre", row.key("centre").upper())}
@@ -317,7 +325,8 @@ def _needs(trial: Trial, row: CsvRow) -> set[tuple[str, str]]:
     # would only repeat the same problem. A form needs the forms it requires and those its
     # edit checks read (a post-operative cycle is checked against the operation).
     number = row.key("study_number")
-    study = trial.definition()
+    if study is None:  # no study definition, no form files (`file_order`)
+        return {("study", number)}
     needed = set(study.form(form).requires) | _read_by_checks(study, form)
     return {("study", number)} | {("form", f"{number}/{need}") for need in needed}
 
@@ -382,13 +391,14 @@ def import_directory(
         require(actor, Action.IMPORT_HISTORY)
     variables = exchange_variables(trial.protocol, trial.study)
     rows: dict[str, list[CsvRow]] = {}
+    study = trial.study  # looked up once: the version in force is the same for every row
     for form, file in sorted(present.items(), key=lambda item: order.index(item[0])):
         rows[form] = read_file(form, file, variables[form], problems)
         missing = {p.field for p in problems if p.file == file.name and p.row_number == 1}
         for row in rows[form]:
             if not row.valid:
                 continue
-            found = _check_row(row, variables[form], trial.study)
+            found = _check_row(row, variables[form], study)
             row.valid = not found
             problems += [
                 problem(form, row.number, p.field, p.value, p.message)
@@ -400,32 +410,98 @@ def import_directory(
     counts = dict.fromkeys(present, 0)
     spoilt: set[tuple[str, str]] = set()
     done = 0
+    reason = f"imported from {directory}"
+    with trial.db.read() as session:
+        # What a screening row says on its own is checked before the writer lock is taken,
+        # against the protocol in force today, looked up once rather than once per row.
+        today = Trial(trial.db, trial.protocol)
+        memo = date_memo(today)
+        prepared = {
+            row.number: prepare(today, session, row, memo)
+            for row in rows.get("screening", [])
+            if row.valid
+        }
+    screening = ScreeningBatch(actor, reason, prepared)
+
+    forms = FormBatch(study, actor, reason, dt.date.today()) if study is not None else None
+
+    def refuse(row: CsvRow, exc: Exception, last: bool, again: list[CsvRow]) -> None:
+        """A refused row: its problems, or, for a form row on the first pass, a retry."""
+        nonlocal spoilt, problems
+        if not last and row.form not in ENROLMENT_FILES:
+            again.append(row)
+        else:
+            problems += _refusal(trial, row, exc)
+            spoilt |= _provides(row)
+
+    def apply_one(session: StoreSession, row: CsvRow, last: bool, again: list[CsvRow]) -> bool:
+        """Apply one row through the services, in a savepoint; whether it was saved."""
+        try:
+            with session.begin_nested():
+                _apply(session, trial, actor, row)
+        except (Cairo6Error, SQLAlchemyError) as exc:
+            refuse(row, exc, last, again)
+            return False
+        counts[row.form] += 1
+        return True
+
+    def write(
+        session: StoreSession,
+        batch: ScreeningBatch | FormBatch | None,
+        last: bool,
+        again: list[CsvRow],
+    ) -> None:
+        """Write the rows a batch kept, in bulk; should the database refuse them, apply them one
+        by one instead, so that each refused row is named as before."""
+        if batch is None or not batch.pending:
+            return
+        try:
+            with session.begin_nested():
+                for row in batch.flush(session):
+                    counts[row.form] += 1
+        except SQLAlchemyError:
+            for row in batch.forget():
+                apply_one(session, row, last, again)
+
+    def attempt(session: StoreSession, row: CsvRow, last: bool, again: list[CsvRow]) -> None:
+        """Check a screening or study-form row and keep it for the bulk write, or apply it
+        through the services (a centre, eligibility or randomisation row; a form row that is
+        refused or opens a query); a refusal becomes problems, or a retry."""
+        batch: ScreeningBatch | FormBatch | None = screening if row.form == "screening" else None
+        if forms is not None and row.form not in ENROLMENT_FILES and row.form != "centre":
+            batch = forms
+        try:
+            if batch is not None and batch.add(session, row):
+                return
+        except (Cairo6Error, SQLAlchemyError) as exc:
+            refuse(row, exc, last, again)
+            return
+        write(session, forms, last, again)  # the record service reads what was kept
+        if apply_one(session, row, last, again) and forms is not None and batch is forms:
+            forms.saved(session, row)
 
     def apply(session: StoreSession, batch: list[CsvRow], last: bool) -> list[CsvRow]:
         """Apply rows in order; return the form rows to try again (unless this is the last try)."""
-        nonlocal done, spoilt, problems
+        nonlocal done, spoilt
         again: list[CsvRow] = []
         for row in batch:
-            if not row.valid or _needs(trial, row) & spoilt:
+            if row.form != "screening":
+                write(session, screening, last, again)  # later files read the screening log
+            tried = len(again)
+            if not row.valid or _needs(study, row) & spoilt:
                 # What a refused or skipped row would have created is missing for later rows.
                 spoilt |= _provides(row)
             else:
-                try:
-                    with session.begin_nested():
-                        _apply(session, trial, actor, row)
-                    counts[row.form] += 1
-                except (Cairo6Error, SQLAlchemyError) as exc:
-                    if not last and row.form not in ENROLMENT_FILES:
-                        again.append(row)
-                    else:
-                        problems += _refusal(trial, row, exc)
-                        spoilt |= _provides(row)
-            if progress is not None and (last or row not in again):
+                attempt(session, row, last, again)
+            if last or len(again) == tried:
                 done += 1
-                progress(done, len(ordered))
+                if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(ordered)):
+                    progress(done, len(ordered))
+        write(session, screening, last, again)
+        write(session, forms, last, again)
         return again
 
-    with trial.db.write(actor, insert_reason=f"imported from {directory}") as session:
+    with trial.db.write(actor, insert_reason=reason) as session:
         # Form rows refused on the first pass are tried again once every file is applied.
         apply(session, apply(session, ordered, last=False), last=True)
         if problems:
