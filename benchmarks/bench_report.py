@@ -127,11 +127,12 @@ def worker(participants: int, out: Path) -> None:
     from cairo6.report.run import run_report
     from cairo6.studies.cairo6.synthetic_large import extract_frames
 
+    # As `cairo6 report` does: the figures are drawn in workers, forked before the data exist
+    # (a fork of a process holding the frames would share, then copy, their memory).
+    painter = start_painter()
     start = time.perf_counter()
     frames = extract_frames(participants)
     generated = time.perf_counter() - start
-    # As `cairo6 report` does: the figures are drawn in forked workers.
-    painter = start_painter()
     try:
         outcome = run_report(
             default_protocol(), frames, out, source="synthetic frames", painter=painter

@@ -13,6 +13,7 @@ not available `start_painter` gives None and the figures are drawn in-process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -63,11 +64,17 @@ class Painter:
     """Worker processes that draw figures; use as a context manager, or `close` it."""
 
     def __init__(self, workers: int = WORKERS) -> None:
+        # Objects alive now are left out of the workers' garbage collections, so those do not
+        # write to (and so copy) every page the workers share with this process.
+        gc.freeze()
         self._pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("fork")
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_warm,
         )
-        for _ in range(workers):
-            self._pool.submit(_warm)
+        # With fork the pool starts every worker at the first task: start them now.
+        self._pool.submit(int)
+        gc.unfreeze()
 
     def draw(self, draw: Draw, *args: Any) -> Drawing:
         """Start drawing `draw(*args)` in a worker."""
