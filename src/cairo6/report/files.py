@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING
 
 from cairo6.report.cells import neutralise_row
 from cairo6.report.document import Report, ReportInput, build_report
-from cairo6.report.docx import render_docx
-from cairo6.report.html import render_html
 
 if TYPE_CHECKING:
     from cairo6.report.painter import Painter
@@ -155,6 +153,11 @@ def write_report(
 
     step(STEPS[0])
     report = build_report(given, painter)
+    # The writers' libraries (python-docx, Jinja2) load here, not with the module: with a
+    # painter, while the figures are drawn instead of before the analysis.
+    from cairo6.report.docx import render_docx
+    from cairo6.report.html import render_html
+
     step(STEPS[1])
     put(out / "report.docx", render_docx(report))
     step(STEPS[2])
