@@ -16,6 +16,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,8 +33,17 @@ WORKERS = 2
 share of the work (the other outputs) on a two-core machine."""
 
 
-def _warm() -> None:
-    """Load what drawing needs, so the first figure does not pay for it."""
+def _watch(parent: int) -> None:
+    # A worker waits on a queue whose writing end it holds itself: if the main process is
+    # killed outright, nothing would end the wait.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _warm(parent: int) -> None:
+    """Load what drawing needs, so the first figure does not pay for it; end with the parent."""
+    threading.Thread(target=_watch, args=(parent,), daemon=True).start()
     from matplotlib.backends import backend_agg, backend_svg  # noqa: F401
     from matplotlib.figure import Figure  # noqa: F401
     from matplotlib.font_manager import FontProperties, findfont, get_font
@@ -43,21 +54,23 @@ def _warm() -> None:
 
 
 class Drawing:
-    """A figure being drawn: by a worker, or (after a worker failed) again in-process."""
+    """A figure being drawn: by a worker, or (when the workers are gone) in-process."""
 
-    def __init__(self, draw: Draw, args: tuple[Any, ...], future: Future[Any]) -> None:
+    def __init__(self, draw: Draw, args: tuple[Any, ...], future: Future[Any] | None) -> None:
         self._draw = draw
         self._args = args
         self._future = future
 
     def result(self) -> RenderedFigure | None:
         """The rendered figure, waiting for the worker if it is still drawing."""
-        try:
-            figure: RenderedFigure | None = self._future.result()
-        except BrokenProcessPool:
-            # A worker killed from outside (memory, a signal): the figure is still owed.
-            figure = self._draw(*self._args)
-        return figure
+        if self._future is not None:
+            try:
+                figure: RenderedFigure | None = self._future.result()
+                return figure
+            except BrokenProcessPool:
+                # A worker killed from outside (memory, a signal): the figure is still owed.
+                pass
+        return self._draw(*self._args)
 
 
 class Painter:
@@ -71,14 +84,19 @@ class Painter:
             max_workers=workers,
             mp_context=multiprocessing.get_context("fork"),
             initializer=_warm,
+            initargs=(os.getpid(),),
         )
         # With fork the pool starts every worker at the first task: start them now.
         self._pool.submit(int)
         gc.unfreeze()
 
     def draw(self, draw: Draw, *args: Any) -> Drawing:
-        """Start drawing `draw(*args)` in a worker."""
-        return Drawing(draw, args, self._pool.submit(draw, *args))
+        """Start drawing `draw(*args)` in a worker (in-process, at `result`, if they are gone)."""
+        try:
+            future = self._pool.submit(draw, *args)
+        except BrokenProcessPool:
+            future = None
+        return Drawing(draw, args, future)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
