@@ -1,9 +1,10 @@
 """Report speed: `cairo6 report` on the reference database and on large SYNTHETIC trials.
 
 1. Reference: the SYNTHETIC reference cohort (the CAIRO6 study's data/, 80 patients) imported into a
-   fresh SQLite database (not timed), then `report_command` (what `cairo6 report --db --out`
-   runs) in a new Python process; wall time of that process, interpreter start and imports
-   included. Target <= 5 s.
+   fresh SQLite database (not timed), then `cairo6 report --db --out` in a new Python process,
+   three times; the fastest wall time of that process (interpreter start and imports included)
+   and its CPU seconds, the figure-drawing workers' included (less disturbed by other load than
+   the wall time). Target <= 2 s (issue #14).
 2. Large: trials of 10,000 and 100,000 SYNTHETIC participants from
    `cairo6.studies.cairo6.synthetic_large` (the reference patients resampled), as the frames the
    database extract would give, each in its own process: analysis plus every report output.
@@ -32,7 +33,8 @@ from cairo6.studies.cairo6 import REFERENCE_DATA
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REFERENCE_DATA
 SIZES = (10_000, 100_000)
-TARGET_REFERENCE_S = 5.0
+TARGET_REFERENCE_S = 2.0
+REFERENCE_RUNS = 3
 TARGET_LARGE_S = 60.0
 TARGET_LARGE_BYTES = 2 * 1024**3
 MISSING_ANALYSIS = (
@@ -74,8 +76,9 @@ def _reference_database(directory: Path, source: Path) -> Path:
     return path
 
 
-def _measure(command: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in bytes and stdout of a child process."""
+def _measure(command: list[str]) -> tuple[float, int, str, float]:
+    """Wall seconds, peak RSS in bytes, stdout and CPU seconds (user + system, its own
+    waited-for children included) of a child process."""
     start = time.perf_counter()
     # Wide enough that the child's Rich output does not wrap the lines we print from it.
     env = {**os.environ, "COLUMNS": "200"}
@@ -88,30 +91,31 @@ def _measure(command: list[str]) -> tuple[float, int, str]:
     if child.returncode != 0:
         raise RuntimeError(f"{command[-3:]} exited with {child.returncode}:\n{output}")
     # Linux reports ru_maxrss in KiB.
-    return elapsed, usage.ru_maxrss * 1024, output
+    return elapsed, usage.ru_maxrss * 1024, output, usage.ru_utime + usage.ru_stime
 
 
 def _report_process(db: Path, out: Path) -> list[str]:
-    code = (
-        "from pathlib import Path; from cairo6.cli.report import report_command; "
-        f"report_command(out=Path({str(out)!r}), db={str(db)!r})"
-    )
-    return [sys.executable, "-c", code]
+    return [sys.executable, "-m", "cairo6", "report", "--db", str(db), "--out", str(out)]
 
 
 def reference(work: Path) -> bool:
     """Part 1; True when within target."""
     (work / "reference").mkdir()
     db = _reference_database(work / "reference", REFERENCE)
-    seconds, rss, output = _measure(_report_process(db, work / "reference-report"))
-    for line in output.splitlines():
+    runs = [
+        _measure(_report_process(db, work / f"reference-report-{i}")) for i in range(REFERENCE_RUNS)
+    ]
+    for line in runs[0][2].splitlines():
         if "published numbers reproduced" in line:
             print(line)
+    seconds = min(run[0] for run in runs)
+    cpu = min(run[3] for run in runs)
+    rss = max(run[1] for run in runs)
     ok = seconds <= TARGET_REFERENCE_S
     print(
-        f"reference (80 patients, from the database): {seconds:.2f} s wall, "
-        f"peak RSS {rss / 2**20:.0f} MiB -> {'OK' if ok else 'MISSED'} "
-        f"(target <= {TARGET_REFERENCE_S:.0f} s)"
+        f"reference (80 patients, from the database): {seconds:.2f} s wall (best of "
+        f"{REFERENCE_RUNS}), {cpu:.2f} s CPU with its workers, peak RSS {rss / 2**20:.0f} MiB "
+        f"-> {'OK' if ok else 'MISSED'} (target <= {TARGET_REFERENCE_S:.0f} s)"
     )
     return ok
 
@@ -119,13 +123,23 @@ def reference(work: Path) -> bool:
 def worker(participants: int, out: Path) -> None:
     """In a child process: generate the frames, analyse and write the report; print timings."""
     from cairo6.protocol import default_protocol
+    from cairo6.report.painter import start_painter
     from cairo6.report.run import run_report
     from cairo6.studies.cairo6.synthetic_large import extract_frames
 
+    # As `cairo6 report` does: the figures are drawn in workers, forked before the data exist
+    # (a fork of a process holding the frames would share, then copy, their memory).
+    painter = start_painter()
     start = time.perf_counter()
     frames = extract_frames(participants)
     generated = time.perf_counter() - start
-    outcome = run_report(default_protocol(), frames, out, source="synthetic frames")
+    try:
+        outcome = run_report(
+            default_protocol(), frames, out, source="synthetic frames", painter=painter
+        )
+    finally:
+        if painter is not None:
+            painter.close()
     print(json.dumps({"generate": generated, **outcome.seconds}))
 
 
@@ -134,7 +148,7 @@ def large(work: Path) -> bool:
     ok = True
     for size in SIZES:
         command = [sys.executable, __file__, "--worker", str(size), str(work / f"large-{size}")]
-        seconds, rss, output = _measure(command)
+        seconds, rss, output, _ = _measure(command)
         parts = json.loads(output.strip().splitlines()[-1])
         line = (
             f"{size:>7,} participants: {seconds:6.1f} s wall (generate {parts['generate']:.1f} s, "
@@ -159,7 +173,7 @@ def through_database(work: Path, participants: int = 10_000) -> None:
     (work / "imported").mkdir()
     db = _reference_database(work / "imported", files)
     imported = time.perf_counter() - start
-    seconds, rss, _ = _measure(_report_process(db, work / "imported-report"))
+    seconds, rss, _, _ = _measure(_report_process(db, work / "imported-report"))
     print(
         f"{participants:,} participants through the database: import {imported:.1f} s, "
         f"report {seconds:.1f} s wall, peak RSS {rss / 2**20:,.0f} MiB"

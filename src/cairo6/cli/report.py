@@ -3,37 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.engine import make_url
 
 from cairo6.cli.common import DbOption, console, err_console, open_database, writing
-from cairo6.report.document import Effect, Report
-from cairo6.report.files import STEPS
-from cairo6.report.run import RunOutcome, run_report
-from cairo6.service.setup import open_trial
-from cairo6.service.trial import Trial
-from cairo6.service.trial_lock import report_status
-from cairo6.store.extract import extract
+
+if TYPE_CHECKING:
+    from cairo6.report.document import Effect, Report
+    from cairo6.report.run import RunOutcome
+    from cairo6.service.trial import Trial
 
 __all__ = ["report_command"]
 
-# extracting, analysing, comparing, then the writer's own steps
-_TOTAL_STEPS = 3 + len(STEPS)
-
 
 def _source(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     # The report names its database, but never a password in a PostgreSQL URL.
     return make_url(url).render_as_string(hide_password=True)
 
@@ -87,12 +75,35 @@ def report_command(
     db: DbOption = None,
 ) -> None:
     """Analyse the trial and write the report: HTML, Word, tables, figures and the ARD."""
+    # Imported here, not with the module: `cairo6 --help` lists this command without them.
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from cairo6.report.files import STEPS
+    from cairo6.report.painter import start_painter
+    from cairo6.report.run import run_report
+    from cairo6.service.setup import open_trial
+    from cairo6.service.trial_lock import report_status
+    from cairo6.store.extract import extract
+
+    # extracting, analysing, comparing, then the writer's own steps
+    total_steps = 3 + len(STEPS)
     database = open_database(db)
+    painter = None
     try:
         trial = open_trial(database)
         if trial.study is not None and trial.study.manifest.layout is None:
             write_study_report(trial, out)
             return
+        # Forked now, before the progress bar's thread starts and while the trial is extracted
+        # and analysed: the workers load matplotlib meanwhile, then draw the figures.
+        painter = start_painter()
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -102,7 +113,7 @@ def report_command(
             console=err_console,
             transient=True,
         ) as bar:
-            task = bar.add_task("extracting the trial record", total=_TOTAL_STEPS)
+            task = bar.add_task("extracting the trial record", total=total_steps)
 
             def step(name: str) -> None:
                 bar.update(task, description=name, advance=1)
@@ -117,9 +128,12 @@ def report_command(
                     source=_source(database.url),
                     progress=step,
                     data_status=report_status(database),
+                    painter=painter,
                 )
-            bar.update(task, completed=_TOTAL_STEPS)
+            bar.update(task, completed=total_steps)
     finally:
+        if painter is not None:
+            painter.close()
         database.dispose()
     report = outcome.report
     console.print(Text(report.input.data_status, style="bold"))

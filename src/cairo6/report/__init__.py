@@ -6,6 +6,8 @@ by `cairo6.report.format`; nothing here computes a statistic. Entry points: `Rep
 `write_report` (every file into a directory).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from cairo6.report.document import (
     ComparisonRow,
     Effect,
@@ -15,7 +17,9 @@ from cairo6.report.document import (
     build_report,
 )
 from cairo6.report.files import STEPS, write_report
-from cairo6.report.html import render_html
+
+if TYPE_CHECKING:
+    from cairo6.report.html import render_html
 
 __all__ = [
     "STEPS",
@@ -28,3 +32,12 @@ __all__ = [
     "render_html",
     "write_report",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Jinja2 loads with the first page rendered, not with the package (see files.write_report).
+    if name == "render_html":
+        from cairo6.report.html import render_html
+
+        return render_html
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,17 +17,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import FancyBboxPatch
-from matplotlib.textpath import TextToPath
+from typing import TYPE_CHECKING
 
 from cairo6.analysis.ard import TOTAL
 from cairo6.analysis.spec import FlowBox, FlowLayout
 from cairo6.report.figures import FONT_FAMILY, RenderedFigure, render
 from cairo6.report.format import format_count
 from cairo6.report.tables import FIGURE, ArdView
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["BoxSpec", "consort_figure", "layout_of"]
 
@@ -107,6 +106,10 @@ class Box:
 @cache
 def _width(text: str, bold: bool, italic: bool) -> float:
     """Width in inches of text at FONT_PT in DejaVu Sans (the font of the PNG)."""
+    # matplotlib is imported where it draws, so a process that only lays out never loads it.
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
     props = FontProperties(
         family=FONT_FAMILY[0],
         size=FONT_PT,
@@ -229,6 +232,9 @@ class _Canvas:
         self.lines.append((x0, y0, x1, y1, False))
 
     def draw(self, width: float, height: float, title: str) -> Figure:
+        from matplotlib.figure import Figure
+        from matplotlib.patches import FancyBboxPatch
+
         figure = Figure(figsize=(width, height))
         ax = figure.add_axes((0, 0, 1, 1))
         ax.set_xlim(0, width)

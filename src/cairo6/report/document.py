@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from cairo6.analysis.ard import COMPARISON, POPULATION, TOTAL
 from cairo6.analysis.result import AnalysisResult, QualityWarning, StoppingVerdict
@@ -22,6 +23,9 @@ from cairo6.report.methods import methods_note
 from cairo6.report.survival import SurvivalRow, survival_figure, survival_rows
 from cairo6.report.tables import FIGURE, RESULTS, ArdView, Column, DisplayTable, display_table
 from cairo6.report.timing import Limits, timing_figure
+
+if TYPE_CHECKING:
+    from cairo6.report.painter import Drawing, Painter
 
 __all__ = [
     "ComparisonRow",
@@ -123,6 +127,14 @@ class Report:
     survival_rows: list[SurvivalRow] = field(default_factory=list)
     methods: list[str] = field(default_factory=list)
     """The methods note: one paragraph per topic (see `cairo6.report.methods`)."""
+    drawings: dict[str, Drawing] = field(default_factory=dict)
+    """Figures still being drawn by a painter's workers, by field name (see `finish_figures`)."""
+
+    def finish_figures(self) -> None:
+        """Wait for the figures a painter is drawing and put them in their fields."""
+        for name, drawing in self.drawings.items():
+            setattr(self, name, drawing.result())
+        self.drawings = {}
 
     @property
     def result(self) -> AnalysisResult:
@@ -227,8 +239,9 @@ def _comparison_rows(comparisons: Sequence[Comparison]) -> list[ComparisonRow]:
     ]
 
 
-def build_report(given: ReportInput) -> Report:
-    """Lay out every part of the report from the analysis result."""
+def build_report(given: ReportInput, painter: Painter | None = None) -> Report:
+    """Lay out every part of the report from the analysis result. With a `painter` the figures
+    are drawn in its workers: call `Report.finish_figures` before printing them."""
     view = ArdView(given.result, given.arm_labels)
     main = [t for t in view.tables if t not in (FIGURE, RESULTS, SURVIVAL)]
     arms = list(given.arm_labels) or [
@@ -239,6 +252,27 @@ def build_report(given: ReportInput) -> Report:
         title = f"{title} (SYNTHETIC DATA)"
     if given.status_word:
         title = f"{given.status_word}: {title}"
+    figures: dict[str, tuple[Any, ...]] = {
+        "consort": (consort_figure, view, given.flow_layout) if FIGURE in view.tables else (),
+        "timing": (
+            timing_figure,
+            given.result.timing,
+            given.window_limits,
+            {g: view.group_label(g) for g in view.groups(RESULTS)} | dict(given.arm_labels),
+        ),
+        "survival": (
+            survival_figure,
+            given.result.survival,
+            {g: view.group_label(g) for g in {c.group for c in given.result.survival}},
+        ),
+    }
+    # The workers start first, so they draw while the tables below are laid out.
+    drawings = {
+        name: painter.draw(*job) for name, job in figures.items() if job and painter is not None
+    }
+    drawn = {
+        name: job[0](*job[1:]) if job and painter is None else None for name, job in figures.items()
+    }
     return Report(
         input=given,
         view=view,
@@ -252,17 +286,11 @@ def build_report(given: ReportInput) -> Report:
         ),
         effect_columns=tuple(Column(a, view.group_label(a), "") for a in arms),
         effects=_effects(view, arms, given.primary),
-        consort=consort_figure(view, given.flow_layout) if FIGURE in view.tables else None,
-        timing=timing_figure(
-            given.result.timing,
-            given.window_limits,
-            {g: view.group_label(g) for g in view.groups(RESULTS)} | dict(given.arm_labels),
-        ),
+        consort=drawn["consort"],
+        timing=drawn["timing"],
         comparisons=_comparison_rows(given.comparisons or ()),
-        survival=survival_figure(
-            given.result.survival,
-            {g: view.group_label(g) for g in {c.group for c in given.result.survival}},
-        ),
+        survival=drawn["survival"],
         survival_rows=survival_rows(view, arms),
         methods=methods_note(given.result.plan),
+        drawings=drawings,
     )

@@ -11,9 +11,10 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["FONT_FAMILY", "RenderedFigure", "render"]
 
@@ -42,6 +43,8 @@ def _inline(svg: str, prefix: str) -> str:
 
 def render(figure: Figure, name: str, description: str = "") -> RenderedFigure:
     """The figure as SVG text and PNG bytes (metadata without dates, so output is stable)."""
+    import matplotlib
+
     with matplotlib.rc_context(
         {
             "svg.fonttype": "none",

@@ -15,26 +15,26 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
+from typing import TYPE_CHECKING
 
 from cairo6.report.cells import neutralise_row
 from cairo6.report.document import Report, ReportInput, build_report
-from cairo6.report.docx import render_docx
-from cairo6.report.html import render_html
+
+if TYPE_CHECKING:
+    from cairo6.report.painter import Painter
 
 __all__ = ["Sheet", "sheets", "write_report"]
 
 Progress = Callable[[str], None]
+# In the order done: what needs no figure first, while a painter's workers draw them.
 STEPS = (
     "laying out tables and drawing figures",
-    "report.html",
     "report.docx",
     "tables (CSV)",
     "tables.xlsx",
-    "figures (SVG, PNG)",
     "ARD (CSV, JSON)",
+    "figures (SVG, PNG)",
+    "report.html",
 )
 
 
@@ -109,6 +109,9 @@ def _csv(sheet: Sheet) -> str:
 
 
 def _xlsx(tables: Sequence[Sheet]) -> bytes:
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     for sheet in tables:
@@ -132,9 +135,10 @@ def _xlsx(tables: Sequence[Sheet]) -> bytes:
 
 
 def write_report(
-    given: ReportInput, out: Path, progress: Progress | None = None
+    given: ReportInput, out: Path, progress: Progress | None = None, painter: Painter | None = None
 ) -> tuple[Report, list[Path]]:
-    """Write every output into `out` (created if needed); returns the report and the files."""
+    """Write every output into `out` (created if needed); returns the report and the files.
+    With a `painter` the figures are drawn in its workers while the other files are written."""
     step = progress or (lambda _: None)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -148,23 +152,29 @@ def write_report(
         written.append(path)
 
     step(STEPS[0])
-    report = build_report(given)
+    report = build_report(given, painter)
+    # The writers' libraries (python-docx, Jinja2) load here, not with the module: with a
+    # painter, while the figures are drawn instead of before the analysis.
+    from cairo6.report.docx import render_docx
+    from cairo6.report.html import render_html
+
     step(STEPS[1])
-    put(out / "report.html", render_html(report))
-    step(STEPS[2])
     put(out / "report.docx", render_docx(report))
-    step(STEPS[3])
+    step(STEPS[2])
     flat = sheets(report)
     for sheet in flat:
         put(out / "tables" / f"{sheet.stem}.csv", _csv(sheet))
-    step(STEPS[4])
+    step(STEPS[3])
     put(out / "tables.xlsx", _xlsx(flat))
+    step(STEPS[4])
+    put(out / "ard.csv", given.result.ard.to_csv_text())
+    put(out / "ard.json", given.result.ard.to_json_text())
     step(STEPS[5])
+    report.finish_figures()
     for figure in (report.consort, report.timing, report.survival):
         if figure is not None:
             put(out / "figures" / f"{figure.name}.svg", figure.svg)
             put(out / "figures" / f"{figure.name}.png", figure.png)
     step(STEPS[6])
-    put(out / "ard.csv", given.result.ard.to_csv_text())
-    put(out / "ard.json", given.result.ard.to_json_text())
+    put(out / "report.html", render_html(report))
     return report, written

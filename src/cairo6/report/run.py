@@ -23,6 +23,7 @@ from cairo6.reference.compare import Comparison, compare, summary
 from cairo6.reference.published import PublishedNumber, parse_published
 from cairo6.report.document import PrimaryOutcome, Report, ReportInput
 from cairo6.report.files import write_report
+from cairo6.report.painter import Painter
 from cairo6.study.models import EndpointType
 from cairo6.study.study import Study
 
@@ -133,10 +134,12 @@ def run_report(
     source: str = "",
     progress: Progress | None = None,
     data_status: str = "",
+    painter: Painter | None = None,
 ) -> RunOutcome:
     """Analyse the frames and write every report output into `out` (the layout and the
     endpoints are the `study`'s, by default those of the bundled study of the trial);
-    `data_status` labels it INTERIM or FINAL (`service.lifecycle.report_status`)."""
+    `data_status` labels it INTERIM or FINAL (`service.lifecycle.report_status`); a `painter`
+    draws the figures in its workers while the rest is written."""
     step = progress or (lambda _: None)
     if spec is None and study is not None and study.layout_text is not None:
         spec = parse_spec(study.layout_text)
@@ -164,6 +167,6 @@ def run_report(
         study=study or bundled(protocol.trial.id),
         data_status=data_status,
     )
-    report, files = write_report(given, out, step)
+    report, files = write_report(given, out, step, painter)
     seconds["report"] = time.perf_counter() - start
     return RunOutcome(result, report, files, comparisons, seconds)

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from matplotlib.figure import Figure
-
 from cairo6.analysis.ard import COMPARISON, TOTAL
 from cairo6.analysis.rounding import jama_number, jama_p
 from cairo6.analysis.survival import TABLE, SurvivalCurve
@@ -148,6 +146,9 @@ def survival_figure(
     endpoints = list(dict.fromkeys(c.endpoint for c in curves))
     if not endpoints:
         return None
+    # Imported where it draws: a process that sends its figures to a painter never loads it.
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(6.4, 4.4 * len(endpoints)), layout="constrained")
     axes = figure.subplots(len(endpoints), 1, squeeze=False)[:, 0]
     for ax, endpoint in zip(axes, endpoints, strict=True):

@@ -14,8 +14,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from cairo6.analysis.result import TimingPoint
 from cairo6.report.figures import RenderedFigure, render
@@ -101,6 +99,10 @@ def timing_figure(
     """One violin panel per window (in order of appearance); None when there are no points."""
     if not points:
         return None
+    # Imported where it draws: a process that sends its figures to a painter never loads it.
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
     windows: dict[str, str] = {}
     values: dict[str, dict[str, list[int]]] = {}
     flags: dict[str, dict[str, list[bool]]] = {}
