@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from cairo6.analysis.ard import TOTAL, Ard, add_count, add_interval, add_population
 from cairo6.analysis.common import WarningLog
@@ -15,7 +17,7 @@ from cairo6.analysis.stats import clopper_pearson
 from cairo6.errors import InvalidValueError
 from cairo6.protocol import Endpoint, Protocol
 
-__all__ = ["Context", "RateCounts", "WindowOutcome"]
+__all__ = ["Context", "RateCounts", "WindowOutcome", "in_group"]
 
 RateCounts = dict[str, tuple[int, int]]
 """Per group: (events, denominator) of an endpoint, for the stopping rules."""
@@ -106,6 +108,17 @@ class Context:
 def members(frame: pd.DataFrame, group: str) -> pd.Index:
     """The index (study numbers) of one column group (all rows for total)."""
     return frame.index if group == TOTAL else frame.index[frame["group"].eq(group).to_numpy()]
+
+
+def in_group(frame: pd.DataFrame, group: str) -> NDArray[np.bool_]:
+    """The rows of one column group as a mask (all rows for total).
+
+    Selects what `members` names without looking labels up: a population frame has one row
+    per participant, so the two agree, and a mask costs one pass instead of an index search.
+    """
+    if group == TOTAL:
+        return np.ones(len(frame), dtype=bool)
+    return np.asarray(frame["group"].eq(group).to_numpy(), dtype=bool)
 
 
 def group_size(frame: pd.DataFrame, group: str) -> int:
