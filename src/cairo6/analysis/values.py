@@ -21,6 +21,7 @@ import pandas as pd
 from cairo6.analysis.common import (
     MONTH_DAYS,
     WarningLog,
+    as_datetime,
     mask,
     slug,
 )
@@ -203,7 +204,7 @@ def evaluate(value: object, wide: pd.DataFrame, events: Mapping[str, pd.DataFram
             if not isinstance(pair, list) or len(pair) != 2:
                 raise InvalidValueError(op, pair, "two column names [from, to]")
             start, end = (_column(wide, c) for c in pair)
-            days = (pd.to_datetime(end) - pd.to_datetime(start)).dt.days
+            days = (as_datetime(end) - as_datetime(start)).dt.days
             return days.astype(float) / scale
     if "any" in value:
         form = value["any"]

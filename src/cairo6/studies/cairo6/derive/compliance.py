@@ -28,6 +28,7 @@ from cairo6.analysis.spec import RowSpec, TableSpec, opt_map
 from cairo6.errors import Cairo6Error
 from cairo6.protocol import Protocol
 from cairo6.schedule import (
+    Calendar,
     Course,
     CycleGiven,
     EarlyStop,
@@ -36,7 +37,7 @@ from cairo6.schedule import (
     Switch,
     Treatment,
     build_calendar,
-    check_compliance,
+    check_window,
 )
 
 __all__ = ["assess_windows", "compliance", "timing_points"]
@@ -48,6 +49,14 @@ def _day(value: object) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     return value if isinstance(value, dt.date) else None
+
+
+def _as_dates(values: pd.Series) -> pd.Series:
+    """A date column as Python dates, converted as a whole column (not a Timestamp per row)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        dates: pd.Series = values.dt.date
+        return dates
+    return values
 
 
 @dataclass(frozen=True)
@@ -135,10 +144,10 @@ def _courses(ctx: Context) -> Iterable[tuple[str, str, Course]]:
     for number, group, randomised, surgery, complete, ct in zip(
         mitt.index,
         mitt["set.mitt_group"],
-        mitt["participant.enrolled_on"],
-        mitt["surgery.surgery_date"],
+        _as_dates(mitt["participant.enrolled_on"]),
+        _as_dates(mitt["surgery.surgery_date"]),
         mitt["set.macroscopic_complete"],
-        mitt["restaging.ct_date"],
+        _as_dates(mitt["restaging.ct_date"]),
         strict=True,
     ):
         operated = _day(surgery)
@@ -190,14 +199,24 @@ def assess_windows(ctx: Context) -> None:
         except TypeError as exc:
             ctx.log.add(number, "participant", "", f"time windows not assessable: {exc}")
             continue
-        for check in check_compliance(calendar, on):
-            if check.window.id not in reported or check.status not in (Status.MET, Status.MISSED):
-                continue
-            if check.anchor is None or check.actual is None:
-                continue
-            days = (check.actual - check.anchor).days
-            met = check.status is Status.MET
-            ctx.windows.append(WindowOutcome(number, group, check.window.id, days, met))
+        ctx.windows.extend(_judged(calendar, reported, number, group, on))
+
+
+def _judged(
+    calendar: Calendar, reported: set[str], number: str, group: str, on: dt.date
+) -> Iterable[WindowOutcome]:
+    """The course's reported windows that could be judged (met or missed); the others are
+    not checked at all (`check_compliance` would check every window of the arm)."""
+    for plan in calendar.windows:
+        if plan.window.id not in reported:
+            continue
+        check = check_window(plan, on)
+        if check.status not in (Status.MET, Status.MISSED):
+            continue
+        if check.anchor is None or check.actual is None:
+            continue
+        days = (check.actual - check.anchor).days
+        yield WindowOutcome(number, group, check.window.id, days, check.status is Status.MET)
 
 
 def timing_points(ctx: Context) -> list[TimingPoint]:
