@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from cairo6.analysis.common import is_missing
+from cairo6.analysis.common import as_datetime, is_missing
 from cairo6.analysis.context import Context, WindowOutcome, record_rate
 from cairo6.analysis.result import TimingPoint
 from cairo6.analysis.spec import RowSpec, TableSpec, opt_map
@@ -59,8 +59,8 @@ def _as_dates(values: pd.Series) -> pd.Series:
     return values
 
 
-@dataclass(frozen=True)
-class _Cycle:
+class _Cycle(NamedTuple):
+    # A named tuple, not a dataclass: one is built per cycle record of the cohort.
     number: int
     day1: dt.date
     regimen: str
@@ -126,28 +126,28 @@ def _courses(ctx: Context) -> Iterable[tuple[str, str, Course]]:
     cycles = ctx.frames["cycle"]
     cycles = cycles[cycles["study_number"].isin(mitt.index)].copy()
     # Python dates once per column, not a Timestamp conversion per cycle.
-    cycles["given_on"] = pd.to_datetime(cycles["given_on"]).dt.date
+    cycles["given_on"] = as_datetime(cycles["given_on"]).dt.date
     columns = [
         "cycle_number", "given_on", "regimen", "bevacizumab_given", "switched_from",
         "switch_reason", "stopped_after", "stop_reason",
     ]  # fmt: skip
     by_phase: dict[tuple[str, str], list[_Cycle]] = {}
     unreadable: set[str] = set()
-    for number, phase, *values in cycles[["study_number", "phase", *columns]].itertuples(
-        index=False
-    ):
+    # Whole columns as Python values (as a row iterator gives them), without a row object.
+    rows = zip(*(cycles[c].tolist() for c in ("study_number", "phase", *columns)), strict=True)
+    for number, phase, *values in rows:
         cycle = _cycle(tuple(values))
         if cycle is None:
             unreadable.add(str(number))
         else:
             by_phase.setdefault((str(number), str(phase)), []).append(cycle)
     for number, group, randomised, surgery, complete, ct in zip(
-        mitt.index,
-        mitt["set.mitt_group"],
-        _as_dates(mitt["participant.enrolled_on"]),
-        _as_dates(mitt["surgery.surgery_date"]),
-        mitt["set.macroscopic_complete"],
-        _as_dates(mitt["restaging.ct_date"]),
+        mitt.index.tolist(),
+        mitt["set.mitt_group"].tolist(),
+        _as_dates(mitt["participant.enrolled_on"]).tolist(),
+        _as_dates(mitt["surgery.surgery_date"]).tolist(),
+        mitt["set.macroscopic_complete"].tolist(),
+        _as_dates(mitt["restaging.ct_date"]).tolist(),
         strict=True,
     ):
         operated = _day(surgery)
