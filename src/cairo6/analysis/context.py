@@ -52,6 +52,7 @@ class Context:
     endpoint_counts: dict[str, RateCounts] = field(default_factory=dict)
     windows: list[WindowOutcome] = field(default_factory=list)
     _populations: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _screening: pd.DataFrame | None = None
 
     @property
     def arms(self) -> list[str]:
@@ -80,6 +81,15 @@ class Context:
             frame["group"] = members["group"].to_numpy()
             self._populations[name] = frame
         return self._populations[name]
+
+    def screening(self) -> pd.DataFrame:
+        """The screening entries as rows of the total column (`screening.` prefixed), built once
+        for every row counted from them."""
+        if self._screening is None:
+            screening = self.frames["screening"].add_prefix("screening.")
+            screening["group"] = TOTAL
+            self._screening = screening
+        return self._screening
 
     def columns(self, table: TableSpec, row: RowSpec | None = None) -> list[str]:
         """The groups a row reports: the arms (where the spec says "arms") and/or total."""

@@ -226,9 +226,7 @@ def continuous(ctx: Context, table: TableSpec, row: RowSpec) -> None:
 
 def _unit_frame(ctx: Context, table: TableSpec, row: RowSpec) -> pd.DataFrame:
     if row.options.get("source", "participant") == "screening":
-        screening = ctx.frames["screening"].add_prefix("screening.")
-        screening["group"] = TOTAL
-        return screening
+        return ctx.screening()
     return ctx.population(ctx.population_name(table, row))
 
 

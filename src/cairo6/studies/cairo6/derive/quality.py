@@ -223,12 +223,17 @@ def _reviews(frames: Mapping[str, pd.DataFrame], log: WarningLog) -> None:
     radiology = frames["radiology"]
     cycles = frames["cycle"]
     treated = set(cycles.loc[cycles["phase"].eq("neoadjuvant"), "study_number"])
-    reviewed = radiology.groupby("study_number")["timepoint"].agg(set)
-    for number, points in reviewed.items():
-        for needed in ("baseline", "restaging"):
-            if needed not in points and number in treated:
+    keyed = radiology[radiology["study_number"].notna()]
+    # The reviewed participants in study-number order (as a group-by gives them), and who has
+    # each review, as sets of the whole column instead of a set per participant.
+    reviewed = keyed["study_number"].drop_duplicates().sort_values()
+    needs = ("baseline", "restaging")
+    has = {n: set(keyed.loc[keyed["timepoint"].eq(n), "study_number"]) for n in needs}
+    for number in reviewed:
+        for needed in needs:
+            if number not in has[needed] and number in treated:
                 log.add(number, "radiology", "timepoint", f"no {needed} review")
-    for number in sorted(str(n) for n in treated - set(reviewed.index)):
+    for number in sorted(str(n) for n in treated - set(reviewed)):
         log.add(number, "radiology", "timepoint", "no radiology review")
     no_pci = radiology["radiologic_pci"].isna()
     _flag(log, radiology, no_pci, "radiology", "radiologic_pci", "no radiologic PCI")
