@@ -54,6 +54,12 @@ class Context:
     _populations: dict[str, pd.DataFrame] = field(default_factory=dict)
     _screening: pd.DataFrame | None = None
 
+    def __post_init__(self) -> None:
+        # The wide frame is joined from many frames (a block of columns each); every population
+        # taken from it would merge those blocks again. Merged once here, a population is a
+        # plain take.
+        self.wide = self.wide.copy()
+
     @property
     def arms(self) -> list[str]:
         """Arm ids, experimental arm(s) first and the control arm last (risk ratio order)."""
