@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from cairo6.analysis.ard import TOTAL, Ard, add_count, add_interval, add_population
 from cairo6.analysis.common import WarningLog
@@ -15,7 +17,7 @@ from cairo6.analysis.stats import clopper_pearson
 from cairo6.errors import InvalidValueError
 from cairo6.protocol import Endpoint, Protocol
 
-__all__ = ["Context", "RateCounts", "WindowOutcome"]
+__all__ = ["Context", "RateCounts", "WindowOutcome", "in_group"]
 
 RateCounts = dict[str, tuple[int, int]]
 """Per group: (events, denominator) of an endpoint, for the stopping rules."""
@@ -50,6 +52,13 @@ class Context:
     endpoint_counts: dict[str, RateCounts] = field(default_factory=dict)
     windows: list[WindowOutcome] = field(default_factory=list)
     _populations: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _screening: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        # The wide frame is joined from many frames (a block of columns each); every population
+        # taken from it would merge those blocks again. Merged once here, a population is a
+        # plain take.
+        self.wide = self.wide.copy()
 
     @property
     def arms(self) -> list[str]:
@@ -79,6 +88,15 @@ class Context:
             self._populations[name] = frame
         return self._populations[name]
 
+    def screening(self) -> pd.DataFrame:
+        """The screening entries as rows of the total column (`screening.` prefixed), built once
+        for every row counted from them."""
+        if self._screening is None:
+            screening = self.frames["screening"].add_prefix("screening.")
+            screening["group"] = TOTAL
+            self._screening = screening
+        return self._screening
+
     def columns(self, table: TableSpec, row: RowSpec | None = None) -> list[str]:
         """The groups a row reports: the arms (where the spec says "arms") and/or total."""
         wanted = row.columns if row is not None and row.columns is not None else table.columns
@@ -106,6 +124,17 @@ class Context:
 def members(frame: pd.DataFrame, group: str) -> pd.Index:
     """The index (study numbers) of one column group (all rows for total)."""
     return frame.index if group == TOTAL else frame.index[frame["group"].eq(group).to_numpy()]
+
+
+def in_group(frame: pd.DataFrame, group: str) -> NDArray[np.bool_]:
+    """The rows of one column group as a mask (all rows for total).
+
+    Selects what `members` names without looking labels up: a population frame has one row
+    per participant, so the two agree, and a mask costs one pass instead of an index search.
+    """
+    if group == TOTAL:
+        return np.ones(len(frame), dtype=bool)
+    return np.asarray(frame["group"].eq(group).to_numpy(), dtype=bool)
 
 
 def group_size(frame: pd.DataFrame, group: str) -> int:

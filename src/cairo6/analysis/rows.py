@@ -9,13 +9,15 @@ row needs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from cairo6.analysis.ard import TOTAL, add_comparison, add_count, add_descriptives
 from cairo6.analysis.common import mask, raw_key
-from cairo6.analysis.context import Context, group_size, members, record_rate
+from cairo6.analysis.context import Context, group_size, in_group, record_rate
 from cairo6.analysis.plan import compare_counts, planned_test
 from cairo6.analysis.spec import RowSpec, TableSpec, opt_list, opt_map, opt_str
 from cairo6.analysis.stats import (
@@ -43,7 +45,7 @@ def _levels(
 ) -> tuple[pd.Series, list[str]]:
     """Values as level names (missing when unmapped, with a warning) and the level order."""
     keys = _keys(values)
-    named = keys.map(lambda k: None if k is None else row.level_map.get(k, k))
+    named = _relabel(keys, row.level_map)
     levels = list(row.levels)
     if levels:
         unknown = named.notna() & ~named.isin(levels)
@@ -62,12 +64,30 @@ def _levels(
     return named, levels
 
 
+def _per_distinct(values: pd.Series, compute: Callable[[Any], object]) -> pd.Series:
+    """`compute` of every value, called once per distinct value; missing stays None."""
+    codes, distinct = pd.factorize(values)
+    # Filled one by one so that no result is taken apart as a sequence; code -1 (missing)
+    # takes the None left last.
+    computed = np.full(len(distinct) + 1, None, dtype=object)
+    for position, value in enumerate(distinct):
+        computed[position] = compute(value)
+    return pd.Series(computed[codes], index=values.index, dtype=object)
+
+
 def _keys(values: pd.Series) -> pd.Series:
     """raw_key of every value, computed once per distinct value."""
-    distinct = {value: raw_key(value) for value in values.dropna().unique()}
-    keys = values.map(distinct).astype(object)
-    keys[values.isna()] = None
-    return keys
+    return _per_distinct(values, raw_key)
+
+
+def _relabel(keys: pd.Series, level_map: Mapping[str, str]) -> pd.Series:
+    """Keys as level names: the level map's name, else the key itself."""
+    return _per_distinct(keys, lambda key: level_map.get(key, key))
+
+
+def _level_counts(named: pd.Series, frame: pd.DataFrame, groups: list[str]) -> dict[str, pd.Series]:
+    """Per group, how many rows have each level (one pass per group, not per level)."""
+    return {group: named[in_group(frame, group)].value_counts() for group in groups}
 
 
 def _warn_missing(
@@ -98,8 +118,7 @@ def categorical(ctx: Context, table: TableSpec, row: RowSpec) -> None:
     counted = [lv for lv in levels if lv not in count_only]
     table_counts: dict[str, dict[str, int]] = {}
     for group in ctx.columns(table, row):
-        in_frame = members(frame, group)
-        per_level = named.loc[in_frame].value_counts()
+        per_level = named[in_group(frame, group)].value_counts()
         n_of = {lv: int(per_level.get(lv, 0)) for lv in levels}
         denominator = sum(n_of[lv] for lv in counted)
         table_counts[group] = n_of
@@ -128,9 +147,8 @@ def _compare_levels(
     arms = ctx.arms
     if rule == "none" or len(arms) < 2:
         return
-    counts = [
-        [int((named.loc[members(frame, arm)] == level).sum()) for arm in arms] for level in levels
-    ]
+    per_arm = _level_counts(named, frame, arms)
+    counts = [[int(per_arm[arm].get(level, 0)) for arm in arms] for level in levels]
     endpoint = ctx.endpoint(row)
     wants_ratio = endpoint is not None and endpoint.effect == "risk_ratio" and len(arms) == 2
     event_level = row.event_level if wants_ratio else None
@@ -168,7 +186,7 @@ def continuous(ctx: Context, table: TableSpec, row: RowSpec) -> None:
     ctx.label(table.id, row.variable, row.label, row.level_labels)
     counted = opt_map(row.options, "count_equal", row.variable)
     for group in ctx.columns(table, row):
-        present = values.loc[members(frame, group)].dropna()
+        present = values[in_group(frame, group)].dropna()
         if present.empty:
             ctx.ard.add(table.id, row.variable, "", group, "n", 0, note="no values")
         else:
@@ -177,7 +195,7 @@ def continuous(ctx: Context, table: TableSpec, row: RowSpec) -> None:
                 table.id,
                 row.variable,
                 group,
-                describe_continuous(present.to_list()),
+                describe_continuous(present.to_numpy()),
                 summary,  # type: ignore[arg-type]
             )
         for level, target in counted.items():
@@ -187,7 +205,7 @@ def continuous(ctx: Context, table: TableSpec, row: RowSpec) -> None:
     arms = ctx.arms
     if rule in ("none", "auto") or len(arms) != 2:
         return
-    x, y = (values.loc[members(frame, arm)].dropna().to_list() for arm in arms)
+    x, y = (values[in_group(frame, arm)].dropna().to_numpy() for arm in arms)
     try:
         methods = ctx.protocol.analysis.methods
         result: TestResult = (
@@ -208,16 +226,13 @@ def continuous(ctx: Context, table: TableSpec, row: RowSpec) -> None:
 
 def _unit_frame(ctx: Context, table: TableSpec, row: RowSpec) -> pd.DataFrame:
     if row.options.get("source", "participant") == "screening":
-        screening = ctx.frames["screening"].add_prefix("screening.")
-        screening["group"] = TOTAL
-        return screening
+        return ctx.screening()
     return ctx.population(ctx.population_name(table, row))
 
 
 def _breakdown(ctx: Context, row: RowSpec, frame: pd.DataFrame, key: str) -> pd.Series:
     values = evaluate(row.options[key], frame, ctx.events)
-    keys = _keys(values)
-    return keys.map(lambda k: None if k is None else row.level_map.get(k, k))
+    return _relabel(_keys(values), row.level_map)
 
 
 def count(ctx: Context, table: TableSpec, row: RowSpec) -> None:
@@ -252,9 +267,11 @@ def _count_block(
         ctx.log.add_rows(
             named.index[unrecorded], form, name, f"not recorded: not counted in {variable}"
         )
+    groups = ctx.columns(table, row)
+    per_group = _level_counts(named, frame, groups)
     for level in [*row.levels, *extra]:
-        for group in ctx.columns(table, row):
-            hits = int((named.loc[members(frame, group)] == level).sum())
+        for group in groups:
+            hits = int(per_group[group].get(level, 0))
             ctx.ard.add(table.id, variable, level, group, "n", hits)
 
 
@@ -269,9 +286,9 @@ def proportion(ctx: Context, table: TableSpec, row: RowSpec) -> None:
     ctx.label(table.id, row.variable, row.label, row.level_labels)
     level = row.event_level or ""
     for group in ctx.columns(table, row):
-        index = members(frame, group)
-        n = int(hits.loc[index].sum())
-        total = len(frame) if over == TOTAL else len(index)
+        rows = in_group(frame, group)
+        n = int(hits[rows].sum())
+        total = len(frame) if over == TOTAL else int(rows.sum())
         record_rate(ctx, table.id, row.variable, level, group, n, total, interval=interval)
 
 

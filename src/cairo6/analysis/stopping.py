@@ -12,6 +12,7 @@ from fractions import Fraction
 
 import pandas as pd
 
+from cairo6.analysis.common import as_datetime
 from cairo6.analysis.context import RateCounts
 from cairo6.analysis.result import StoppingVerdict
 from cairo6.analysis.rounding import jama_pct
@@ -75,8 +76,8 @@ def accrual_window(
     rule: StoppingRule, enrolled: pd.Series, centre_starts: pd.Series
 ) -> tuple[dt.date, dt.date, int] | None:
     """(anchor, deadline, enrolled by the deadline) of an accrual rule; None without anchor."""
-    dates = pd.to_datetime(enrolled).dropna()
-    anchors = pd.to_datetime(centre_starts if rule.anchor == "last_centre_start" else dates)
+    dates = as_datetime(enrolled).dropna()
+    anchors = as_datetime(centre_starts if rule.anchor == "last_centre_start" else dates)
     anchors = anchors.dropna()
     if anchors.empty:
         return None

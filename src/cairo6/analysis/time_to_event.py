@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cairo6.analysis.ard import TOTAL, ArdRecord
+from cairo6.analysis.common import as_datetime
 from cairo6.analysis.context import Context
 from cairo6.analysis.rule_frames import record_rule
 from cairo6.analysis.survival import (
@@ -69,8 +70,7 @@ def _start(ctx: Context, endpoint: EndpointDef, index: pd.Index) -> pd.Series:
     name = endpoint.start or ""
     column = START_FACTS.get(name, name)
     if column in ctx.wide.columns:
-        start: pd.Series = pd.to_datetime(ctx.wide.loc[index, column], errors="coerce")
-        return start
+        return as_datetime(ctx.wide.loc[index, column], coerce=True)
     form, _, item = name.partition(".")
     records = source_dates(ctx.frames.get(form), EventSource(form=form, date=item))
     return records.groupby("study_number", sort=False)["date"].min().reindex(index)

@@ -21,6 +21,7 @@ import pandas as pd
 from cairo6.analysis.common import (
     MONTH_DAYS,
     WarningLog,
+    as_datetime,
     mask,
     slug,
 )
@@ -62,12 +63,24 @@ def wide_frame(
     return wide
 
 
+# What pandas infers for a column that holds no dict or list (those are keyed by their repr):
+# its values are their own keys, without a Python call per value.
+_SCALAR_KINDS = frozenset(
+    {"empty", "string", "integer", "floating", "mixed-integer-float", "decimal", "boolean",
+     "datetime64", "datetime", "date", "timedelta64", "timedelta", "time", "period"}
+)  # fmt: skip
+
+
 def cached_map(values: pd.Series, score: Callable[[object], object]) -> pd.Series:
     """Apply a scoring function once per distinct value (JSON values keyed by their repr).
 
     Missing values stay missing without being scored.
     """
-    keys = values.map(lambda v: repr(v) if isinstance(v, dict | list) else v)
+    keys = (
+        values
+        if pd.api.types.infer_dtype(values, skipna=True) in _SCALAR_KINDS
+        else values.map(lambda v: repr(v) if isinstance(v, dict | list) else v)
+    )
     first = pd.Series(values.to_numpy(), index=keys.to_numpy()).groupby(level=0).first()
     scored = {key: score(value) for key, value in first.items()}
     return keys.map(scored)
@@ -203,7 +216,7 @@ def evaluate(value: object, wide: pd.DataFrame, events: Mapping[str, pd.DataFram
             if not isinstance(pair, list) or len(pair) != 2:
                 raise InvalidValueError(op, pair, "two column names [from, to]")
             start, end = (_column(wide, c) for c in pair)
-            days = (pd.to_datetime(end) - pd.to_datetime(start)).dt.days
+            days = (as_datetime(end) - as_datetime(start)).dt.days
             return days.astype(float) / scale
     if "any" in value:
         form = value["any"]

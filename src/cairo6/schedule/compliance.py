@@ -73,16 +73,17 @@ class WindowCheck:
 def check_window(plan: WindowPlan, on: dt.date) -> WindowCheck:
     """The status of one planned window on the reference date `on`."""
     anchor = plan.anchor
-    status, days, direction, reason = _judge(plan, on)
-    # Built once with its verdict (not copied with dataclasses.replace): a cohort-wide
-    # analysis checks every window of every participant.
+    # The bounds once (each is a date sum): a cohort-wide analysis checks every window of
+    # every participant. Built once with its verdict (not copied with dataclasses.replace).
+    earliest, latest = plan.earliest, plan.latest
+    status, days, direction, reason = _judge(plan, on, earliest, latest)
     return WindowCheck(
         window=plan.window,
         status=status,
         anchor=anchor.date,
         anchor_projected=anchor.date is not None and not anchor.happened,
-        earliest=plan.earliest,
-        latest=plan.latest,
+        earliest=earliest,
+        latest=latest,
         actual=plan.event.actual,
         days=days,
         direction=direction,
@@ -93,7 +94,9 @@ def check_window(plan: WindowPlan, on: dt.date) -> WindowCheck:
 _Verdict = tuple[Status, int, Literal["early", "late"] | None, str]
 
 
-def _judge(plan: WindowPlan, on: dt.date) -> _Verdict:
+def _judge(
+    plan: WindowPlan, on: dt.date, earliest: dt.date | None, latest: dt.date | None
+) -> _Verdict:
     anchor = plan.anchor
     if not plan.applicable:
         return Status.NOT_APPLICABLE, 0, None, plan.not_applicable_reason
@@ -102,17 +105,17 @@ def _judge(plan: WindowPlan, on: dt.date) -> _Verdict:
         if anchor.date is None:
             why = f"no date for {anchor.label} to measure from"
             return Status.NOT_APPLICABLE, 0, None, why
-        if plan.earliest is not None and actual < plan.earliest:
-            return Status.MISSED, (plan.earliest - actual).days, "early", ""
-        if plan.latest is not None and actual > plan.latest:
-            return Status.MISSED, (actual - plan.latest).days, "late", ""
+        if earliest is not None and actual < earliest:
+            return Status.MISSED, (earliest - actual).days, "early", ""
+        if latest is not None and actual > latest:
+            return Status.MISSED, (actual - latest).days, "late", ""
         return Status.MET, 0, None, ""
     if plan.need is Need.PENDING:
         return Status.NOT_YET_DUE, 0, None, plan.reason
     if not anchor.happened:
         return Status.NOT_YET_DUE, 0, None, f"{anchor.label} not yet"
-    if plan.latest is not None and on > plan.latest:
-        return Status.OVERDUE, (on - plan.latest).days, None, ""
+    if latest is not None and on > latest:
+        return Status.OVERDUE, (on - latest).days, None, ""
     return Status.NOT_YET_DUE, 0, None, ""
 
 

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from cairo6.analysis.common import is_missing
+from cairo6.analysis.common import as_datetime, is_missing
 from cairo6.analysis.context import Context, WindowOutcome, record_rate
 from cairo6.analysis.result import TimingPoint
 from cairo6.analysis.spec import RowSpec, TableSpec, opt_map
 from cairo6.errors import Cairo6Error
 from cairo6.protocol import Protocol
 from cairo6.schedule import (
+    Calendar,
     Course,
     CycleGiven,
     EarlyStop,
@@ -36,7 +37,7 @@ from cairo6.schedule import (
     Switch,
     Treatment,
     build_calendar,
-    check_compliance,
+    check_window,
 )
 
 __all__ = ["assess_windows", "compliance", "timing_points"]
@@ -50,8 +51,16 @@ def _day(value: object) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
-@dataclass(frozen=True)
-class _Cycle:
+def _as_dates(values: pd.Series) -> pd.Series:
+    """A date column as Python dates, converted as a whole column (not a Timestamp per row)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        dates: pd.Series = values.dt.date
+        return dates
+    return values
+
+
+class _Cycle(NamedTuple):
+    # A named tuple, not a dataclass: one is built per cycle record of the cohort.
     number: int
     day1: dt.date
     regimen: str
@@ -117,28 +126,28 @@ def _courses(ctx: Context) -> Iterable[tuple[str, str, Course]]:
     cycles = ctx.frames["cycle"]
     cycles = cycles[cycles["study_number"].isin(mitt.index)].copy()
     # Python dates once per column, not a Timestamp conversion per cycle.
-    cycles["given_on"] = pd.to_datetime(cycles["given_on"]).dt.date
+    cycles["given_on"] = as_datetime(cycles["given_on"]).dt.date
     columns = [
         "cycle_number", "given_on", "regimen", "bevacizumab_given", "switched_from",
         "switch_reason", "stopped_after", "stop_reason",
     ]  # fmt: skip
     by_phase: dict[tuple[str, str], list[_Cycle]] = {}
     unreadable: set[str] = set()
-    for number, phase, *values in cycles[["study_number", "phase", *columns]].itertuples(
-        index=False
-    ):
+    # Whole columns as Python values (as a row iterator gives them), without a row object.
+    rows = zip(*(cycles[c].tolist() for c in ("study_number", "phase", *columns)), strict=True)
+    for number, phase, *values in rows:
         cycle = _cycle(tuple(values))
         if cycle is None:
             unreadable.add(str(number))
         else:
             by_phase.setdefault((str(number), str(phase)), []).append(cycle)
     for number, group, randomised, surgery, complete, ct in zip(
-        mitt.index,
-        mitt["set.mitt_group"],
-        mitt["participant.enrolled_on"],
-        mitt["surgery.surgery_date"],
-        mitt["set.macroscopic_complete"],
-        mitt["restaging.ct_date"],
+        mitt.index.tolist(),
+        mitt["set.mitt_group"].tolist(),
+        _as_dates(mitt["participant.enrolled_on"]).tolist(),
+        _as_dates(mitt["surgery.surgery_date"]).tolist(),
+        mitt["set.macroscopic_complete"].tolist(),
+        _as_dates(mitt["restaging.ct_date"]).tolist(),
         strict=True,
     ):
         operated = _day(surgery)
@@ -190,14 +199,24 @@ def assess_windows(ctx: Context) -> None:
         except TypeError as exc:
             ctx.log.add(number, "participant", "", f"time windows not assessable: {exc}")
             continue
-        for check in check_compliance(calendar, on):
-            if check.window.id not in reported or check.status not in (Status.MET, Status.MISSED):
-                continue
-            if check.anchor is None or check.actual is None:
-                continue
-            days = (check.actual - check.anchor).days
-            met = check.status is Status.MET
-            ctx.windows.append(WindowOutcome(number, group, check.window.id, days, met))
+        ctx.windows.extend(_judged(calendar, reported, number, group, on))
+
+
+def _judged(
+    calendar: Calendar, reported: set[str], number: str, group: str, on: dt.date
+) -> Iterable[WindowOutcome]:
+    """The course's reported windows that could be judged (met or missed); the others are
+    not checked at all (`check_compliance` would check every window of the arm)."""
+    for plan in calendar.windows:
+        if plan.window.id not in reported:
+            continue
+        check = check_window(plan, on)
+        if check.status not in (Status.MET, Status.MISSED):
+            continue
+        if check.anchor is None or check.actual is None:
+            continue
+        days = (check.actual - check.anchor).days
+        yield WindowOutcome(number, group, check.window.id, days, check.status is Status.MET)
 
 
 def timing_points(ctx: Context) -> list[TimingPoint]:

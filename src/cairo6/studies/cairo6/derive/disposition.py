@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from cairo6.analysis.common import slug
+from cairo6.analysis.common import as_datetime, slug
 from cairo6.analysis.context import Context
 from cairo6.analysis.spec import RowSpec, TableSpec, TablesSpec, opt_map
 from cairo6.analysis.stopping import accrual_window
@@ -125,7 +125,7 @@ def _treatment_end(protocol: Protocol, cycles: pd.DataFrame, wide: pd.DataFrame)
     days = cycles["regimen"].astype(str).str.lower().map(lengths).fillna(1).astype(int)
     ends = cycles["given_on"] + pd.to_timedelta(days - 1, unit="D")
     last_cycle = ends.groupby(cycles["study_number"]).max().reindex(wide.index)
-    surgery = pd.to_datetime(wide["surgery.surgery_date"])
+    surgery = as_datetime(wide["surgery.surgery_date"])
     return pd.concat([last_cycle, surgery], axis=1).max(axis=1)
 
 
@@ -168,8 +168,8 @@ def accrual(ctx: Context, table: TableSpec, row: RowSpec) -> None:
     no date statistic.
     """
     names = {k: str(v) for k, v in opt_map(row.options, "variables", "accrual").items()}
-    enrolled = pd.to_datetime(ctx.wide["participant.enrolled_on"]).dropna()
-    starts = pd.to_datetime(ctx.frames["centre"]["started_recruiting"]).dropna()
+    enrolled = as_datetime(ctx.wide["participant.enrolled_on"]).dropna()
+    starts = as_datetime(ctx.frames["centre"]["started_recruiting"]).dropna()
     wanted = {
         "first": ("min", enrolled.min() if len(enrolled) else None),
         "last": ("max", enrolled.max() if len(enrolled) else None),

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from cairo6.analysis.common import WarningLog, is_missing
+from cairo6.analysis.common import WarningLog, as_datetime, is_missing
 from cairo6.errors import Cairo6Error
 from cairo6.protocol import Protocol
 from cairo6.scoring import is_macroscopic_complete
@@ -90,7 +90,7 @@ def _baseline(frames: Mapping[str, pd.DataFrame], known: set[object], log: Warni
     _flag(log, people, duplicated, "participant", "study_number", "randomised twice: first kept")
     centres = frames["centre"].set_index("centre")["started_recruiting"]
     started = people["centre"].map(centres.to_dict())
-    early = pd.to_datetime(people["enrolled_on"]) < pd.to_datetime(started)
+    early = as_datetime(people["enrolled_on"]) < as_datetime(started)
     _flag(log, people, early, "participant", "enrolled_on", "enrolled before the centre started")
     screening = frames["screening"]
     odd = screening["refused"].eq(True) & screening["approached"].eq(False)
@@ -116,14 +116,14 @@ def _surgery(frames: Mapping[str, pd.DataFrame], log: WarningLog) -> None:
     dates = surgery.set_index("study_number")["surgery_date"]
     dates = dates[~dates.index.duplicated()]
     discharge = frames["discharge"]
-    operated = pd.to_datetime(discharge["study_number"].map(dates))
+    operated = as_datetime(discharge["study_number"].map(dates))
     before = discharge["discharge_date"] < operated
     _flag(log, discharge, before, "discharge", "discharge_date", "discharge before surgery")
     lonely = operated.isna()
     _flag(log, discharge, lonely, "discharge", "discharge_date", "discharge without surgery")
     for form, field in (("readmission", "admitted_on"), ("reoperation", "reoperated_on")):
         frame = frames[form]
-        when = pd.to_datetime(frame["study_number"].map(dates))
+        when = as_datetime(frame["study_number"].map(dates))
         _flag(log, frame, when.isna(), form, field, f"{form} without surgery")
         _flag(log, frame, frame[field] < when, form, field, f"{form} before surgery")
 
@@ -133,7 +133,7 @@ def _events(frames: Mapping[str, pd.DataFrame], log: WarningLog) -> None:
     undated = complication["onset_date"].isna() & complication["grade"].notna()
     _flag(log, complication, undated, "complication", "onset_date", "graded without a date")
     surgery = frames["surgery"].drop_duplicates("study_number").set_index("study_number")
-    when = pd.to_datetime(complication["study_number"].map(surgery["surgery_date"]))
+    when = as_datetime(complication["study_number"].map(surgery["surgery_date"]))
     early = complication["onset_date"] < when
     _flag(log, complication, early, "complication", "onset_date", "complication before surgery")
     late = (complication["onset_date"] - when).dt.days > _MORBIDITY_DAYS
@@ -173,7 +173,7 @@ def _cycles(protocol: Protocol, frames: Mapping[str, pd.DataFrame], log: Warning
     unknown = ~cycles["regimen"].astype(str).str.lower().isin(known)
     _flag(log, cycles, unknown, "cycle", "regimen", "regimen not in the protocol")
     surgery = frames["surgery"].drop_duplicates("study_number").set_index("study_number")
-    when = pd.to_datetime(cycles["study_number"].map(surgery["surgery_date"]))
+    when = as_datetime(cycles["study_number"].map(surgery["surgery_date"]))
     neo_late = cycles["phase"].eq("neoadjuvant") & (cycles["given_on"] >= when)
     _flag(log, cycles, neo_late, "cycle", "phase", "neoadjuvant cycle on or after surgery")
     adj_early = cycles["phase"].eq("adjuvant") & ((cycles["given_on"] <= when) | when.isna())
@@ -195,7 +195,7 @@ def _cycles(protocol: Protocol, frames: Mapping[str, pd.DataFrame], log: Warning
 def _course(frames: Mapping[str, pd.DataFrame], log: WarningLog) -> None:
     off = frames["off_study"].drop_duplicates("study_number").set_index("study_number")
     cycles = frames["cycle"]
-    off_date = pd.to_datetime(cycles["study_number"].map(off["off_date"]))
+    off_date = as_datetime(cycles["study_number"].map(off["off_date"]))
     late = cycles["given_on"] > off_date
     _flag(log, cycles, late, "cycle", "given_on", "cycle given after the off-study date")
     restaging = frames["restaging"]
@@ -223,12 +223,17 @@ def _reviews(frames: Mapping[str, pd.DataFrame], log: WarningLog) -> None:
     radiology = frames["radiology"]
     cycles = frames["cycle"]
     treated = set(cycles.loc[cycles["phase"].eq("neoadjuvant"), "study_number"])
-    reviewed = radiology.groupby("study_number")["timepoint"].agg(set)
-    for number, points in reviewed.items():
-        for needed in ("baseline", "restaging"):
-            if needed not in points and number in treated:
+    keyed = radiology[radiology["study_number"].notna()]
+    # The reviewed participants in study-number order (as a group-by gives them), and who has
+    # each review, as sets of the whole column instead of a set per participant.
+    reviewed = keyed["study_number"].drop_duplicates().sort_values()
+    needs = ("baseline", "restaging")
+    has = {n: set(keyed.loc[keyed["timepoint"].eq(n), "study_number"]) for n in needs}
+    for number in reviewed:
+        for needed in needs:
+            if number not in has[needed] and number in treated:
                 log.add(number, "radiology", "timepoint", f"no {needed} review")
-    for number in sorted(str(n) for n in treated - set(reviewed.index)):
+    for number in sorted(str(n) for n in treated - set(reviewed)):
         log.add(number, "radiology", "timepoint", "no radiology review")
     no_pci = radiology["radiologic_pci"].isna()
     _flag(log, radiology, no_pci, "radiology", "radiologic_pci", "no radiologic PCI")
