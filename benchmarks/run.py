@@ -42,6 +42,10 @@ MB = 1_000_000
 GIB = 1024**3
 
 
+_LAST_CPU: list[float] = [0.0]
+"""User + system CPU seconds of the last `_child`, its own waited-for processes included."""
+
+
 def _child(argv: list[str]) -> tuple[float, int, str]:
     """Wall seconds, peak RSS (bytes) and stdout of a child process; raises if it fails."""
     began = time.perf_counter()
@@ -50,6 +54,7 @@ def _child(argv: list[str]) -> tuple[float, int, str]:
     out = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - began
+    _LAST_CPU[0] = usage.ru_utime + usage.ru_stime
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(argv[-3:])} failed:\n{out[-2000:]}")
     return seconds, usage.ru_maxrss * 1024, out  # Linux reports ru_maxrss in KiB
@@ -111,7 +116,9 @@ def measure_report() -> dict[str, float]:
         db = bench_report._reference_database(work, bench_report.REFERENCE)
         argv = [sys.executable, "-m", "cairo6", "report", "--db", str(db), "--out", str(work / "r")]
         seconds, rss, _ = _child(argv)
-    return {"seconds": seconds, "rss": rss}
+    # The figures are drawn in worker processes beside the main one: the CPU figure says how
+    # much work there is, the wall figure how long a user waits on two cores.
+    return {"seconds": seconds, "cpu_s": _LAST_CPU[0], "rss": rss}
 
 
 def measure_analysis() -> dict[str, float]:
@@ -243,7 +250,7 @@ def verdicts(name: str, f: dict[str, float]) -> list[Verdict]:
         return [
             Verdict(
                 "`cairo6 report`, reference cohort, end to end",
-                f"{f['seconds']:.2f} s",
+                f"{f['seconds']:.2f} s ({f['cpu_s']:.2f} s CPU with its figure workers)",
                 "<= 2 s",
                 f["seconds"] <= 2.0,
             )
