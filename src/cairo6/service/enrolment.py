@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from cairo6.errors import InvalidValueError, NotFoundError, StateError
 from cairo6.protocol import Protocol
@@ -288,21 +288,24 @@ def _current_state(
     return state, state.allocated
 
 
+# The statements of the serialised section are built once: building one costs more CPU than
+# running it, and every client waits while the lock holder spends it.
+_ALLOCATIONS_FROM = (
+    select(
+        Randomisation.sequence_number,
+        Randomisation.arm,
+        Randomisation.allocated_at,
+        Randomisation.levels,
+        Randomisation.diagnostic,
+    )
+    .where(Randomisation.sequence_number >= bindparam("first"))
+    .order_by(Randomisation.sequence_number)
+)
+
+
 def _allocations_from(session: StoreSession, first: int) -> list[Any]:
     """Allocations from sequence `first` on, in order, with what the state and cache need."""
-    return list(
-        session.execute(
-            select(
-                Randomisation.sequence_number,
-                Randomisation.arm,
-                Randomisation.allocated_at,
-                Randomisation.levels,
-                Randomisation.diagnostic,
-            )
-            .where(Randomisation.sequence_number >= first)
-            .order_by(Randomisation.sequence_number)
-        ).all()
-    )
+    return list(session.execute(_ALLOCATIONS_FROM, {"first": first}).all())
 
 
 def randomise(
@@ -388,29 +391,24 @@ class _Prepared:
     fingerprint: tuple[Any, ...]
 
 
+_FINGERPRINT = select(
+    Screening.centre_id,
+    Screening.approached,
+    Screening.refused,
+    Screening.screened_on,
+    select(func.count())
+    .select_from(Participant)
+    .where(Participant.screening_id == Screening.id)
+    .scalar_subquery(),
+    select(func.max(EligibilityAssessment.id))
+    .where(EligibilityAssessment.screening_id == Screening.id)
+    .scalar_subquery(),
+).where(Screening.id == bindparam("screening_id"))
+
+
 def _fingerprint(session: StoreSession, screening_id: int) -> tuple[Any, ...]:
     """Everything the enrolment checks read about one screening entry, in one query."""
-    taken = (
-        select(func.count())
-        .select_from(Participant)
-        .where(Participant.screening_id == Screening.id)
-        .scalar_subquery()
-    )
-    latest = (
-        select(func.max(EligibilityAssessment.id))
-        .where(EligibilityAssessment.screening_id == Screening.id)
-        .scalar_subquery()
-    )
-    row = session.execute(
-        select(
-            Screening.centre_id,
-            Screening.approached,
-            Screening.refused,
-            Screening.screened_on,
-            taken,
-            latest,
-        ).where(Screening.id == screening_id)
-    ).one_or_none()
+    row = session.execute(_FINGERPRINT, {"screening_id": screening_id}).one_or_none()
     return tuple(row) if row is not None else ()
 
 
