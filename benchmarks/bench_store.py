@@ -157,10 +157,24 @@ class Row:
     clients: int
     latencies: list[float]
     seconds: float
+    first_calls: list[float]
+    """Each client's first call: a cold process (statements compiled, definition read)."""
 
     def ms(self, q: float, part: slice = slice(None)) -> float:
         """The q-quantile of (part of) the latencies, in milliseconds."""
         return 1000 * _percentile(self.latencies[part], q)
+
+    def cold_and_warm(self) -> str:
+        """What the first call of each client costs, and the percentiles without them."""
+        warm = list(self.latencies)
+        for first in self.first_calls:
+            warm.remove(first)
+        return (
+            f"{self.backend}, {self.clients} client(s): first call of each client (cold process) "
+            f"median {1000 * _percentile(self.first_calls, 0.5):.0f} ms, max "
+            f"{1000 * max(self.first_calls):.0f} ms; the {len(warm)} others p50 "
+            f"{1000 * _percentile(warm, 0.5):.1f} ms, p99 {1000 * _percentile(warm, 0.99):.1f} ms"
+        )
 
     def line(self) -> str:
         """The row as printed."""
@@ -186,6 +200,7 @@ def randomisation(backend: str, url: str, clients: int) -> Row:
         began = time.perf_counter()
         latencies = _randomise_timed(trial, actors, numbers)
         seconds = time.perf_counter() - began
+        first_calls = latencies[:1]
     else:
         ctx = mp.get_context("spawn")
         start = ctx.Barrier(clients + 1)
@@ -204,10 +219,11 @@ def randomisation(backend: str, url: str, clients: int) -> Row:
         if failed:
             raise RuntimeError(failed[0])
         latencies = [x for report in reports for x in report]
+        first_calls = [report[0] for report in reports if report]
         for proc in procs:
             proc.join(timeout=60)
     db.dispose()
-    return Row(backend, clients, latencies, seconds)
+    return Row(backend, clients, latencies, seconds, first_calls)
 
 
 def _fresh_postgres(server_url: str) -> str:
@@ -352,6 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for row in rows:
         print(row.line())
+    for row in rows:
+        print(row.cold_and_warm())
     for row in rows:
         if row.clients == 1:
             first, last = row.ms(0.5, slice(0, 100)), row.ms(0.5, slice(-100, None))

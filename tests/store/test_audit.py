@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, text
 
 from cairo6.errors import AuditError
-from cairo6.store.audit import GENESIS, Actor, verify
+from cairo6.store.audit import GENESIS, Actor, append, verify
 from cairo6.store.engine import Database
 from cairo6.store.migrate import current_revision, head_revision
 from cairo6.store.schema import AuditRecord, Centre
@@ -119,3 +119,35 @@ def test_verify_finds_a_deleted_record(db: Database) -> None:
         result = verify(conn)
     assert (result.ok, result.broken_at) == (False, 3)
     assert "removed" in result.problem
+
+
+def test_a_rolled_back_savepoint_takes_its_records_off_the_chain(db: Database) -> None:
+    # The head a transaction wrote is kept for its next record; a savepoint rolled back
+    # (an import row refused) takes that head back with it.
+    with db.write(ADMIN) as session:
+        session.add(Centre(code="C01", name="Kept", started_recruiting=dt.date(2017, 6, 15)))
+        session.flush()
+        nested = session.begin_nested()
+        session.add(Centre(code="C02", name="Undone", started_recruiting=dt.date(2017, 6, 15)))
+        session.flush()
+        nested.rollback()
+        session.add(Centre(code="C03", name="Kept", started_recruiting=dt.date(2017, 6, 15)))
+        session.flush()
+    records = _records(db)
+    assert [json.loads(r.changes)["code"][1] for r in records] == ["C01", "C03"]
+    assert records[1].prev_hash == records[0].hash
+    assert verify_ok(db, 2)
+
+
+def test_a_connection_reads_the_head_afresh_in_each_transaction(db: Database) -> None:
+    # A pooled connection keeps its `info` between transactions, while another client's
+    # records move the head on.
+    other = Database(db.url)
+    try:
+        for number in range(3):
+            with db.engine.begin() as conn:
+                append(conn, ADMIN, "insert", "centre", str(number), {"n": [None, number]})
+            _centre(other, f"C{number:02d}")
+    finally:
+        other.dispose()
+    assert verify_ok(db, 6)

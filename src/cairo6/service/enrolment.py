@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, bindparam, func, select
 
 from cairo6.errors import InvalidValueError, NotFoundError, StateError
 from cairo6.protocol import Protocol
@@ -42,6 +42,7 @@ from cairo6.store.schema import (
     Randomisation,
     Screening,
 )
+from cairo6.store.versions import in_force_number
 
 SCREENING_NUMBERS = numbering.Numbering("screening", prefix="", infix="-S", width=4)
 """Screening numbers per centre: C03-S0001."""
@@ -288,21 +289,24 @@ def _current_state(
     return state, state.allocated
 
 
+# The statements of the serialised section are built once: building one costs more CPU than
+# running it, and every client waits while the lock holder spends it.
+_ALLOCATIONS_FROM = (
+    select(
+        Randomisation.sequence_number,
+        Randomisation.arm,
+        Randomisation.allocated_at,
+        Randomisation.levels,
+        Randomisation.diagnostic,
+    )
+    .where(Randomisation.sequence_number >= bindparam("first"))
+    .order_by(Randomisation.sequence_number)
+)
+
+
 def _allocations_from(session: StoreSession, first: int) -> list[Any]:
     """Allocations from sequence `first` on, in order, with what the state and cache need."""
-    return list(
-        session.execute(
-            select(
-                Randomisation.sequence_number,
-                Randomisation.arm,
-                Randomisation.allocated_at,
-                Randomisation.levels,
-                Randomisation.diagnostic,
-            )
-            .where(Randomisation.sequence_number >= first)
-            .order_by(Randomisation.sequence_number)
-        ).all()
-    )
+    return list(session.execute(_ALLOCATIONS_FROM, {"first": first}).all())
 
 
 def randomise(
@@ -326,28 +330,28 @@ def randomise(
     # The protocol in force on the day of the allocation randomises (a protocol amendment may
     # change the factors); the clock is read once, here.
     today = dt.date.today()
+    # A database that keeps versions of its study definition: the fingerprint also names the
+    # version in force (without the table, as without versions, it is always the first).
+    day = today if trial.versions is not None and trial.versions.rows() else None
     # Checks and factor levels are prepared before taking the write lock, so that the
     # serialised section only confirms nothing changed, reads new allocations, allocates, writes.
     with trial.db.read() as session:
         rules = _in_force(trial, session, today)
         prepared = _prepare_enrolment(
-            session, rules.protocol, actor, screening_number, enrolled_on, deviation
+            session, rules.protocol, actor, screening_number, enrolled_on, deviation, day
         )
         # Brings this process's counts up to date outside the lock (the first call of a process
         # reads the whole history here), so that inside it only the allocations made since are
         # read.
         _current_state(trial, session, rules)
     with trial.db.write(actor) as session:
-        now_in_force = _in_force(trial, session, today)
-        if (
-            now_in_force.version != rules.version
-            or _fingerprint(session, prepared.screening.id) != prepared.fingerprint
-        ):
+        now = _fingerprint(session, prepared.screening.id, day)
+        if now != prepared.fingerprint or (day is not None and now[-1] != rules.version):
             # Changed meanwhile (randomised, re-assessed, edited, amended): check again, under
             # the lock.
-            rules = now_in_force
+            rules = _in_force(trial, session, today)
             prepared = _prepare_enrolment(
-                session, rules.protocol, actor, screening_number, enrolled_on, deviation
+                session, rules.protocol, actor, screening_number, enrolled_on, deviation, day
             )
         state, allocated = _current_state(trial, session, rules)
         target = rules.protocol.accrual.target
@@ -388,30 +392,35 @@ class _Prepared:
     fingerprint: tuple[Any, ...]
 
 
-def _fingerprint(session: StoreSession, screening_id: int) -> tuple[Any, ...]:
-    """Everything the enrolment checks read about one screening entry, in one query."""
-    taken = (
-        select(func.count())
-        .select_from(Participant)
-        .where(Participant.screening_id == Screening.id)
-        .scalar_subquery()
-    )
-    latest = (
-        select(func.max(EligibilityAssessment.id))
-        .where(EligibilityAssessment.screening_id == Screening.id)
-        .scalar_subquery()
-    )
-    row = session.execute(
-        select(
-            Screening.centre_id,
-            Screening.approached,
-            Screening.refused,
-            Screening.screened_on,
-            taken,
-            latest,
-        ).where(Screening.id == screening_id)
-    ).one_or_none()
-    return tuple(row) if row is not None else ()
+_SCREENING_FINGERPRINT = select(
+    Screening.centre_id,
+    Screening.approached,
+    Screening.refused,
+    Screening.screened_on,
+    select(func.count())
+    .select_from(Participant)
+    .where(Participant.screening_id == Screening.id)
+    .scalar_subquery(),
+    select(func.max(EligibilityAssessment.id))
+    .where(EligibilityAssessment.screening_id == Screening.id)
+    .scalar_subquery(),
+).where(Screening.id == bindparam("screening_id"))
+# ... and the number of the study version in force on the day, so that the serialised section
+# learns in the same round trip whether an amendment changed the rules meanwhile.
+_FINGERPRINT_ON_DAY = _SCREENING_FINGERPRINT.add_columns(
+    in_force_number(bindparam("day", type_=Date))
+)
+
+
+def _fingerprint(session: StoreSession, screening_id: int, day: dt.date | None) -> tuple[Any, ...]:
+    """Everything the enrolment checks read about one screening entry, in one query; with
+    `day`, ending with the number of the study version in force on it."""
+    if day is None:
+        row = session.execute(_SCREENING_FINGERPRINT, {"screening_id": screening_id})
+    else:
+        row = session.execute(_FINGERPRINT_ON_DAY, {"screening_id": screening_id, "day": day})
+    found = row.one_or_none()
+    return tuple(found) if found is not None else ()
 
 
 def _prepare_enrolment(
@@ -421,12 +430,13 @@ def _prepare_enrolment(
     screening_number: str,
     enrolled_on: dt.date,
     deviation: str | None,
+    day: dt.date | None,
 ) -> _Prepared:
     screening = _screening(session, actor, screening_number, Action.RANDOMISE)
     centre = session.get_one(Centre, screening.centre_id)
     assessment = _enrolment_checks(session, actor, screening, enrolled_on, deviation)
     levels = derive_levels(protocol, {**assessment.data, "centre": centre.code})
-    return _Prepared(screening, centre, dict(levels), _fingerprint(session, screening.id))
+    return _Prepared(screening, centre, dict(levels), _fingerprint(session, screening.id, day))
 
 
 def import_allocation(

@@ -6,12 +6,12 @@ from cairo6.errors import ProtocolError
 from cairo6.protocol import Protocol, parse_protocol
 from cairo6.service.event_order import unknown_points
 from cairo6.service.trial import Trial
-from cairo6.service.versions import VersionBook
+from cairo6.service.versions import VersionBook, parsed_definition
 from cairo6.store.audit import Actor
 from cairo6.store.engine import Database
 from cairo6.store.meta import bind_protocol, bind_study, protocol_text, study_files
 from cairo6.store.versions import first_effective_date, write_first_version
-from cairo6.study import Study, study_from_texts
+from cairo6.study import Study
 
 
 def initialise(db: Database, protocol: Protocol, toml_text: str) -> Trial:
@@ -70,6 +70,6 @@ def open_trial(db: Database) -> Trial:
     text = protocol_text(db)
     files = study_files(db)
     if files is not None:
-        bound = study_from_texts(files, "study stored in the database")
+        bound = parsed_definition(files, "study stored in the database")
         return Trial(db, bound.trial_protocol, bound, versions=VersionBook(db, bound))
     return Trial(db, parse_protocol(text, "protocol stored in the database"))

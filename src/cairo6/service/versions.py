@@ -16,7 +16,14 @@ import time
 
 from cairo6.errors import NotFoundError
 from cairo6.store.engine import Database, StoreSession
-from cairo6.store.versions import FIRST, VersionRow, in_force, version_files, version_rows
+from cairo6.store.versions import (
+    FIRST,
+    VersionRow,
+    files_sha256,
+    in_force,
+    version_files,
+    version_rows,
+)
 from cairo6.study import Study, study_from_texts
 
 FRESH_FOR_S = 1.0
@@ -28,11 +35,20 @@ _PARSED: dict[str, Study] = {}
 by many trials (tests, web workers) is parsed once."""
 
 
-def _parsed(sha256: str, files: dict[str, str]) -> Study:
+def _parsed(
+    sha256: str, files: dict[str, str], label: str = "study definition stored in the database"
+) -> Study:
     found = _PARSED.get(sha256)
     if found is None:
-        found = _PARSED[sha256] = study_from_texts(files, "study definition stored in the database")
+        found = _PARSED[sha256] = study_from_texts(files, label)
     return found
+
+
+def parsed_definition(files: dict[str, str], label: str) -> Study:
+    """A definition's files parsed once per process (by their SHA-256): the definition bound to
+    a database and its version 1 are usually the same files, parsed once when it is opened, not
+    again by the first randomisation of each web worker or client."""
+    return _parsed(files_sha256(files), files, label)
 
 
 class VersionBook:

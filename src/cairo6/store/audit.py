@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, event, insert, inspect, select
+from sqlalchemy import Connection, Engine, Table, event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from cairo6.errors import AuditError
@@ -25,7 +25,8 @@ from cairo6.store.schema import AuditRecord, Base, FormRecord, Participant
 
 GENESIS = "0" * 64
 HEAD_KEY = "cairo6_audit_head"
-"""Where `append` leaves the head it wrote on the connection's `info`."""
+"""Where `append` leaves the head it wrote on the connection's `info` (and the next `append` of
+the same transaction finds it)."""
 _AUDIT = AuditRecord.__table__
 
 
@@ -176,11 +177,24 @@ def _record(
     return row
 
 
+_HEAD = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+
+
 def _head(conn: Connection) -> tuple[int, str]:
-    last = conn.execute(
-        select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
-    ).first()
+    # The writer holds the write lock, so within its transaction the head is the one it last
+    # wrote: read once per transaction, not once per audited flush (a round trip less inside
+    # the serialised section). `_forget_head` drops it wherever it could be out of date.
+    known = conn.info.get(HEAD_KEY)
+    if known is not None:
+        return (int(known[0]), str(known[1]))
+    last = conn.execute(_HEAD).first()
     return (last[0], last[1]) if last else (0, GENESIS)
+
+
+def _forget_head(conn: Connection, *_args: Any) -> None:
+    """A new transaction may follow other writers' records, and a rolled-back (savepoint)
+    transaction took this one's records back: the head must be read again."""
+    conn.info.pop(HEAD_KEY, None)
 
 
 def append(
@@ -302,6 +316,10 @@ def install(session_class: type[Session]) -> None:
     """Audit every flush of sessions of this class."""
     if not event.contains(session_class, "after_flush", _after_flush):
         event.listen(session_class, "after_flush", _after_flush)
+    # On every engine: `append` also runs on plain connections (migrations, setup).
+    for name in ("begin", "rollback", "rollback_savepoint"):
+        if not event.contains(Engine, name, _forget_head):
+            event.listen(Engine, name, _forget_head)
 
 
 @dataclass(frozen=True)

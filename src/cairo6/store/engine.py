@@ -106,7 +106,7 @@ def _take_ticket(fd: int) -> int:
     try:
         raw = os.pread(fd, _COUNTER.size, 0)
         last, serving = _COUNTER.unpack(raw) if len(raw) == _COUNTER.size else (0, 0)
-        ticket = last + 1
+        ticket = int(last) + 1
         os.pwrite(fd, _COUNTER.pack(ticket, serving), 0)
         fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, QUEUE_BASE + ticket)
     finally:

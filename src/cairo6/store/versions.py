@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, inspect, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, func, insert, inspect, select
 
 from cairo6.store.audit import Actor, append, insert_changes, now_iso
 from cairo6.store.schema import Meta, Screening, StudyVersion
@@ -41,6 +41,14 @@ def in_force(rows: Sequence[VersionRow], day: dt.date) -> int:
     or before it, else the first (a day before the first version's date is still its day)."""
     numbers = [r.number for r in rows if r.effective_on <= day]
     return max(numbers) if numbers else min((r.number for r in rows), default=FIRST)
+
+
+def in_force_number(day: BindParameter[dt.date]) -> ColumnElement[int]:
+    """`in_force` as one SQL expression (for a query that must also learn other things in the
+    same round trip); `day` is the bound parameter of the day."""
+    effective = select(func.max(StudyVersion.number)).where(StudyVersion.effective_on <= day)
+    first = select(func.min(StudyVersion.number))
+    return func.coalesce(effective.scalar_subquery(), first.scalar_subquery(), FIRST)
 
 
 def has_versions(conn: Connection) -> bool:
