@@ -72,7 +72,13 @@ def _site(trial: Trial) -> tuple[Actor, str]:
 
 def _complication(n: int) -> dict[str, object]:
     day = dt.date(2018, 6, 2) + dt.timedelta(days=n % 60)
-    return {"term": f"event {n}", "grade": "II", "onset_date": day.isoformat()}
+    # The CTCAE term each complication is coded to (required since the safety forms came).
+    return {
+        "term": f"event {n}",
+        "ctcae_term": "Ileus",
+        "grade": "II",
+        "onset_date": day.isoformat(),
+    }
 
 
 def measure() -> dict[str, float]:

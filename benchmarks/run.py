@@ -324,7 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     table: list[Verdict] = []
     for name in args.only or MEASURES:
         print(f"... {name} ({args.runs} run(s))", file=sys.stderr, flush=True)
-        table += verdicts(name, run(name, args.runs))
+        try:
+            table += verdicts(name, run(name, args.runs))
+        except RuntimeError as exc:
+            # One broken measurement must not hide the others: it is a missed row.
+            print(exc, file=sys.stderr, flush=True)
+            table.append(Verdict(name, "FAILED (the error is printed above)", "-", False))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\n{os.cpu_count()} CPUs, load average {load}; best of --runs {args.runs} per row")
     width = max(len(v.what) for v in table)
